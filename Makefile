@@ -1,0 +1,113 @@
+# pokefetch - GNU make, one file.
+#
+#   make            build build/release/pokefetch (and ./pokefetch, a link)
+#   make demo       the main job offline: local nginx + TLS, ids 1-150
+#   make test       unit tests (plain and ASan+UBSan) and integration tests
+#   make unit       unit tests only, plain build
+#   make asan       pokefetch and unit tests with ASan+UBSan
+#   make bench      bench/run (see bench/README.md)
+#   make deps       install what is missing (apt-get as root on Debian)
+#   make fmt / fmt-check / clean
+#
+# V=1 shows full command lines; WERROR=1 turns warnings into errors.
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+
+OPENSSL_CFLAGS := $(shell $(PKG_CONFIG) --cflags openssl 2>/dev/null)
+OPENSSL_LIBS := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl -lcrypto)
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+        -Wmissing-prototypes -Wformat=2 -Wvla -Wundef
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+               -Iinclude $(WARN) -MMD -MP
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Modules in dependency order (see README "Source tour"). The pure ones
+# build and test with no OpenSSL and no sockets.
+PURE_MODULES := buf url h1 jfield
+IO_MODULES := loop net tlsio conn sched cli
+UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+
+# Flavors: release (plain) and asan (ASan+UBSan). Objects in build/<flavor>.
+release_CFLAGS := $(CFLAGS)
+release_LDFLAGS := $(LDFLAGS)
+asan_CFLAGS := -O1 -g $(SAN_FLAGS)
+asan_LDFLAGS := $(SAN_FLAGS)
+
+.PHONY: all test unit asan demo bench deps fmt fmt-check clean
+all: build/release/pokefetch
+	$(Q)ln -sf build/release/pokefetch pokefetch
+
+define variant_rules
+build/$(1)/%.o: src/%.c | build/$(1)
+	@$$(if $$(Q),echo "  CC($(1)) $$<")
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$($(1)_CFLAGS) $$(OPENSSL_CFLAGS) -c $$< -o $$@
+
+build/$(1)/tests/%.o: tests/%.c | build/$(1)/tests
+	@$$(if $$(Q),echo "  CC($(1)) $$<")
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$($(1)_CFLAGS) -Itests -c $$< -o $$@
+
+build/$(1)/pokefetch: $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $(IO_MODULES) main)
+	@$$(if $$(Q),echo "  LD($(1)) $$@")
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(OPENSSL_LIBS) -o $$@
+
+build/$(1)/test_%: build/$(1)/tests/test_%.o $(patsubst %,build/$(1)/%.o,$(PURE_MODULES))
+	@$$(if $$(Q),echo "  LD($(1)) $$@")
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ -o $$@
+
+build/$(1) build/$(1)/tests:
+	$$(Q)mkdir -p $$@
+
+-include $$(wildcard build/$(1)/*.d build/$(1)/tests/*.d)
+endef
+$(eval $(call variant_rules,release))
+$(eval $(call variant_rules,asan))
+
+.SECONDARY:
+
+unit: $(patsubst %,build/release/%,$(UNIT_TESTS))
+	$(Q)tests/run-unit build/release $(UNIT_TESTS)
+
+asan: build/asan/pokefetch $(patsubst %,build/asan/%,$(UNIT_TESTS))
+
+# Each entry point installs what it lacks first (see tests/deps); the
+# sub-make then builds with the packages in place.
+deps:
+	$(Q)tests/deps build
+
+demo:
+	$(Q)tests/deps demo
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/demo
+
+test:
+	$(Q)tests/deps test
+	$(Q)$(MAKE) --no-print-directory all asan \
+		$(patsubst %,build/release/%,$(UNIT_TESTS))
+	$(Q)tests/run-all
+
+bench:
+	$(Q)tests/deps bench
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bench/run
+
+fmt:
+	clang-format -i src/*.c include/*.h tests/*.c tests/*.h
+
+fmt-check:
+	clang-format --dry-run --Werror src/*.c include/*.h tests/*.c tests/*.h
+
+clean:
+	rm -rf build pokefetch

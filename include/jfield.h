@@ -1,0 +1,115 @@
+/*
+ * jfield - stream a JSON body through and extract the string value of one
+ * top-level key, in a fixed amount of memory whatever the body size.
+ *
+ * How: a small validating lexer walks every byte as it arrives (strings,
+ * escapes, numbers, literals, nesting up to JF_MAX_DEPTH), so invalid JSON
+ * anywhere in the body is caught. Of the document it keeps only what can
+ * matter for the answer: the top-level members whose key equals the wanted
+ * key (compared after decoding escapes), with any nested object or array
+ * reduced to {} or []. Those few bytes, wrapped as an object, go to jsmn
+ * (strict mode, parent links, a fixed token array on the stack) at
+ * jf_finish(), and the value is read from its tokens and decoded to UTF-8.
+ * Everything else is validated and dropped.
+ *
+ * Pure: no I/O, no clock, no malloc, no printing. Same result for any
+ * split of the body into jf_feed() calls.
+ *
+ * Verdicts (jf_finish):
+ *   JF_OK           the key occurs exactly once at the top level with a
+ *                   string value; *out holds it, UTF-8, no NUL added.
+ *   JF_E_SYNTAX     the body is not one valid JSON text (RFC 8259),
+ *                   e.g. bad escape, control byte in a string, trailing
+ *                   garbage, unbalanced brackets, invalid UTF-8 escapes.
+ *   JF_E_NOT_OBJECT the top-level value is not an object.
+ *   JF_E_TRUNCATED  the body ended inside the JSON text.
+ *   JF_E_NO_KEY     valid, but the key is not a top-level member.
+ *   JF_E_NOT_STRING the key's value is not a string.
+ *   JF_E_DUP_KEY    the key occurs more than once at the top level.
+ *   JF_E_TOO_DEEP   nesting deeper than JF_MAX_DEPTH.
+ *   JF_E_TOO_LONG   the value is longer than JF_MAX_VALUE bytes, or a
+ *                   raw key longer than JF_MAX_KEY could equal the key.
+ * The same key nested deeper is never the top-level one.
+ */
+#ifndef POKEFETCH_JFIELD_H
+#define POKEFETCH_JFIELD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define JF_MAX_KEY 256     /* the wanted key, in decoded bytes */
+#define JF_MAX_VALUE 1024  /* the value, raw JSON bytes */
+#define JF_MAX_DEPTH 512   /* nesting of objects and arrays */
+#define JF_KEEP_CAP (JF_MAX_KEY * 6 + JF_MAX_VALUE + 64)
+
+enum jf_rc {
+    JF_OK = 0,
+    JF_AGAIN,        /* jf_feed: fine so far, more bytes welcome */
+    JF_E_SYNTAX,
+    JF_E_NOT_OBJECT,
+    JF_E_TRUNCATED,
+    JF_E_NO_KEY,
+    JF_E_NOT_STRING,
+    JF_E_DUP_KEY,
+    JF_E_TOO_DEEP,
+    JF_E_TOO_LONG,
+};
+
+struct jf_extractor {
+    /* Results and diagnostics, read by the caller. */
+    uint64_t consumed;     /* body bytes fed so far */
+    uint64_t error_offset; /* on error: offset of the offending byte */
+
+    /* Private state: fields below may change without notice. */
+    uint64_t val_off;     /* body offset of the kept value's first byte */
+    const char *lit;      /* rest of the literal being matched */
+    uint32_t key_len;     /* wanted key, decoded bytes */
+    uint32_t depth;       /* open objects and arrays */
+    uint32_t keep_len;    /* bytes used in keep */
+    uint32_t keep_lim;    /* keep_len may not pass this while copying */
+    uint32_t member_off;  /* keep offset where the current top key began */
+    uint32_t val_keep;    /* keep offset of the kept value */
+    uint32_t kpos;        /* decoded bytes of the top key matched so far */
+    uint32_t u;           /* \u hex digits read so far */
+    uint32_t hi;          /* high surrogate waiting for its low half */
+    unsigned char state;  /* lexer state (enum in jfield.c) */
+    unsigned char ret;    /* string state to resume after an escape */
+    unsigned char nhex;   /* hex digits read in this \u escape */
+    unsigned char err;    /* sticky verdict, 0 while none */
+    unsigned char obj;    /* innermost open container is an object */
+    unsigned char kmatch; /* top key still equal to a prefix of key */
+    unsigned char copy;   /* bytes being lexed are copied to keep */
+    unsigned char want;   /* the next top-level value is the key's */
+    unsigned char found;  /* the key has been seen at the top level */
+    unsigned char low;    /* reading the low half of a surrogate pair */
+    unsigned char stack[JF_MAX_DEPTH / 8]; /* bit d: level d+1 is object */
+    char key[JF_MAX_KEY];
+    char keep[JF_KEEP_CAP]; /* "{" + the key's member, "}" at finish */
+};
+
+/*
+ * Start extracting key (key_len bytes, 1..JF_MAX_KEY) from a new body.
+ * Returns 0, or -EINVAL if the key length is out of range. The key is
+ * copied; the caller's buffer need not outlive the call.
+ */
+int jf_begin(struct jf_extractor *x, const char *key, size_t key_len);
+
+/*
+ * Feed the next body bytes. Returns JF_AGAIN while the body is valid so
+ * far, or an error (sticky: later calls return it again) as soon as one
+ * is certain. Never reads data[len].
+ */
+enum jf_rc jf_feed(struct jf_extractor *x, const char *data, size_t len);
+
+/*
+ * The body is complete. Returns the verdict (see the table above). On
+ * JF_OK the value, decoded to UTF-8, is written to out (cap bytes, which
+ * must be at least JF_MAX_VALUE) and its length to *out_len.
+ */
+enum jf_rc jf_finish(struct jf_extractor *x, char *out, size_t cap,
+                     size_t *out_len);
+
+/* A short English description, e.g. "key not found at top level". */
+const char *jf_strerror(enum jf_rc rc);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * tlsio - the TLS client policy (one SSL_CTX) and each connection's SSL
+ * object: handshake, read, write, with OpenSSL's WANT_READ / WANT_WRITE
+ * mapped onto enum io_rc. It never prints and never exits; the reason for
+ * a failure is copied from OpenSSL into the caller's err buffer at the
+ * moment it happens.
+ *
+ * Policy (tlsio_ctx_open): TLS 1.2 minimum; ALPN offers only "http/1.1";
+ * peer verification against the default trust store (OpenSSL honours
+ * SSL_CERT_FILE and SSL_CERT_DIR) or, with a CA file, that file only;
+ * host name (or, for an IP literal, IP address) checked against the
+ * certificate; SNI sent for names, not for IP literals (RFC 6066 sec. 3).
+ * A client session cache holds the newest session ticket, offered by the
+ * next connection to the same host (resumption saves the certificate
+ * transfer and its verification, not a round trip).
+ *
+ * Rules the caller follows (SSL_write(3), SSL_get_error(3)):
+ *  - after IO_WANT_*, call the same function again with the same bytes
+ *    (the buffer may move: SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+ *  - a read can want to write and a write can want to read;
+ *  - after a read, tlsio_pending() says whether OpenSSL still holds
+ *    bytes that epoll cannot announce.
+ */
+#ifndef POKEFETCH_TLSIO_H
+#define POKEFETCH_TLSIO_H
+
+#include <stddef.h>
+
+#include "net.h"
+
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
+typedef struct ssl_session_st SSL_SESSION;
+
+#define TLSIO_ERR_LEN 160
+
+struct tlsio_ctx {
+    SSL_CTX *ctx;
+    SSL_SESSION *session; /* newest ticket, for the next connection */
+    int insecure;
+};
+
+struct tlsio {
+    SSL *ssl;
+    int unclean_eof; /* the peer closed without close_notify */
+};
+
+/*
+ * Set the policy. cafile: NULL for the default trust store. insecure:
+ * skip verification (the caller says so to the user). Returns 0, or -1
+ * with the reason in err.
+ */
+int tlsio_ctx_open(struct tlsio_ctx *t, const char *cafile, int insecure,
+                   char *err, size_t errcap);
+void tlsio_ctx_close(struct tlsio_ctx *t);
+
+/*
+ * Prepare TLS over the connected socket fd for host (NUL-terminated;
+ * host_is_ip for literals). Returns 0, or -1 with the reason in err.
+ */
+int tlsio_open(struct tlsio *s, struct tlsio_ctx *t, int fd,
+               const char *host, int host_is_ip, char *err, size_t errcap);
+
+/* Drive the handshake: IO_OK when done, IO_WANT_* or IO_ERR/IO_EOF (with
+   err: a verification failure names OpenSSL's reason). */
+enum io_rc tlsio_handshake(struct tlsio *s, char *err, size_t errcap);
+
+/* True if the handshake failed for lack of a trusted certificate; such a
+   failure repeats on every connection and is not worth retrying. */
+int tlsio_verify_failed(const struct tlsio *s);
+
+enum io_rc tlsio_read(struct tlsio *s, char *buf, size_t cap, size_t *n,
+                      char *err, size_t errcap);
+enum io_rc tlsio_write(struct tlsio *s, const char *buf, size_t len,
+                       size_t *n, char *err, size_t errcap);
+
+/* OpenSSL holds decrypted or undecrypted bytes not yet read. */
+int tlsio_pending(const struct tlsio *s);
+
+/* The handshake resumed an earlier session. */
+int tlsio_resumed(const struct tlsio *s);
+
+/* Send close_notify if it can go without waiting, then free. Safe on a
+   closed or never opened tlsio. */
+void tlsio_close(struct tlsio *s, int polite);
+
+#endif

@@ -1,0 +1,586 @@
+/*
+ * conn - one connection's state machine; see include/conn.h.
+ *
+ * The read path never copies body bytes: TLS decrypts into the read
+ * buffer, the h1 parser frames them in place, and body spans go straight
+ * to the field extractor. The parser consumes everything it is given
+ * (it keeps no header lines), so after each read the buffer is empty again
+ * and the next read starts at its base.
+ *
+ *   in:   base ........ rd ==== wr ......... cap
+ *                       ^ bytes of this read, fed to h1 then dropped
+ *   out:  base .. rd ========== wr ......... cap
+ *                    ^ request bytes not yet accepted by the socket/TLS
+ *
+ * Interest in epoll is derived from state in update_interest(), never set
+ * ad hoc: want to write while connecting, while the handshake asks for it,
+ * while request bytes wait (unless TLS said a write must wait for a read),
+ * or when a TLS read asked to write. Always want to read once connected:
+ * it is how a close, a reset or a session ticket is noticed.
+ */
+#include "conn.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Reads per wake-up before giving the other connections a turn. */
+#define READS_PER_WAKEUP 32
+
+/* Bytes of a request beyond its target, host and user agent. */
+#define REQUEST_OVERHEAD 96
+
+static void on_event(struct loop_watcher *w, unsigned events);
+
+void
+conn_init(struct conn *c, const struct conn_config *cfg, unsigned index,
+          char *inbuf, char *outbuf)
+{
+    memset(c, 0, sizeof *c);
+    c->cfg = cfg;
+    c->index = index;
+    c->state = CONN_CLOSED;
+    c->fd = -1;
+    buf_init(&c->in, inbuf, CONN_IN_CAP);
+    buf_init(&c->out, outbuf, CONN_OUT_CAP);
+    loop_watcher_init(&c->watcher, on_event, c);
+}
+
+unsigned
+conn_inflight(const struct conn *c)
+{
+    return c->fifo_n;
+}
+
+uint32_t
+conn_inflight_job(const struct conn *c, unsigned i)
+{
+    assert(i < c->fifo_n);
+    return c->fifo[(c->fifo_head + i) % CONN_MAX_PIPELINE];
+}
+
+static size_t
+request_size(const struct conn *c, size_t target_len)
+{
+    return target_len + c->cfg->authority_len + strlen(c->cfg->user_agent) +
+           REQUEST_OVERHEAD;
+}
+
+int
+conn_can_take(const struct conn *c, size_t target_len)
+{
+    const struct buf *o = &c->out;
+
+    if (c->state == CONN_CLOSED || c->closing)
+        return 0;
+    if (c->fifo_n >= CONN_MAX_PIPELINE)
+        return 0;
+    /* Free space counts what compaction would give back, as long as no
+       TLS write is waiting to be repeated with the same bytes. */
+    return request_size(c, target_len) <=
+           (c->retry_len ? buf_space(o) : o->cap - buf_unread(o));
+}
+
+static void
+update_interest(struct conn *c)
+{
+    unsigned mask = 0;
+
+    switch (c->state) {
+    case CONN_CLOSED:
+        return;
+    case CONN_CONNECTING:
+        mask = LOOP_WRITE;
+        break;
+    case CONN_HANDSHAKING:
+        mask = (unsigned)c->hs_wants;
+        break;
+    case CONN_OPEN:
+        mask = LOOP_READ;
+        if ((buf_unread(&c->out) && !c->write_wants_read) ||
+            c->read_wants_write)
+            mask |= LOOP_WRITE;
+        break;
+    }
+    if (loop_set(c->cfg->loop, &c->watcher, c->fd, mask) < 0) {
+        /* epoll_ctl fails only on resource exhaustion; without a
+           registration this connection would never wake up again. */
+        snprintf(c->err, sizeof c->err, "epoll_ctl: %s", strerror(errno));
+    }
+}
+
+/* The single exit: close everything, tell the owner, forget the FIFO. */
+static void
+end(struct conn *c, enum conn_end why, const char *err)
+{
+    int polite = why == CONN_END_LOCAL || why == CONN_END_ANNOUNCED;
+
+    if (c->state == CONN_CLOSED)
+        return;
+    loop_forget(c->cfg->loop, &c->watcher);
+    if (c->cfg->tls)
+        tlsio_close(&c->tls, polite && c->state == CONN_OPEN);
+    close(c->fd);
+    c->fd = -1;
+    c->state = CONN_CLOSED;
+    c->cfg->ops->on_close(c->cfg->owner, c, why, err ? err : "");
+    c->fifo_n = 0;
+    c->fifo_head = 0;
+    c->closing = 0;
+    c->buffered = 0;
+    c->retry_len = 0;
+    buf_reset(&c->in);
+    buf_reset(&c->out);
+}
+
+/* End with "what: detail" (or just what) as the reason. */
+static void
+fail(struct conn *c, enum conn_end why, const char *what, const char *detail)
+{
+    if (detail)
+        snprintf(c->err, sizeof c->err, "%s: %s", what, detail);
+    else
+        snprintf(c->err, sizeof c->err, "%s", what);
+    end(c, why, c->err);
+}
+
+int
+conn_open(struct conn *c, const struct sockaddr *addr, socklen_t len)
+{
+    int fd, rc;
+
+    assert(c->state == CONN_CLOSED);
+    rc = net_connect_start(addr, len, &fd);
+    if (rc < 0)
+        return rc;
+    c->fd = fd;
+    c->state = CONN_CONNECTING;
+    c->n_submitted = 0;
+    c->n_responses = 0;
+    c->closing = 0;
+    c->hs_wants = 0;
+    c->read_wants_write = 0;
+    c->write_wants_read = 0;
+    c->retry_len = 0;
+    c->opened_at = loop_now_ms();
+    c->last_rx = c->opened_at;
+    c->err[0] = '\0';
+    c->tls.ssl = NULL;
+    h1_begin(&c->h1, 0);
+    c->cfg->stats->conns_opened++;
+    update_interest(c);
+    return 0;
+}
+
+int
+conn_submit(struct conn *c, uint32_t job, const char *target,
+            size_t target_len)
+{
+    struct buf *o = &c->out;
+    size_t n;
+
+    if (c->state == CONN_CLOSED || c->closing)
+        return -EPIPE;
+    if (!conn_can_take(c, target_len))
+        return -ENOBUFS;
+    if (!c->retry_len && buf_space(o) < request_size(c, target_len))
+        buf_compact(o);
+    n = h1_write_get(o->base + o->wr, buf_space(o), target, target_len,
+                     c->cfg->authority, c->cfg->authority_len,
+                     c->cfg->user_agent, c->cfg->keep_alive);
+    if (!n)
+        return -ENOBUFS;
+    o->wr += n;
+    if (c->fifo_n == 0)
+        c->last_rx = loop_now_ms(); /* the idle clock starts now */
+    c->fifo[(c->fifo_head + c->fifo_n) % CONN_MAX_PIPELINE] = job;
+    c->fifo_n++;
+    c->n_submitted++;
+    if (c->fifo_n > c->cfg->stats->deepest_pipeline)
+        c->cfg->stats->deepest_pipeline = c->fifo_n;
+    update_interest(c);
+    return 0;
+}
+
+/* Write queued request bytes until done or the socket pushes back.
+   Returns 0, or -1 if the connection ended. */
+static int
+do_write(struct conn *c)
+{
+    struct buf *o = &c->out;
+
+    while (buf_unread(o)) {
+        size_t len = c->retry_len ? c->retry_len : buf_unread(o);
+        size_t n = 0;
+        enum io_rc rc;
+        int e = 0;
+
+        if (c->cfg->tls)
+            rc = tlsio_write(&c->tls, o->base + o->rd, len, &n, c->err,
+                             sizeof c->err);
+        else
+            rc = net_write(c->fd, o->base + o->rd, len, &n, &e);
+        c->write_wants_read = 0;
+        switch (rc) {
+        case IO_OK:
+            o->rd += n;
+            c->retry_len = 0;
+            continue;
+        case IO_WANT_WRITE:
+            c->retry_len = c->cfg->tls ? len : 0;
+            return 0;
+        case IO_WANT_READ:
+            c->retry_len = len;
+            c->write_wants_read = 1;
+            return 0;
+        case IO_EOF:
+            end(c, CONN_END_EOF, "connection closed while sending");
+            return -1;
+        case IO_ERR:
+            if (!c->cfg->tls)
+                snprintf(c->err, sizeof c->err, "send: %s", strerror(e));
+            end(c, CONN_END_ERROR, c->err);
+            return -1;
+        }
+    }
+    buf_reset(o);
+    return 0;
+}
+
+void
+conn_flush(struct conn *c)
+{
+    if (c->state == CONN_OPEN && !c->write_wants_read &&
+        buf_unread(&c->out)) {
+        if (do_write(c) == 0)
+            update_interest(c);
+    }
+}
+
+static void
+pop_head(struct conn *c)
+{
+    c->fifo_head = (c->fifo_head + 1) % CONN_MAX_PIPELINE;
+    c->fifo_n--;
+}
+
+/* The head response is complete: hand its result up and get ready for
+   the next one. Returns -1 if the connection ended. */
+static int
+complete_response(struct conn *c)
+{
+    struct conn_result r;
+    uint32_t job = conn_inflight_job(c, 0);
+    unsigned close_after = c->h1.flags & H1_F_CONN_CLOSE;
+
+    memset(&r, 0, sizeof r);
+    r.status = c->h1.status;
+    if (c->extracting) {
+        enum jf_rc jr = jf_finish(&c->jf, c->value, sizeof c->value, &r.len);
+        if (jr == JF_OK) {
+            r.ok = 1;
+            r.text = c->value;
+        } else if (jr == JF_E_NO_KEY || jr == JF_E_NOT_STRING ||
+                   jr == JF_E_DUP_KEY) {
+            snprintf(c->err, sizeof c->err, "%s \"%.*s\"", jf_strerror(jr),
+                     (int)(c->cfg->field_len > 64 ? 64 : c->cfg->field_len),
+                     c->cfg->field);
+        } else {
+            snprintf(c->err, sizeof c->err,
+                     "invalid JSON body: %s (at byte %llu)", jf_strerror(jr),
+                     (unsigned long long)c->jf.error_offset);
+        }
+    } else if (c->h1.status == 200) {
+        snprintf(c->err, sizeof c->err,
+                 "unsupported Content-Encoding (pokefetch asked for none)");
+    } else {
+        snprintf(c->err, sizeof c->err, "HTTP status %d", c->h1.status);
+    }
+    if (!r.ok) {
+        r.text = c->err;
+        r.len = strlen(c->err);
+    }
+    pop_head(c);
+    c->n_responses++;
+    c->cfg->ops->on_result(c->cfg->owner, c, job, &r);
+    if (close_after) {
+        /* RFC 9112 sec. 9.6: no more requests on this connection, and the
+           ones already sent will not be processed. */
+        c->closing = 1;
+        end(c, CONN_END_ANNOUNCED, "server closed the connection");
+        return -1;
+    }
+    h1_begin(&c->h1, 0);
+    return 0;
+}
+
+/* Feed what was just read to the parser and the extractor. Returns -1 if
+   the connection ended. */
+static int
+process_input(struct conn *c)
+{
+    struct buf *in = &c->in;
+
+    /* The parser reports one event per call and may have one to report
+       with no bytes left (the end of a body), so call it until it asks
+       for more. */
+    for (;;) {
+        const char *data = in->base + in->rd;
+        size_t used = 0;
+        enum h1_rc rc;
+
+        if (!c->fifo_n) {
+            if (in->rd == in->wr)
+                break;
+            fail(c, CONN_END_ERROR,
+                 "server sent bytes with no request outstanding", NULL);
+            return -1;
+        }
+        rc = h1_feed(&c->h1, data, buf_unread(in), &used);
+        in->rd += used;
+        switch (rc) {
+        case H1_AGAIN:
+            buf_reset(in);
+            return 0;
+        case H1_HEADERS:
+            c->extracting = c->h1.status == 200 &&
+                            !(c->h1.flags & H1_F_CONTENT_ENCODING);
+            if (c->extracting)
+                (void)jf_begin(&c->jf, c->cfg->field, c->cfg->field_len);
+            break;
+        case H1_BODY:
+            if (c->extracting)
+                (void)jf_feed(&c->jf, data + c->h1.body_off, c->h1.body_len);
+            break;
+        case H1_DONE:
+            if (complete_response(c) < 0)
+                return -1;
+            break;
+        default:
+            fail(c, CONN_END_ERROR, "malformed response", h1_strerror(rc));
+            return -1;
+        }
+    }
+    buf_reset(in);
+    return 0;
+}
+
+/* The server closed its side. A body delimited by the close ends here;
+   anything else still in flight was not answered. */
+static void
+on_eof(struct conn *c)
+{
+    if (c->fifo_n && h1_started(&c->h1)) {
+        enum h1_rc rc = h1_finish(&c->h1);
+
+        if (rc == H1_DONE && c->cfg->tls && c->tls.unclean_eof &&
+            (c->h1.flags & H1_F_BODY_TO_EOF)) {
+            /* Without close_notify, a close-delimited body cannot be told
+               apart from a truncated one (RFC 9112 sec. 9.8). */
+            end(c, CONN_END_ERROR,
+                "connection closed without TLS close_notify: body may be "
+                "truncated");
+            return;
+        }
+        if (rc == H1_DONE) {
+            /* The response ended with the connection: it said so. */
+            c->h1.flags |= H1_F_CONN_CLOSE;
+            (void)complete_response(c);
+            return;
+        }
+        fail(c, CONN_END_EOF, "connection closed mid-response",
+             h1_strerror(rc));
+        return;
+    }
+    end(c, CONN_END_EOF,
+        c->fifo_n ? "connection closed before the response"
+                  : "connection closed by server while idle");
+}
+
+static void
+do_read(struct conn *c)
+{
+    struct buf *in = &c->in;
+    int i;
+
+    c->read_wants_write = 0;
+    c->buffered = 0;
+    for (i = 0; i < READS_PER_WAKEUP; i++) {
+        size_t n = 0;
+        enum io_rc rc;
+        int e = 0;
+
+        if (c->cfg->tls)
+            rc = tlsio_read(&c->tls, in->base + in->wr, buf_space(in), &n,
+                            c->err, sizeof c->err);
+        else
+            rc = net_read(c->fd, in->base + in->wr, buf_space(in), &n, &e);
+        switch (rc) {
+        case IO_OK:
+            in->wr += n;
+            c->cfg->stats->bytes_rx += n;
+            c->last_rx = loop_now_ms();
+            if (process_input(c) < 0)
+                return;
+            continue;
+        case IO_WANT_READ:
+            return;
+        case IO_WANT_WRITE:
+            c->read_wants_write = 1;
+            return;
+        case IO_EOF:
+            on_eof(c);
+            return;
+        case IO_ERR:
+            if (!c->cfg->tls)
+                snprintf(c->err, sizeof c->err, "read: %s", strerror(e));
+            end(c, CONN_END_ERROR, c->err);
+            return;
+        }
+    }
+    /* Out of turns: OpenSSL may hold records that epoll will not announce
+       again, so the owner must call conn_service_buffered(). */
+    if (c->cfg->tls && tlsio_pending(&c->tls))
+        c->buffered = 1;
+}
+
+static void
+handshake(struct conn *c)
+{
+    enum io_rc rc = tlsio_handshake(&c->tls, c->err, sizeof c->err);
+
+    switch (rc) {
+    case IO_OK:
+        c->state = CONN_OPEN;
+        if (tlsio_resumed(&c->tls))
+            c->cfg->stats->handshakes_resumed++;
+        else
+            c->cfg->stats->handshakes_full++;
+        return;
+    case IO_WANT_READ:
+        c->hs_wants = LOOP_READ;
+        return;
+    case IO_WANT_WRITE:
+        c->hs_wants = LOOP_WRITE;
+        return;
+    case IO_EOF:
+        end(c, CONN_END_CONNECT, "TLS handshake: connection closed by server");
+        return;
+    case IO_ERR:
+        end(c, tlsio_verify_failed(&c->tls) ? CONN_END_VERIFY
+                                            : CONN_END_CONNECT,
+            c->err);
+        return;
+    }
+}
+
+static void
+connected(struct conn *c)
+{
+    int rc = net_connect_finish(c->fd);
+
+    if (rc < 0) {
+        fail(c, CONN_END_CONNECT, "connect", strerror(-rc));
+        return;
+    }
+    if (!c->cfg->tls) {
+        c->state = CONN_OPEN;
+        return;
+    }
+    if (tlsio_open(&c->tls, c->cfg->tls, c->fd, c->cfg->host,
+                   c->cfg->host_is_ip, c->err, sizeof c->err) < 0) {
+        end(c, CONN_END_CONNECT, c->err);
+        return;
+    }
+    c->state = CONN_HANDSHAKING;
+    handshake(c);
+}
+
+static void
+on_event(struct loop_watcher *w, unsigned events)
+{
+    struct conn *c = w->owner;
+
+    switch (c->state) {
+    case CONN_CLOSED:
+        return;
+    case CONN_CONNECTING:
+        connected(c);
+        break;
+    case CONN_HANDSHAKING:
+        handshake(c);
+        break;
+    case CONN_OPEN:
+        if ((events & LOOP_READ) || (c->read_wants_write &&
+                                     (events & LOOP_WRITE)))
+            do_read(c);
+        if (c->state == CONN_OPEN && ((events & LOOP_WRITE) ||
+                                      (c->write_wants_read &&
+                                       (events & LOOP_READ))))
+            (void)do_write(c);
+        break;
+    }
+    /* A handshake that just finished leaves requests ready to go: send
+       them in this turn rather than after one more epoll round. */
+    if (c->state == CONN_OPEN && buf_unread(&c->out) && !c->write_wants_read)
+        (void)do_write(c);
+    if (c->state != CONN_CLOSED)
+        update_interest(c);
+}
+
+void
+conn_service_buffered(struct conn *c)
+{
+    if (c->state == CONN_OPEN && c->buffered) {
+        do_read(c);
+        if (c->state != CONN_CLOSED)
+            update_interest(c);
+    }
+}
+
+int64_t
+conn_deadline(const struct conn *c)
+{
+    switch (c->state) {
+    case CONN_CLOSED:
+        return -1;
+    case CONN_CONNECTING:
+    case CONN_HANDSHAKING:
+        return c->cfg->connect_timeout_ms > 0
+                   ? c->opened_at + c->cfg->connect_timeout_ms
+                   : -1;
+    case CONN_OPEN:
+        if (!c->fifo_n || c->cfg->idle_timeout_ms <= 0)
+            return -1;
+        return c->last_rx + c->cfg->idle_timeout_ms;
+    }
+    return -1;
+}
+
+void
+conn_expire(struct conn *c, int64_t now)
+{
+    int64_t d = conn_deadline(c);
+
+    if (d < 0 || now < d)
+        return;
+    if (c->state == CONN_OPEN) {
+        snprintf(c->err, sizeof c->err,
+                 "idle timeout: no bytes from the server for %.3g s",
+                 (double)c->cfg->idle_timeout_ms / 1000);
+        end(c, CONN_END_TIMEOUT, c->err);
+    } else {
+        snprintf(c->err, sizeof c->err, "connect timeout after %.3g s",
+                 (double)c->cfg->connect_timeout_ms / 1000);
+        end(c, CONN_END_CONNECT, c->err);
+    }
+}
+
+void
+conn_close(struct conn *c)
+{
+    if (c->state != CONN_CLOSED)
+        end(c, CONN_END_LOCAL, "closed by pokefetch");
+}

@@ -1,0 +1,875 @@
+/*
+ * h1.c - HTTP/1.1 for a client: the GET request writer and an incremental
+ * response parser (status line, header fields, framing, chunked coding).
+ *
+ * What it does not do: keep header lines or values (none are buffered:
+ * the few fields that decide framing are matched and interpreted a byte at
+ * a time, all others are validated and dropped), decode Content-Encoding,
+ * follow redirects, read sockets, allocate or print.
+ *
+ * Invariants:
+ *   - h1_feed never reads data[len] nor anything before data, never needs
+ *     a NUL, and consumes bytes only while they belong to this message.
+ *   - All state is in struct h1_parser; a zeroed struct is the start state
+ *     (ST_VERSION == 0), so the result does not depend on how the input
+ *     was split: every state advances byte by byte or span by span.
+ *   - Running out of input returns H1_AGAIN from one place ("again:").
+ *   - An error is sticky: p->err is checked first by every entry point.
+ *
+ * Accepted response subset (RFC 9112 sections unless noted):
+ *   sec. 4    status-line = "HTTP/1." ("0" / "1") SP 3DIGIT SP reason
+ *             line-end. The code is 100..599; the reason is HTAB, SP,
+ *             VCHAR and obs-text. No leading empty lines.
+ *   sec. 2.2  line-end is CRLF or a bare LF (the MAY) in the status line,
+ *             header and trailer lines; a CR not followed by LF is an
+ *             error everywhere. Chunk-size lines and the CRLF after chunk
+ *             data must be CRLF: bare LF there is how smuggling starts.
+ *   sec. 5    field-line = token ":" OWS value line-end. No whitespace
+ *             before the colon (sec. 5.1), no obs-fold (sec. 5.2). Values
+ *             may hold HTAB, SP, VCHAR and obs-text (RFC 9110 sec. 5.5);
+ *             NUL, DEL and other controls are errors.
+ *   sec. 6.1  Transfer-Encoding is a comma list (empty elements ignored,
+ *             RFC 9110 sec. 5.6.1) whose only member must be "chunked",
+ *             without parameters: we never asked for another coding and
+ *             cannot find the end of one. TE in an HTTP/1.0 response is
+ *             faulty framing (sec. 6.1) and an error.
+ *   sec. 6.3  No body for a HEAD request, 204 and 304 (rule 1); 1xx are
+ *             skipped (RFC 9110 sec. 15.2), 101 is an error (rule 2 would
+ *             hand the connection to another protocol). TE with CL is an
+ *             error (rule 3 says "ought to be handled as an error").
+ *             Content-Length may repeat, on several lines or as a list
+ *             "5, 5", only with identical values (rule 5, RFC 9110 sec.
+ *             8.6); anything else about it is an error. Without TE or CL
+ *             the body runs to the close (rule 8).
+ *   sec. 7.1  chunk = 1*16HEXDIG [BWS chunk-ext] CRLF data CRLF; chunk
+ *             extensions (sec. 7.1.1) are skipped, bounded and must be
+ *             field-value bytes after a ";". Trailer fields (sec. 7.1.2)
+ *             are checked like header lines and dropped.
+ *   sec. 9.3  Connection "close" (any case, in a list) or HTTP/1.0 without
+ *             "keep-alive" means the server closes after this message.
+ *
+ * Limits (h1.h): a line counts its own bytes including CRLF; the header
+ * block counts the status line through the empty line's LF; the trailer
+ * counts the bytes after the last-chunk line through the final LF. Each
+ * 1xx response has its own header block.
+ *
+ * States in wire order (each case falls through to the next):
+ *
+ *   VERSION CODE REASON STATUS_LF
+ *     -> FIELD_START FIELD_NAME FIELD_VALUE FIELD_LF (-> FIELD_START)
+ *     -> BLOCK_LF -> (1xx: VERSION) H1_HEADERS
+ *     -> BODY_LENGTH | BODY_EOF
+ *      | CHUNK_SIZE CHUNK_EXT CHUNK_SIZE_LF CHUNK_DATA CHUNK_DATA_CR
+ *        CHUNK_DATA_LF (-> CHUNK_SIZE; size 0: FIELD_START as trailer)
+ *     -> DONE
+ */
+#include "h1.h"
+
+#include <assert.h>
+#include <string.h>
+
+enum state {
+    ST_VERSION = 0, /* "HTTP/1.x" and SP; match_pos counts */
+    ST_CODE,        /* three digits and SP; match_pos counts */
+    ST_REASON,
+    ST_STATUS_LF,
+    ST_FIELD_START, /* first byte of a field line, or the empty line */
+    ST_FIELD_NAME,
+    ST_FIELD_VALUE,
+    ST_FIELD_LF,
+    ST_BLOCK_LF,    /* LF of the empty line that ends headers/trailers */
+    ST_BODY_LENGTH, /* remaining = Content-Length bytes to come */
+    ST_BODY_EOF,
+    ST_CHUNK_SIZE,  /* remaining accumulates the size, chunk_hex digits */
+    ST_CHUNK_EXT,   /* BWS, extensions; value_state: ";" seen */
+    ST_CHUNK_SIZE_LF,
+    ST_CHUNK_DATA,  /* remaining = chunk bytes to come */
+    ST_CHUNK_DATA_CR,
+    ST_CHUNK_DATA_LF,
+    ST_DONE,
+};
+
+/* Header fields that matter; during the name, hdr_id is a set of them. */
+enum {
+    HDR_NONE,
+    HDR_CL,
+    HDR_TE,
+    HDR_CONN,
+    HDR_CE,
+    HDR_COUNT
+};
+
+static const struct {
+    const char *name; /* lower case */
+    unsigned len;
+} fields[HDR_COUNT] = {
+    [HDR_CL] = {"content-length", 14},
+    [HDR_TE] = {"transfer-encoding", 17},
+    [HDR_CONN] = {"connection", 10},
+    [HDR_CE] = {"content-encoding", 16},
+};
+
+#define HDR_ALL ((1u << HDR_CL) | (1u << HDR_TE) | (1u << HDR_CONN) | \
+                 (1u << HDR_CE))
+
+/* Bits of p->seen. */
+enum {
+    SEEN_CL = 1u << 0,
+    SEEN_TE = 1u << 1,
+    SEEN_CHUNKED = 1u << 2,
+    SEEN_CLOSE = 1u << 3,
+    SEEN_KEEP_ALIVE = 1u << 4,
+    SEEN_TRAILER = 1u << 5, /* field lines are trailer lines now */
+};
+
+/* p->value_state: where we are in one element of a comma list. */
+enum {
+    VS_LEAD,  /* nothing but OWS yet: the element is empty so far */
+    VS_TOKEN, /* inside the element */
+    VS_TRAIL, /* OWS after the element */
+    VS_BAD,   /* something after that OWS: not a single token */
+};
+
+static unsigned char
+lower(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c | 0x20) : c;
+}
+
+/* tchar, RFC 9110 sec. 5.6.2. */
+static int
+is_tchar(unsigned char c)
+{
+    if ((c >= '0' && c <= '9') || (lower(c) >= 'a' && lower(c) <= 'z'))
+        return 1;
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
+    case '+': case '-': case '.': case '^': case '_': case '`': case '|':
+    case '~':
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* field-vchar / SP / HTAB (RFC 9110 sec. 5.5); obs-text included. */
+static int
+is_field_byte(unsigned char c)
+{
+    return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+static int
+hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = lower(c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Everything that belongs to one response head; 1xx start over here. */
+static void
+start_response(struct h1_parser *p)
+{
+    p->status = 0;
+    p->http_minor = 0;
+    p->flags = 0;
+    p->content_length = 0;
+    p->state = ST_VERSION;
+    p->remaining = 0;
+    p->line_len = 0;
+    p->header_bytes = 0;
+    p->n_headers = 0;
+    p->hdr_id = HDR_NONE;
+    p->match_pos = 0;
+    p->value_state = VS_LEAD;
+    p->value_num = 0;
+    p->token_len = 0;
+    p->seen = 0;
+    p->chunk_hex = 0;
+    p->ext_len = 0;
+    p->trailer_bytes = 0;
+}
+
+/*
+ * Count one byte of a status, header or trailer line against the limits.
+ * Returns 0 or the error. Oversized trailers have their own error so the
+ * caller can tell "the body arrived, the trailer was hostile".
+ */
+static int
+count_line(struct h1_parser *p)
+{
+    int trailer = (p->seen & SEEN_TRAILER) != 0;
+
+    if (++p->line_len > H1_MAX_LINE)
+        return trailer ? H1_E_TRAILER : H1_E_TOO_LARGE;
+    if (trailer)
+        return ++p->trailer_bytes > H1_MAX_TRAILER_BYTES ? H1_E_TRAILER : 0;
+    return ++p->header_bytes > H1_MAX_HEADER_BYTES ? H1_E_TOO_LARGE : 0;
+}
+
+static int
+syntax_error(const struct h1_parser *p)
+{
+    return (p->seen & SEEN_TRAILER) ? H1_E_TRAILER : H1_E_HEADER_SYNTAX;
+}
+
+/* Narrow the set of header names the bytes so far can still spell. */
+static void
+match_name(struct h1_parser *p, unsigned char c)
+{
+    unsigned id;
+
+    c = lower(c);
+    for (id = HDR_CL; id < HDR_COUNT; id++) {
+        if ((p->hdr_id & (1u << id)) &&
+            (p->match_pos >= fields[id].len ||
+             (unsigned char)fields[id].name[p->match_pos] != c))
+            p->hdr_id &= ~(1u << id);
+    }
+    /* Saturate: past the longest name nothing can match anyway. */
+    if (p->match_pos <= fields[HDR_TE].len)
+        p->match_pos++;
+}
+
+/* At the colon: the set becomes the one header the whole name spelled. */
+static unsigned
+name_id(const struct h1_parser *p)
+{
+    unsigned id;
+
+    for (id = HDR_CL; id < HDR_COUNT; id++) {
+        if ((p->hdr_id & (1u << id)) && fields[id].len == p->match_pos)
+            return id;
+    }
+    return HDR_NONE;
+}
+
+static int
+token_is(const struct h1_parser *p, const char *word)
+{
+    size_t n = strlen(word);
+
+    return p->value_state != VS_BAD && p->token_len == n &&
+           memcmp(p->token, word, n) == 0;
+}
+
+/* One element of an interesting header's comma list has ended. */
+static int
+element_end(struct h1_parser *p)
+{
+    int empty = p->value_state == VS_LEAD;
+    int e = 0;
+
+    switch (p->hdr_id) {
+    case HDR_CL:
+        /* RFC 9110 sec. 8.6: a list of identical values is one value. */
+        if (empty || ((p->seen & SEEN_CL) &&
+                      p->value_num != p->content_length)) {
+            e = H1_E_CONTENT_LENGTH;
+        } else {
+            p->content_length = p->value_num;
+            p->seen |= SEEN_CL;
+        }
+        break;
+    case HDR_TE:
+        /* chunked once and last; since nothing else is accepted, that is
+           "exactly one element, chunked" over all Transfer-Encoding
+           lines together. */
+        if (empty)
+            break;
+        if (!token_is(p, "chunked") || (p->seen & SEEN_CHUNKED))
+            e = H1_E_TRANSFER_CODING;
+        else
+            p->seen |= SEEN_CHUNKED;
+        break;
+    case HDR_CONN:
+        if (token_is(p, "close"))
+            p->seen |= SEEN_CLOSE;
+        else if (token_is(p, "keep-alive"))
+            p->seen |= SEEN_KEEP_ALIVE;
+        break;
+    case HDR_CE:
+        if (!empty && !token_is(p, "identity"))
+            p->flags |= H1_F_CONTENT_ENCODING;
+        break;
+    default:
+        break;
+    }
+    p->value_state = VS_LEAD;
+    p->value_num = 0;
+    p->token_len = 0;
+    return e;
+}
+
+/*
+ * One byte of an interesting header's value (already known to be a field
+ * byte). Splits the comma list into OWS-trimmed elements; Content-Length
+ * digits are summed with an overflow check, other elements are kept
+ * lower-cased in p->token (a longer one just cannot match any word).
+ */
+static int
+value_byte(struct h1_parser *p, unsigned char c)
+{
+    unsigned d;
+
+    if (c == ',')
+        return element_end(p);
+    if (c == ' ' || c == '\t') {
+        if (p->value_state == VS_TOKEN)
+            p->value_state = VS_TRAIL;
+        return 0;
+    }
+    if (p->value_state == VS_TRAIL)
+        p->value_state = VS_BAD;
+    else if (p->value_state == VS_LEAD)
+        p->value_state = VS_TOKEN;
+
+    if (p->hdr_id == HDR_CL) {
+        if (p->value_state == VS_BAD || c < '0' || c > '9')
+            return H1_E_CONTENT_LENGTH;
+        d = (unsigned)(c - '0');
+        if (p->value_num > (UINT64_MAX - d) / 10)
+            return H1_E_CONTENT_LENGTH;
+        p->value_num = p->value_num * 10 + d;
+        return 0;
+    }
+    if (p->token_len < sizeof p->token)
+        p->token[p->token_len] = lower(c);
+    if (p->token_len <= sizeof p->token)
+        p->token_len++;
+    return 0;
+}
+
+/*
+ * The final response's header block is complete: check the framing
+ * headers against each other and choose how the body is delimited
+ * (RFC 9112 sec. 6.3, in its order). Returns 0 or the error.
+ */
+static int
+framing(struct h1_parser *p)
+{
+    if (p->seen & SEEN_TE) {
+        if (p->seen & SEEN_CL)
+            return H1_E_TE_AND_CL;
+        if (!(p->seen & SEEN_CHUNKED) || p->http_minor == 0)
+            return H1_E_TRANSFER_CODING;
+    }
+    if (p->seen & SEEN_CL)
+        p->flags |= H1_F_HAS_LENGTH;
+    if ((p->seen & SEEN_CLOSE) ||
+        (p->http_minor == 0 && !(p->seen & SEEN_KEEP_ALIVE)))
+        p->flags |= H1_F_CONN_CLOSE;
+
+    if ((p->req_flags & H1_REQ_HEAD) || p->status == 204 ||
+        p->status == 304) {
+        p->flags |= H1_F_NO_BODY;
+        p->state = ST_DONE;
+    } else if (p->seen & SEEN_TE) {
+        p->flags |= H1_F_CHUNKED;
+        p->chunk_hex = 0;
+        p->remaining = 0;
+        p->state = ST_CHUNK_SIZE;
+    } else if (p->seen & SEEN_CL) {
+        p->remaining = p->content_length;
+        p->state = p->remaining ? ST_BODY_LENGTH : ST_DONE;
+    } else {
+        p->flags |= H1_F_BODY_TO_EOF | H1_F_CONN_CLOSE;
+        p->state = ST_BODY_EOF;
+    }
+    return 0;
+}
+
+void
+h1_begin(struct h1_parser *p, unsigned req_flags)
+{
+    memset(p, 0, sizeof *p);
+    p->req_flags = req_flags;
+}
+
+int
+h1_started(const struct h1_parser *p)
+{
+    return p->consumed > 0;
+}
+
+enum h1_rc
+h1_feed(struct h1_parser *p, const char *data, size_t len, size_t *used)
+{
+    const unsigned char *s = (const unsigned char *)data;
+    size_t i = 0, n;
+    unsigned char c;
+    enum h1_rc rc;
+    int e, v;
+
+    if (p->err != 0) {
+        *used = 0;
+        return (enum h1_rc)p->err;
+    }
+
+    for (;;) {
+        switch (p->state) {
+        case ST_VERSION:
+            do {
+                if (i == len)
+                    goto again;
+                c = s[i];
+                if ((e = count_line(p)) != 0)
+                    goto fail;
+                e = H1_E_STATUS_LINE;
+                if (p->match_pos < 7) {
+                    if (c != (unsigned char)"HTTP/1."[p->match_pos])
+                        goto fail;
+                } else if (p->match_pos == 7) {
+                    if (c != '0' && c != '1')
+                        goto fail;
+                    p->http_minor = c - '0';
+                } else if (c != ' ') {
+                    goto fail;
+                }
+                i++;
+            } while (++p->match_pos < 9);
+            p->match_pos = 0;
+            p->state = ST_CODE;
+            /* fall through */
+        case ST_CODE:
+            do {
+                if (i == len)
+                    goto again;
+                c = s[i];
+                if ((e = count_line(p)) != 0)
+                    goto fail;
+                e = H1_E_STATUS_LINE;
+                if (p->match_pos == 3) {
+                    if (c != ' ')
+                        goto fail;
+                } else {
+                    if (c < (p->match_pos == 0 ? '1' : '0') ||
+                        c > (p->match_pos == 0 ? '5' : '9'))
+                        goto fail;
+                    p->status = p->status * 10 + (c - '0');
+                }
+                /* Decide 1xx at the last digit, before any header. */
+                if (p->match_pos == 2 && p->status == 101) {
+                    e = H1_E_SWITCHING;
+                    goto fail;
+                }
+                if (p->match_pos == 2 && p->status < 200 &&
+                    p->n_interim >= H1_MAX_INTERIM) {
+                    e = H1_E_TOO_MANY_INTERIM;
+                    goto fail;
+                }
+                i++;
+            } while (++p->match_pos < 4);
+            p->match_pos = 0;
+            p->state = ST_REASON;
+            /* fall through */
+        case ST_REASON:
+            for (;;) {
+                if (i == len)
+                    goto again;
+                c = s[i];
+                if (c == '\n')
+                    break; /* bare LF: STATUS_LF consumes it */
+                if ((e = count_line(p)) != 0)
+                    goto fail;
+                if (c == '\r') {
+                    i++;
+                    break;
+                }
+                if (!is_field_byte(c)) {
+                    e = H1_E_STATUS_LINE;
+                    goto fail;
+                }
+                i++;
+            }
+            p->state = ST_STATUS_LF;
+            /* fall through */
+        case ST_STATUS_LF:
+            if (i == len)
+                goto again;
+            e = H1_E_BARE_CR;
+            if (s[i] != '\n' || (e = count_line(p)) != 0)
+                goto fail;
+            i++;
+            p->line_len = 0;
+            p->state = ST_FIELD_START;
+            /* fall through */
+        case ST_FIELD_START:
+            if (i == len)
+                goto again;
+            c = s[i];
+            if (c == '\r' || c == '\n') {
+                if (c == '\r') {
+                    if ((e = count_line(p)) != 0)
+                        goto fail;
+                    i++;
+                }
+                p->state = ST_BLOCK_LF;
+                continue;
+            }
+            if (!is_tchar(c)) {
+                /* Includes SP/HTAB: obs-fold, or whitespace before the
+                   first field, both rejected (sec. 5.2, sec. 2.2). */
+                e = syntax_error(p);
+                goto fail;
+            }
+            if (!(p->seen & SEEN_TRAILER) &&
+                ++p->n_headers > H1_MAX_HEADERS) {
+                e = H1_E_TOO_MANY_HEADERS;
+                goto fail;
+            }
+            if ((e = count_line(p)) != 0)
+                goto fail;
+            i++;
+            /* Trailers cannot change framing: match nothing there. */
+            p->hdr_id = (p->seen & SEEN_TRAILER) ? 0 : HDR_ALL;
+            p->match_pos = 0;
+            match_name(p, c);
+            p->state = ST_FIELD_NAME;
+            /* fall through */
+        case ST_FIELD_NAME:
+            for (;;) {
+                if (i == len)
+                    goto again;
+                c = s[i];
+                if (c == ':')
+                    break;
+                if (!is_tchar(c)) {
+                    /* Also whitespace before the colon (sec. 5.1). */
+                    e = syntax_error(p);
+                    goto fail;
+                }
+                if ((e = count_line(p)) != 0)
+                    goto fail;
+                i++;
+                match_name(p, c);
+            }
+            if ((e = count_line(p)) != 0)
+                goto fail;
+            i++;
+            p->hdr_id = name_id(p);
+            p->value_state = VS_LEAD;
+            p->value_num = 0;
+            p->token_len = 0;
+            if (p->hdr_id == HDR_TE)
+                p->seen |= SEEN_TE;
+            p->state = ST_FIELD_VALUE;
+            /* fall through */
+        case ST_FIELD_VALUE:
+            for (;;) {
+                if (i == len)
+                    goto again;
+                c = s[i];
+                if (c == '\n')
+                    break; /* bare LF: FIELD_LF consumes it */
+                if ((e = count_line(p)) != 0)
+                    goto fail;
+                if (c == '\r') {
+                    i++;
+                    break;
+                }
+                if (!is_field_byte(c)) {
+                    e = syntax_error(p);
+                    goto fail;
+                }
+                if (p->hdr_id != HDR_NONE && (e = value_byte(p, c)) != 0)
+                    goto fail;
+                i++;
+            }
+            p->state = ST_FIELD_LF;
+            /* fall through */
+        case ST_FIELD_LF:
+            if (i == len)
+                goto again;
+            e = H1_E_BARE_CR;
+            if (s[i] != '\n' || (e = count_line(p)) != 0)
+                goto fail;
+            if (p->hdr_id != HDR_NONE && (e = element_end(p)) != 0)
+                goto fail;
+            i++;
+            p->hdr_id = HDR_NONE;
+            p->line_len = 0;
+            p->state = ST_FIELD_START;
+            continue;
+        case ST_BLOCK_LF:
+            if (i == len)
+                goto again;
+            e = H1_E_BARE_CR;
+            if (s[i] != '\n' || (e = count_line(p)) != 0)
+                goto fail;
+            if (p->seen & SEEN_TRAILER) {
+                i++;
+                p->state = ST_DONE;
+                continue;
+            }
+            if (p->status < 200) {
+                /* Interim: its fields are forgotten with it. */
+                i++;
+                p->n_interim++;
+                start_response(p);
+                continue;
+            }
+            if ((e = framing(p)) != 0)
+                goto fail;
+            i++;
+            rc = H1_HEADERS;
+            goto out;
+        case ST_BODY_LENGTH:
+            if (i == len)
+                goto again;
+            n = len - i;
+            if (n > p->remaining)
+                n = (size_t)p->remaining;
+            p->body_off = i;
+            p->body_len = n;
+            i += n;
+            p->remaining -= n;
+            if (p->remaining == 0)
+                p->state = ST_DONE;
+            rc = H1_BODY;
+            goto out;
+        case ST_BODY_EOF:
+            if (i == len)
+                goto again;
+            p->body_off = i;
+            p->body_len = len - i;
+            i = len;
+            rc = H1_BODY;
+            goto out;
+        case ST_CHUNK_SIZE:
+            for (;;) {
+                if (i == len)
+                    goto again;
+                if ((v = hex_value(s[i])) < 0)
+                    break;
+                /* The digit limit is the overflow check: 16 hex digits
+                   fill a uint64_t exactly. Leading zeros count too. */
+                if (++p->chunk_hex > H1_MAX_CHUNK_HEX) {
+                    e = H1_E_CHUNK_SIZE;
+                    goto fail;
+                }
+                p->remaining = (p->remaining << 4) | (unsigned)v;
+                i++;
+            }
+            if (p->chunk_hex == 0) {
+                e = H1_E_CHUNK_SIZE;
+                goto fail;
+            }
+            p->ext_len = 0;
+            p->value_state = 0;
+            p->state = ST_CHUNK_EXT;
+            /* fall through */
+        case ST_CHUNK_EXT:
+            /* Everything between the digits and CR is counted, BWS too,
+               so a server cannot make us spin on an endless line. */
+            for (;;) {
+                if (i == len)
+                    goto again;
+                c = s[i];
+                if (c == '\r')
+                    break;
+                if (c == '\n') {
+                    e = H1_E_CHUNK_SYNTAX;
+                    goto fail;
+                }
+                if (++p->ext_len > H1_MAX_CHUNK_EXT) {
+                    e = H1_E_TOO_LARGE;
+                    goto fail;
+                }
+                if (c == ';') {
+                    p->value_state = 1;
+                } else if (!p->value_state && c != ' ' && c != '\t') {
+                    e = H1_E_CHUNK_SIZE;
+                    goto fail;
+                } else if (!is_field_byte(c)) {
+                    e = H1_E_CHUNK_SYNTAX;
+                    goto fail;
+                }
+                i++;
+            }
+            i++;
+            p->state = ST_CHUNK_SIZE_LF;
+            /* fall through */
+        case ST_CHUNK_SIZE_LF:
+            if (i == len)
+                goto again;
+            if (s[i] != '\n') {
+                e = H1_E_BARE_CR;
+                goto fail;
+            }
+            i++;
+            if (p->remaining == 0) {
+                /* last-chunk: the trailer section follows. */
+                p->seen |= SEEN_TRAILER;
+                p->line_len = 0;
+                p->trailer_bytes = 0;
+                p->state = ST_FIELD_START;
+                continue;
+            }
+            p->state = ST_CHUNK_DATA;
+            /* fall through */
+        case ST_CHUNK_DATA:
+            if (i == len)
+                goto again;
+            n = len - i;
+            if (n > p->remaining)
+                n = (size_t)p->remaining;
+            p->body_off = i;
+            p->body_len = n;
+            i += n;
+            p->remaining -= n;
+            if (p->remaining == 0)
+                p->state = ST_CHUNK_DATA_CR;
+            rc = H1_BODY;
+            goto out;
+        case ST_CHUNK_DATA_CR:
+            if (i == len)
+                goto again;
+            if (s[i] != '\r') {
+                e = H1_E_CHUNK_SYNTAX;
+                goto fail;
+            }
+            i++;
+            p->state = ST_CHUNK_DATA_LF;
+            /* fall through */
+        case ST_CHUNK_DATA_LF:
+            if (i == len)
+                goto again;
+            if (s[i] != '\n') {
+                e = H1_E_BARE_CR;
+                goto fail;
+            }
+            i++;
+            p->chunk_hex = 0;
+            p->remaining = 0;
+            p->state = ST_CHUNK_SIZE;
+            continue;
+        case ST_DONE:
+            rc = H1_DONE;
+            goto out;
+        default:
+            assert(!"h1: bad parser state");
+            rc = H1_DONE;
+            goto out;
+        }
+    }
+
+again:
+    rc = H1_AGAIN;
+out:
+    p->consumed += i;
+    *used = i;
+    return rc;
+
+fail:
+    /* i is the offending byte; the bytes before it were consumed. */
+    p->err = e;
+    p->consumed += i;
+    p->error_offset = p->consumed;
+    *used = i;
+    return (enum h1_rc)e;
+}
+
+enum h1_rc
+h1_finish(struct h1_parser *p)
+{
+    if (p->err != 0)
+        return (enum h1_rc)p->err;
+    if (p->state == ST_BODY_EOF)
+        p->state = ST_DONE; /* sec. 6.3 rule 8: the close ends the body */
+    if (p->state == ST_DONE)
+        return H1_DONE;
+    p->err = H1_E_TRUNCATED;
+    p->error_offset = p->consumed;
+    return H1_E_TRUNCATED;
+}
+
+const char *
+h1_strerror(enum h1_rc rc)
+{
+    switch (rc) {
+    case H1_AGAIN:
+        return "need more bytes";
+    case H1_HEADERS:
+        return "response headers complete";
+    case H1_BODY:
+        return "body bytes";
+    case H1_DONE:
+        return "response complete";
+    case H1_E_STATUS_LINE:
+        return "malformed status line";
+    case H1_E_HEADER_SYNTAX:
+        return "malformed header line";
+    case H1_E_BARE_CR:
+        return "CR not followed by LF";
+    case H1_E_TOO_LARGE:
+        return "line or header block too large";
+    case H1_E_TOO_MANY_HEADERS:
+        return "too many header lines";
+    case H1_E_CONTENT_LENGTH:
+        return "invalid or conflicting Content-Length";
+    case H1_E_TE_AND_CL:
+        return "Transfer-Encoding together with Content-Length";
+    case H1_E_TRANSFER_CODING:
+        return "unsupported Transfer-Encoding";
+    case H1_E_CHUNK_SIZE:
+        return "invalid chunk size";
+    case H1_E_CHUNK_SYNTAX:
+        return "malformed chunk framing";
+    case H1_E_TRAILER:
+        return "malformed or oversized trailer";
+    case H1_E_TOO_MANY_INTERIM:
+        return "too many 1xx responses";
+    case H1_E_SWITCHING:
+        return "unexpected 101 Switching Protocols";
+    case H1_E_TRUNCATED:
+        return "connection closed mid-response";
+    }
+    return "unknown h1 result";
+}
+
+/* Appends into a fixed buffer; once something does not fit, stays full. */
+struct writer {
+    char *out;
+    size_t cap;
+    size_t len;
+    int full;
+};
+
+static void
+put(struct writer *w, const char *s, size_t n)
+{
+    if (w->full || n > w->cap - w->len) {
+        w->full = 1;
+        return;
+    }
+    if (n > 0)
+        memcpy(w->out + w->len, s, n);
+    w->len += n;
+}
+
+size_t
+h1_write_get(char *out, size_t cap, const char *target, size_t target_len,
+             const char *authority, size_t authority_len,
+             const char *user_agent, int keep_alive)
+{
+    struct writer w = {out, cap, 0, 0};
+    static const char accept[] = "\r\nAccept: application/json\r\n";
+    static const char conn_close[] = "Connection: close\r\n";
+
+    put(&w, "GET ", 4);
+    put(&w, target, target_len);
+    put(&w, " HTTP/1.1\r\nHost: ", 17);
+    put(&w, authority, authority_len);
+    put(&w, "\r\nUser-Agent: ", 14);
+    put(&w, user_agent, strlen(user_agent));
+    put(&w, accept, sizeof accept - 1);
+    if (!keep_alive)
+        put(&w, conn_close, sizeof conn_close - 1);
+    put(&w, "\r\n", 2);
+    return w.full ? 0 : w.len;
+}

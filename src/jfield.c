@@ -1,0 +1,1054 @@
+/*
+ * jfield.c - stream a JSON body through a validating lexer and extract the
+ * string value of one top-level key, in fixed memory (see jfield.h).
+ *
+ * What it does. jf_feed() runs one state machine over every byte, in any
+ * split: strings (escapes \" \\ \/ \b \f \n \r \t \uXXXX, surrogates
+ * paired, no raw control bytes), numbers (the full RFC 8259 sec. 6
+ * grammar), the literals true/false/null, whitespace, and nesting up to
+ * JF_MAX_DEPTH tracked in a bit stack (1 = object, 0 = array). There must
+ * be exactly one value, an object, then only whitespace.
+ *
+ * Only top-level keys are looked at: each is decoded as it arrives and
+ * compared with the wanted key byte by byte; other keys are never
+ * buffered. While a top-level key still matches, its raw bytes go to
+ * keep; a mismatch rolls keep back. When it matches completely, ':' and
+ * the raw value follow it into keep: a string (at most JF_MAX_VALUE raw
+ * bytes between the quotes, else JF_E_TOO_LONG), a literal, a number
+ * (elided to "0" past NUM_KEEP bytes: all that matters is that it is not
+ * a string), or "{}" / "[]" for a container whose contents are lexed and
+ * dropped. A second matching key is JF_E_DUP_KEY at its closing quote, so
+ * keep never holds more than one member.
+ *
+ * jf_finish() appends '}' to keep ("{" + member + "}"), tokenizes it with
+ * jsmn (strict, parent links, JF_NTOK tokens on the stack), walks the root
+ * object member by member skipping each value's subtree, checks that the
+ * value is a string and decodes it into the caller's buffer, validating
+ * escapes, surrogate pairs and the raw UTF-8 of the value.
+ *
+ * What it does not do: validate the raw UTF-8 of anything but the kept
+ * value (other strings may hold any byte >= 0x20 except '"' and '\\');
+ * allocate; print; look at bytes it has not been given. An empty body (or
+ * whitespace only) is JF_E_TRUNCATED: the JSON text never started.
+ *
+ * Verdict order: the first problem in byte order wins. jf_feed() returns
+ * JF_E_SYNTAX, JF_E_NOT_OBJECT, JF_E_TOO_DEEP, JF_E_DUP_KEY and
+ * JF_E_TOO_LONG at the byte that makes them certain; JF_E_TRUNCATED,
+ * JF_E_NO_KEY and JF_E_NOT_STRING can only be known at jf_finish().
+ *
+ * Invariants: keep_len <= keep_lim <= JF_KEEP_CAP - 1 (room for the
+ * final '}'); depth <= JF_MAX_DEPTH; err, once set, never changes until
+ * jf_begin(); copy is set only while lexing the top-level key or value
+ * that keep is collecting.
+ */
+#include "jfield.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+/*
+ * jsmn is compiled here and nowhere else: static, so its symbols stay in
+ * this file; strict, so primitives must be true/false/null/numbers and
+ * keys strings; parent links, so closing brackets are O(depth). It builds
+ * cleanly under our warning flags, so no pragma is needed.
+ */
+#define JSMN_STATIC
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS
+#include <jsmn.h>
+
+/* Tokens for "{" key ":" value "}": the value is never more than one. */
+#define JF_NTOK 8
+
+/* Longest number kept as-is; longer ones are kept as "0". */
+#define NUM_KEEP 32
+
+/*
+ * Raw bytes a matching top-level key can occupy in keep while being
+ * lexed: two quotes, at most 6 raw bytes per decoded byte ("\u0061"), and
+ * a surrogate pair (12 raw bytes) not yet decoded when it overshoots.
+ */
+#define KEY_RAW_MAX (2 + 6 * JF_MAX_KEY + 12)
+
+/* '{' + key + ':' + quoted value + '}' must fit, or the limits lie. */
+_Static_assert(1 + KEY_RAW_MAX + 1 + JF_MAX_VALUE + 2 + 1 <= JF_KEEP_CAP,
+               "keep too small for the longest key and value");
+_Static_assert(JF_MAX_DEPTH % 8 == 0, "depth bit stack is whole bytes");
+_Static_assert(JF_KEEP_CAP < 65536, "keep offsets fit jsmn's int");
+
+enum {
+    ST_START,     /* before the top-level value */
+    ST_OBJ_FIRST, /* after '{': a key or '}' */
+    ST_OBJ_KEY,   /* after ',' in an object: a key */
+    ST_KSTR,      /* in a key below the top level */
+    ST_TKEY,      /* in a top-level key: compared, maybe kept */
+    ST_COLON,     /* after a key */
+    ST_VALUE,     /* after ':', or ',' in an array */
+    ST_ARR_FIRST, /* after '[': a value or ']' */
+    ST_VSTR,      /* in a string value that is not kept */
+    ST_CSTR,      /* in the string value being kept */
+    ST_AFTER,     /* after a value: ',' or a closing bracket */
+    ST_END,       /* after the top-level object: whitespace only */
+    ST_ESC,       /* after '\\' in a string; ret is where to go back */
+    ST_HEX,       /* in the four hex digits of \u */
+    ST_LOW_BS,    /* after a high surrogate: the '\\' of its low half */
+    ST_LOW_U,     /* the 'u' of the low half */
+    ST_MINUS,     /* number: after '-' */
+    ST_ZERO,      /* number: integer part "0", no digit may follow */
+    ST_INT,       /* number: in the integer digits */
+    ST_DOT,       /* number: after '.', a digit must follow */
+    ST_FRAC,      /* number: in the fraction digits */
+    ST_EXP,       /* number: after 'e' or 'E' */
+    ST_ESIGN,     /* number: after the exponent sign */
+    ST_EDIG,      /* number: in the exponent digits */
+    ST_LIT,       /* in true, false or null; lit holds the rest */
+};
+
+/*
+ * Bytes that end a run of plain string bytes: '"', '\\', and the control
+ * bytes 0x00-0x1f, which RFC 8259 sec. 7 allows only escaped.
+ */
+#define ONES8 1, 1, 1, 1, 1, 1, 1, 1
+static const unsigned char str_stop[256] = {
+    ONES8, ONES8, ONES8, ONES8, ['"'] = 1, ['\\'] = 1,
+};
+
+/* Find the lowest marked byte of a word with ctz where that is cheap. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__)
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SCAN_CTZ 1
+#endif
+#endif
+
+/*
+ * The first byte in [p, end) that ends a run of plain string bytes (see
+ * str_stop), or end. Most of a body is string bytes, so this is the hot
+ * loop: eight bytes per step with the "has a zero byte" trick, where
+ * (v - 0x01..) & ~v & 0x80.. marks each byte of v that is zero (and may
+ * also mark bytes above a true mark, never below, so the lowest mark is
+ * exact), applied to w ^ '"', w ^ '\\' and, with 0x20 for 0x01, to w for
+ * bytes below 0x20.
+ */
+static inline const unsigned char *
+str_scan(const unsigned char *p, const unsigned char *end)
+{
+    const uint64_t ones = 0x0101010101010101u;
+    const uint64_t high = 0x8080808080808080u;
+    uint64_t w, a, b, m;
+
+    while (end - p >= 8) {
+        memcpy(&w, p, 8);
+        a = w ^ ones * '"';
+        b = w ^ ones * '\\';
+        m = ((a - ones) & ~a) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w);
+        m &= high;
+        if (m) {
+#ifdef SCAN_CTZ
+            return p + (__builtin_ctzll(m) >> 3);
+#else
+            break;
+#endif
+        }
+        p += 8;
+    }
+    while (p < end && !str_stop[*p])
+        p++;
+    return p;
+}
+
+static int
+is_ws(unsigned c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+static int
+is_digit(unsigned c)
+{
+    return c - '0' < 10u;
+}
+
+static int
+hex_val(unsigned c)
+{
+    if (c - '0' < 10u)
+        return (int)(c - '0');
+    c |= 0x20; /* ASCII letters to lower case */
+    if (c - 'a' < 6u)
+        return (int)(c - 'a' + 10);
+    return -1;
+}
+
+/* Encodes code point cp (not a surrogate, <= 0x10ffff); returns length. */
+static size_t
+utf8_put(unsigned char *o, uint32_t cp)
+{
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xc0 | cp >> 6);
+        o[1] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xe0 | cp >> 12);
+        o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xf0 | cp >> 18);
+    o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
+    o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/*
+ * Length of the UTF-8 sequence starting at s, or 0 if the bytes of it
+ * that are there (n of them) cannot start a well-formed one: no overlongs,
+ * no encoded surrogates, nothing past U+10FFFF (RFC 3629 sec. 4). The
+ * length may exceed n: the caller decides if a cut sequence is an error.
+ */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    unsigned lo = 0x80, hi = 0xbf;
+    size_t len, i;
+
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4;
+    else
+        return 0;
+    if (c == 0xe0)
+        lo = 0xa0;
+    else if (c == 0xed)
+        hi = 0x9f;
+    else if (c == 0xf0)
+        lo = 0x90;
+    else if (c == 0xf4)
+        hi = 0x8f;
+    if (n >= 2 && (s[1] < lo || s[1] > hi))
+        return 0;
+    for (i = 2; i < len && i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return len;
+}
+
+/*
+ * Offset of the first sequence in s[0..n) that is not well-formed UTF-8,
+ * or n. With partial, a sequence cut short by the end is not an error.
+ */
+static size_t
+utf8_bad(const unsigned char *s, size_t n, int partial)
+{
+    size_t i, m;
+
+    for (i = 0; i < n; i += m) {
+        m = utf8_len(s + i, n - i);
+        if (m == 0 || (m > n - i && !partial))
+            return i;
+    }
+    return n;
+}
+
+/* Appends n bytes to keep; -1 (nothing appended) if it would pass lim. */
+static int
+keep_put(struct jf_extractor *x, const void *s, size_t n)
+{
+    if (n > x->keep_lim - x->keep_len)
+        return -1;
+    memcpy(x->keep + x->keep_len, s, n);
+    x->keep_len += (uint32_t)n;
+    return 0;
+}
+
+/*
+ * Appends a run of number bytes, or replaces the number by "0" once it
+ * would be longer than NUM_KEEP and stops copying: a huge number must not
+ * cost memory, and only its not being a string matters.
+ */
+static void
+keep_num(struct jf_extractor *x, const unsigned char *s, size_t n)
+{
+    if (x->keep_len - x->val_keep + n > NUM_KEEP) {
+        x->keep_len = x->val_keep;
+        x->keep[x->keep_len++] = '0';
+        x->copy = 0;
+        return;
+    }
+    memcpy(x->keep + x->keep_len, s, n);
+    x->keep_len += (uint32_t)n;
+}
+
+/* The top-level key being lexed cannot be the wanted one. */
+static void
+key_miss(struct jf_extractor *x)
+{
+    x->kmatch = 0;
+    if (x->copy) {
+        x->copy = 0;
+        x->keep_len = x->member_off;
+    }
+}
+
+/* The top-level key continues with n decoded bytes s. */
+static void
+key_cmp(struct jf_extractor *x, const unsigned char *s, size_t n)
+{
+    if (n > x->key_len - x->kpos || memcmp(x->key + x->kpos, s, n) != 0)
+        key_miss(x);
+    else
+        x->kpos += (uint32_t)n;
+}
+
+/*
+ * After the closing quote of a top-level key: is it the wanted key?
+ * Returns -1 if it is for the second time.
+ */
+static int
+key_end(struct jf_extractor *x)
+{
+    if (!x->kmatch || x->kpos != x->key_len) {
+        key_miss(x);
+        return 0;
+    }
+    if (x->found)
+        return -1;
+    x->found = 1;
+    x->want = 1;
+    x->copy = 0;
+    /* Fits: see the _Static_assert on JF_KEEP_CAP. */
+    x->keep[x->keep_len++] = '"';
+    x->keep[x->keep_len++] = ':';
+    return 0;
+}
+
+int
+jf_begin(struct jf_extractor *x, const char *key, size_t key_len)
+{
+    if (!x || !key || key_len < 1 || key_len > JF_MAX_KEY)
+        return -EINVAL;
+    /* Everything before key starts at zero; keep need not be cleared. */
+    memset(x, 0, offsetof(struct jf_extractor, key));
+    memcpy(x->key, key, key_len);
+    x->key_len = (uint32_t)key_len;
+    x->state = ST_START;
+    x->keep[0] = '{';
+    x->keep_len = 1;
+    x->keep_lim = 1;
+    return 0;
+}
+
+/*
+ * NEXT(s): the next byte into c; at the end of the input, lexing is to
+ * resume in state s, and jf_feed() returns JF_AGAIN (from out:, the one
+ * place it does). NUM_NEXT(s): the same inside a number, which first
+ * keeps the part of the number this input held if it is being kept.
+ */
+#define NEXT(s)                                                               \
+    do {                                                                      \
+        if (p == end) {                                                       \
+            st = (s);                                                         \
+            goto out;                                                         \
+        }                                                                     \
+        c = *p++;                                                             \
+    } while (0)
+#define NUM_NEXT(s)                                                           \
+    do {                                                                      \
+        if (p == end) {                                                       \
+            st = (s);                                                         \
+            goto num_out;                                                     \
+        }                                                                     \
+        c = *p++;                                                             \
+    } while (0)
+
+/*
+ * One switch over the state. The states a compact body spends its time
+ * in are also labels, and each goes straight to the next one with goto
+ * instead of back through the switch, which is only there to resume
+ * where the previous input ended (and for the rare states: escapes,
+ * literals cut by the input's end, the top level). Invariant: on every
+ * way out, st is the state to resume in.
+ */
+enum jf_rc
+jf_feed(struct jf_extractor *x, const char *data, size_t len)
+{
+    const unsigned char *const base = (const unsigned char *)data;
+    const unsigned char *const end = base + len;
+    const unsigned char *p = base;
+    const unsigned char *q;
+    const unsigned char *num = base; /* start of this input's number part */
+    enum jf_rc rc = JF_E_SYNTAX;
+    unsigned st, c, obj;
+    uint32_t depth, cp;
+    uint64_t off;
+    size_t n, i;
+    unsigned char u8[4];
+    int h;
+
+    if (x->err)
+        return (enum jf_rc)x->err;
+    st = x->state;
+    depth = x->depth;
+    obj = x->obj;
+
+    for (;;) {
+        if (p == end)
+            goto out;
+        switch (st) {
+        case ST_START:
+            c = *p++;
+            if (c == '{') {
+                x->stack[0] |= 1;
+                depth = 1;
+                obj = 1;
+                goto obj_first;
+            }
+            if (is_ws(c))
+                break;
+            if (c == '[' || c == '"' || c == '-' || is_digit(c) ||
+                c == 't' || c == 'f' || c == 'n')
+                rc = JF_E_NOT_OBJECT;
+            goto fail_c;
+
+        case ST_OBJ_FIRST:
+        obj_first:
+            NEXT(ST_OBJ_FIRST);
+            if (c == '"')
+                goto key;
+            if (c == '}')
+                goto close;
+            if (is_ws(c))
+                goto obj_first;
+            goto fail_c;
+
+        case ST_OBJ_KEY:
+        obj_key:
+            NEXT(ST_OBJ_KEY);
+            if (c == '"')
+                goto key;
+            if (is_ws(c))
+                goto obj_key;
+            goto fail_c;
+
+        key:
+            if (depth == 1) {
+                /* A top-level key: compared, and kept while it matches. */
+                x->kmatch = 1;
+                x->kpos = 0;
+                if (!x->found) {
+                    x->copy = 1;
+                    x->member_off = x->keep_len;
+                    x->keep_lim = x->keep_len + KEY_RAW_MAX;
+                    x->keep[x->keep_len++] = '"';
+                }
+                st = ST_TKEY;
+                break;
+            }
+            /* fall through */
+        case ST_KSTR:
+            p = str_scan(p, end);
+            NEXT(ST_KSTR);
+            if (c != '"') {
+                if (c != '\\')
+                    goto fail_c;
+                x->ret = ST_KSTR;
+                st = ST_ESC;
+                break;
+            }
+            /* fall through */
+        case ST_COLON:
+        colon:
+            NEXT(ST_COLON);
+            if (c != ':') {
+                if (is_ws(c))
+                    goto colon;
+                goto fail_c;
+            }
+            /* fall through */
+        case ST_VALUE:
+        value:
+            NEXT(ST_VALUE);
+        value_c:
+            if (depth == 1 && x->want && !is_ws(c)) {
+                /* The wanted key's value starts: keep it (see top). */
+                x->want = 0;
+                x->val_keep = x->keep_len;
+                x->val_off = x->consumed + (uint64_t)(p - 1 - base);
+                x->keep_lim = JF_KEEP_CAP - 1;
+                if (c == '{' || c == '[') {
+                    x->keep[x->keep_len++] = (char)c;
+                    x->keep[x->keep_len++] = (char)(c + 2); /* } or ] */
+                } else if (c == '"') {
+                    x->keep[x->keep_len++] = '"';
+                    x->keep_lim = x->keep_len + JF_MAX_VALUE;
+                    x->copy = 1;
+                    st = ST_CSTR;
+                    break;
+                } else {
+                    /* A number is kept from num at its end. */
+                    if (c == 't' || c == 'f' || c == 'n')
+                        x->keep[x->keep_len++] = (char)c;
+                    x->copy = 1;
+                }
+            }
+            if (c == '"')
+                goto vstr;
+            if (c == '{' || c == '[') {
+                if (depth == JF_MAX_DEPTH) {
+                    rc = JF_E_TOO_DEEP;
+                    goto fail_c;
+                }
+                obj = c == '{';
+                x->stack[depth >> 3] = (unsigned char)(
+                    (x->stack[depth >> 3] & ~(1u << (depth & 7))) |
+                    obj << (depth & 7));
+                depth++;
+                if (obj)
+                    goto obj_first;
+                goto arr_first;
+            }
+            if (is_digit(c)) {
+                num = p - 1;
+                if (c == '0')
+                    goto num_zero;
+                goto num_int;
+            }
+            if (c == '-') {
+                num = p - 1;
+                goto num_minus;
+            }
+            if (c == 't' || c == 'f' || c == 'n') {
+                x->lit = c == 't' ? "rue" : c == 'f' ? "alse" : "ull";
+                n = c == 'f' ? 4 : 3;
+                if (!x->copy && (size_t)(end - p) >= n &&
+                    memcmp(p, x->lit, n) == 0) {
+                    p += n;
+                    goto after;
+                }
+                st = ST_LIT; /* byte by byte */
+                break;
+            }
+            if (is_ws(c))
+                goto value;
+            goto fail_c;
+
+        case ST_ARR_FIRST:
+        arr_first:
+            NEXT(ST_ARR_FIRST);
+            if (c == ']')
+                goto close;
+            goto value_c;
+
+        case ST_VSTR:
+        vstr:
+            p = str_scan(p, end);
+            NEXT(ST_VSTR);
+            if (c != '"') {
+                if (c != '\\')
+                    goto fail_c;
+                x->ret = ST_VSTR;
+                st = ST_ESC;
+                break;
+            }
+            /* fall through */
+        case ST_AFTER:
+        after:
+            NEXT(ST_AFTER);
+            if (c == ',') {
+                if (obj)
+                    goto obj_key;
+                goto value;
+            }
+            if (c == '}' || c == ']')
+                goto close;
+            if (is_ws(c))
+                goto after;
+            goto fail_c;
+
+        close:
+            if ((c == '}') != obj)
+                goto fail_c;
+            if (--depth == 0) {
+                st = ST_END;
+                break;
+            }
+            obj = x->stack[(depth - 1) >> 3] >> ((depth - 1) & 7) & 1;
+            goto after;
+
+        case ST_TKEY:
+            q = p;
+            p = str_scan(p, end);
+            if (x->kmatch && p > q) {
+                key_cmp(x, q, (size_t)(p - q));
+                if (x->copy && keep_put(x, q, (size_t)(p - q))) {
+                    p = q;
+                    goto too_long;
+                }
+            }
+            if (p == end)
+                break;
+            c = *p++;
+            if (c == '"') {
+                if (key_end(x) < 0) {
+                    rc = JF_E_DUP_KEY;
+                    goto fail_c;
+                }
+                goto colon;
+            }
+            if (c != '\\')
+                goto fail_c;
+            if (x->copy && keep_put(x, "\\", 1)) {
+                p--;
+                goto too_long;
+            }
+            x->ret = ST_TKEY;
+            st = ST_ESC;
+            break;
+
+        case ST_CSTR:
+            q = p;
+            p = str_scan(p, end);
+            if (p > q && keep_put(x, q, (size_t)(p - q))) {
+                /* Keep what fits, for the UTF-8 check at too_long. */
+                n = x->keep_lim - x->keep_len;
+                memcpy(x->keep + x->keep_len, q, n);
+                x->keep_len += (uint32_t)n;
+                p = q + n;
+                goto too_long;
+            }
+            if (p == end)
+                break;
+            c = *p++;
+            if (c == '"') {
+                /* The kept value is whole: its UTF-8 must be too. */
+                n = x->keep_len - x->val_keep - 1;
+                i = utf8_bad((unsigned char *)x->keep + x->val_keep + 1, n,
+                             0);
+                if (i < n) {
+                    off = x->val_off + 1 + i;
+                    goto fail_off;
+                }
+                /* Past keep_lim by design: lim counts content only. */
+                x->keep[x->keep_len++] = '"';
+                x->copy = 0;
+                goto after;
+            }
+            if (c != '\\')
+                goto fail_c;
+            if (keep_put(x, "\\", 1)) {
+                p--;
+                goto too_long;
+            }
+            x->ret = ST_CSTR;
+            st = ST_ESC;
+            break;
+
+        case ST_ESC:
+            c = *p;
+            switch (c) {
+            case '"': case '\\': case '/':
+                break;
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            case 'n': c = '\n'; break;
+            case 'r': c = '\r'; break;
+            case 't': c = '\t'; break;
+            case 'u':
+                x->low = 0;
+                x->nhex = 0;
+                x->u = 0;
+                break;
+            default:
+                goto fail;
+            }
+            if (x->copy && keep_put(x, p, 1))
+                goto too_long;
+            if (*p++ == 'u') {
+                st = ST_HEX;
+                break;
+            }
+            if (x->ret == ST_TKEY && x->kmatch) {
+                u8[0] = (unsigned char)c;
+                key_cmp(x, u8, 1);
+            }
+            st = x->ret;
+            break;
+
+        case ST_HEX:
+            h = hex_val(*p);
+            if (h < 0)
+                goto fail;
+            if (x->copy && keep_put(x, p, 1))
+                goto too_long;
+            p++;
+            x->u = x->u << 4 | (uint32_t)h;
+            if (++x->nhex < 4)
+                break;
+            cp = x->u;
+            if (x->low) {
+                /* RFC 8259 sec. 7: a high surrogate needs a low one. */
+                if (cp < 0xdc00 || cp > 0xdfff)
+                    goto fail_c;
+                cp = 0x10000 + ((x->hi - 0xd800) << 10) + (cp - 0xdc00);
+            } else if (cp >= 0xd800 && cp <= 0xdbff) {
+                x->hi = cp;
+                st = ST_LOW_BS;
+                break;
+            } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+                goto fail_c;
+            }
+            if (x->ret == ST_TKEY && x->kmatch)
+                key_cmp(x, u8, utf8_put(u8, cp));
+            st = x->ret;
+            break;
+
+        case ST_LOW_BS:
+        case ST_LOW_U:
+            if (*p != (st == ST_LOW_BS ? '\\' : 'u'))
+                goto fail;
+            if (x->copy && keep_put(x, p, 1))
+                goto too_long;
+            p++;
+            if (st == ST_LOW_BS) {
+                st = ST_LOW_U;
+                break;
+            }
+            x->low = 1;
+            x->nhex = 0;
+            x->u = 0;
+            st = ST_HEX;
+            break;
+
+        case ST_MINUS:
+        num_minus:
+            NUM_NEXT(ST_MINUS);
+            if (c == '0')
+                goto num_zero;
+            if (is_digit(c))
+                goto num_int;
+            goto fail_c;
+
+        case ST_ZERO:
+        num_zero:
+            NUM_NEXT(ST_ZERO);
+            if (c == '.')
+                goto num_dot;
+            if (c == 'e' || c == 'E')
+                goto num_exp;
+            if (is_digit(c))
+                goto fail_c; /* no leading zeros */
+            goto num_end;
+
+        case ST_INT:
+        num_int:
+            while (p < end && is_digit(*p))
+                p++;
+            NUM_NEXT(ST_INT);
+            if (c == '.')
+                goto num_dot;
+            if (c == 'e' || c == 'E')
+                goto num_exp;
+            goto num_end;
+
+        case ST_DOT:
+        num_dot:
+            NUM_NEXT(ST_DOT);
+            if (!is_digit(c))
+                goto fail_c;
+            /* fall through */
+        case ST_FRAC:
+            while (p < end && is_digit(*p))
+                p++;
+            NUM_NEXT(ST_FRAC);
+            if (c == 'e' || c == 'E')
+                goto num_exp;
+            goto num_end;
+
+        case ST_EXP:
+        num_exp:
+            NUM_NEXT(ST_EXP);
+            if (c == '+' || c == '-') {
+                NUM_NEXT(ST_ESIGN);
+            }
+            goto num_edig;
+
+        case ST_ESIGN:
+            NUM_NEXT(ST_ESIGN);
+        num_edig:
+            if (!is_digit(c))
+                goto fail_c;
+            /* fall through */
+        case ST_EDIG:
+            while (p < end && is_digit(*p))
+                p++;
+            NUM_NEXT(ST_EDIG);
+            goto num_end;
+
+        num_end:
+            /* c ended the number and is not part of it: ST_AFTER's. */
+            p--;
+            if (x->copy) {
+                keep_num(x, num, (size_t)(p - num));
+                x->copy = 0;
+            }
+            goto after;
+
+        num_out:
+            if (x->copy)
+                keep_num(x, num, (size_t)(end - num));
+            goto out;
+
+        case ST_LIT:
+            if (*p != (unsigned char)*x->lit)
+                goto fail;
+            if (x->copy)
+                x->keep[x->keep_len++] = (char)*p; /* 5 bytes at most */
+            p++;
+            if (*++x->lit == '\0') {
+                x->copy = 0;
+                goto after;
+            }
+            break;
+
+        case ST_END:
+            if (!is_ws(*p))
+                goto fail; /* a second value, or garbage */
+            p++;
+            break;
+        }
+    }
+
+out:
+    x->state = (unsigned char)st;
+    x->depth = depth;
+    x->obj = (unsigned char)obj;
+    x->consumed += len;
+    return JF_AGAIN;
+
+too_long:
+    /*
+     * p is the first byte past the limit (a key cannot get here: see
+     * KEY_RAW_MAX). A malformed UTF-8 sequence before it in the value is
+     * the earlier problem; the slot for the closing quote holds *p.
+     */
+    rc = JF_E_TOO_LONG;
+    if (x->found) {
+        x->keep[x->keep_len] = (char)*p;
+        n = x->keep_len - x->val_keep;
+        i = utf8_bad((unsigned char *)x->keep + x->val_keep + 1, n, 1);
+        if (i < n - 1) {
+            rc = JF_E_SYNTAX;
+            off = x->val_off + 1 + i;
+            goto fail_off;
+        }
+    }
+    goto fail;
+fail_c:
+    p--; /* the byte just taken is the offending one */
+fail:
+    off = x->consumed + (uint64_t)(p - base);
+fail_off:
+    x->state = (unsigned char)st;
+    x->depth = depth;
+    x->obj = (unsigned char)obj;
+    x->err = (unsigned char)rc;
+    x->error_offset = off;
+    x->consumed += len;
+    return rc;
+}
+
+/*
+ * Decodes the JSON string body s[0..n) (between the quotes) into out.
+ * Returns 0, -1 if it is malformed (*bad is the offset of the problem), or
+ * -2 if it needs more than cap bytes. With check_utf8, raw bytes >= 0x80
+ * must be well-formed UTF-8. Runs on kept bytes only, so it re-checks
+ * what the lexer already checked rather than trust jsmn, which does not.
+ */
+static int
+decode(const unsigned char *s, size_t n, int check_utf8, char *out,
+       size_t cap, size_t *out_len, size_t *bad)
+{
+    size_t i = 0, o = 0, k, m;
+    uint32_t cp, lo;
+    unsigned char u8[4];
+    int h;
+
+    while (i < n) {
+        *bad = i;
+        if (s[i] == '\\') {
+            if (n - i < 2)
+                return -1;
+            switch (s[i + 1]) {
+            case '"': case '\\': case '/': u8[0] = s[i + 1]; break;
+            case 'b': u8[0] = '\b'; break;
+            case 'f': u8[0] = '\f'; break;
+            case 'n': u8[0] = '\n'; break;
+            case 'r': u8[0] = '\r'; break;
+            case 't': u8[0] = '\t'; break;
+            case 'u': break;
+            default: return -1;
+            }
+            if (s[i + 1] != 'u') {
+                m = 1;
+                i += 2;
+            } else {
+                /* \uXXXX, and for a high surrogate \uXXXX\uXXXX. */
+                if (n - i < 6)
+                    return -1;
+                for (cp = 0, k = 2; k < 6; k++) {
+                    if ((h = hex_val(s[i + k])) < 0)
+                        return -1;
+                    cp = cp << 4 | (uint32_t)h;
+                }
+                i += 6;
+                if (cp >= 0xdc00 && cp <= 0xdfff)
+                    return -1;
+                if (cp >= 0xd800 && cp <= 0xdbff) {
+                    if (n - i < 6 || s[i] != '\\' || s[i + 1] != 'u')
+                        return -1;
+                    for (lo = 0, k = 2; k < 6; k++) {
+                        if ((h = hex_val(s[i + k])) < 0)
+                            return -1;
+                        lo = lo << 4 | (uint32_t)h;
+                    }
+                    if (lo < 0xdc00 || lo > 0xdfff)
+                        return -1;
+                    i += 6;
+                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                }
+                m = utf8_put(u8, cp);
+            }
+            if (m > cap - o)
+                return -2;
+            memcpy(out + o, u8, m);
+            o += m;
+            continue;
+        }
+        if (s[i] < 0x20)
+            return -1;
+        m = 1;
+        if (check_utf8 && s[i] >= 0x80) {
+            m = utf8_len(s + i, n - i);
+            if (m == 0 || m > n - i)
+                return -1;
+        }
+        if (m > cap - o)
+            return -2;
+        memcpy(out + o, s + i, m);
+        o += m;
+        i += m;
+    }
+    *out_len = o;
+    return 0;
+}
+
+/* Sets the sticky verdict rc, found at body offset off. */
+static enum jf_rc
+verdict(struct jf_extractor *x, enum jf_rc rc, uint64_t off)
+{
+    x->err = (unsigned char)rc;
+    x->error_offset = off;
+    return rc;
+}
+
+/* Is jsmn string token t, decoded, the wanted key? */
+static int
+key_equal(const struct jf_extractor *x, const jsmntok_t *t)
+{
+    char k[JF_MAX_KEY];
+    size_t klen, bad;
+
+    if (decode((const unsigned char *)x->keep + t->start,
+               (size_t)(t->end - t->start), 0, k, sizeof k, &klen,
+               &bad) != 0)
+        return 0;
+    return klen == x->key_len && memcmp(k, x->key, klen) == 0;
+}
+
+enum jf_rc
+jf_finish(struct jf_extractor *x, char *out, size_t cap, size_t *out_len)
+{
+    jsmn_parser jp;
+    jsmntok_t tok[JF_NTOK];
+    int n, i, v, val = -1, m;
+    size_t bad;
+
+    if (x->err)
+        return (enum jf_rc)x->err;
+    if (x->state != ST_END)
+        return verdict(x, JF_E_TRUNCATED, x->consumed);
+
+    /* keep_lim never passed JF_KEEP_CAP - 1: there is room for '}'. */
+    x->keep[x->keep_len] = '}';
+    jsmn_init(&jp);
+    n = jsmn_parse(&jp, x->keep, x->keep_len + 1, tok, JF_NTOK);
+    if (n < 1 || tok[0].type != JSMN_OBJECT || tok[0].start != 0 ||
+        tok[0].end != (int)x->keep_len + 1)
+        return verdict(x, JF_E_SYNTAX, x->consumed); /* cannot happen */
+
+    /*
+     * Member by member: key at i, value at i + 1, and every token that
+     * starts before the value's end is inside the value.
+     */
+    for (i = 1, m = 0; m < tok[0].size; m++) {
+        if (i + 1 >= n || tok[i].type != JSMN_STRING)
+            return verdict(x, JF_E_SYNTAX, x->consumed);
+        v = i + 1;
+        if (key_equal(x, &tok[i])) {
+            if (val >= 0)
+                return verdict(x, JF_E_DUP_KEY, x->consumed);
+            val = v;
+        }
+        for (i = v + 1; i < n && tok[i].start < tok[v].end; i++)
+            ;
+    }
+    if (val < 0)
+        return verdict(x, JF_E_NO_KEY, x->consumed);
+    if (tok[val].type != JSMN_STRING)
+        return verdict(x, JF_E_NOT_STRING, x->val_off);
+
+    switch (decode((const unsigned char *)x->keep + tok[val].start,
+                   (size_t)(tok[val].end - tok[val].start), 1, out, cap,
+                   out_len, &bad)) {
+    case 0:
+        return JF_OK;
+    case -2:
+        /* The caller's buffer, not the body: not sticky. */
+        return JF_E_TOO_LONG;
+    default:
+        /* The value was copied verbatim from val_off on. */
+        return verdict(x, JF_E_SYNTAX,
+                       x->val_off + (uint64_t)tok[val].start - x->val_keep +
+                           bad);
+    }
+}
+
+const char *
+jf_strerror(enum jf_rc rc)
+{
+    switch (rc) {
+    case JF_OK: return "ok";
+    case JF_AGAIN: return "more input expected";
+    case JF_E_SYNTAX: return "invalid JSON";
+    case JF_E_NOT_OBJECT: return "top-level value is not an object";
+    case JF_E_TRUNCATED: return "JSON text truncated";
+    case JF_E_NO_KEY: return "key not found at top level";
+    case JF_E_NOT_STRING: return "value is not a string";
+    case JF_E_DUP_KEY: return "key occurs more than once at top level";
+    case JF_E_TOO_DEEP: return "nesting too deep";
+    case JF_E_TOO_LONG: return "value too long";
+    }
+    return "unknown error";
+}

@@ -1,0 +1,273 @@
+/*
+ * tlsio - OpenSSL client policy and per-connection TLS; see
+ * include/tlsio.h for the contract. Everything OpenSSL-specific lives
+ * here, so the connection code above it sees only enum io_rc.
+ *
+ * Why the details are as they are:
+ *  - SSL_VERIFY_PEER must be set explicitly: a client's default is to go
+ *    on whatever the verification result (SSL_CTX_set_verify(3)).
+ *  - SSL_set1_host() makes verification check the name; SNI is a
+ *    separate call, and is not sent for IP literals.
+ *  - Tickets arrive after a TLS 1.3 handshake, during later reads, and
+ *    reach the new-session callback only if client caching is on.
+ *  - OpenSSL 3 reports a close without close_notify as SSL_ERROR_SSL with
+ *    reason "unexpected eof while reading"; it is turned into IO_EOF with
+ *    unclean_eof set, and the HTTP layer decides whether that truncated a
+ *    message (it matters only for bodies delimited by the close).
+ */
+#include "tlsio.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+static void
+queue_text(char *err, size_t errcap, const char *what)
+{
+    unsigned long e = ERR_peek_last_error();
+
+    if (e) {
+        char buf[120];
+        ERR_error_string_n(e, buf, sizeof buf);
+        snprintf(err, errcap, "%s: %s", what, buf);
+    } else {
+        snprintf(err, errcap, "%s", what);
+    }
+    ERR_clear_error();
+}
+
+static int
+new_session(SSL *ssl, SSL_SESSION *sess)
+{
+    struct tlsio_ctx *t = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+
+    if (!t)
+        return 0;
+    if (t->session)
+        SSL_SESSION_free(t->session);
+    t->session = sess;
+    return 1; /* we keep the reference */
+}
+
+int
+tlsio_ctx_open(struct tlsio_ctx *t, const char *cafile, int insecure,
+               char *err, size_t errcap)
+{
+    static const unsigned char alpn[] = "\x08http/1.1";
+    SSL_CTX *ctx;
+
+    memset(t, 0, sizeof *t);
+    t->insecure = insecure;
+    ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) {
+        queue_text(err, errcap, "cannot create TLS context");
+        return -1;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                              SSL_MODE_ENABLE_PARTIAL_WRITE);
+    SSL_CTX_set_verify(ctx, insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
+                       NULL);
+    if (cafile) {
+        if (SSL_CTX_load_verify_locations(ctx, cafile, NULL) != 1) {
+            char what[TLSIO_ERR_LEN];
+            snprintf(what, sizeof what, "cannot load CA file %s", cafile);
+            queue_text(err, errcap, what);
+            SSL_CTX_free(ctx);
+            return -1;
+        }
+    } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        queue_text(err, errcap, "cannot load the default trust store");
+        SSL_CTX_free(ctx);
+        return -1;
+    }
+    /* Note the reversed convention: 0 is success (SSL_CTX_set_alpn_protos). */
+    if (SSL_CTX_set_alpn_protos(ctx, alpn, sizeof alpn - 1) != 0) {
+        queue_text(err, errcap, "cannot set ALPN");
+        SSL_CTX_free(ctx);
+        return -1;
+    }
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+                                            SSL_SESS_CACHE_NO_INTERNAL);
+    SSL_CTX_sess_set_new_cb(ctx, new_session);
+    SSL_CTX_set_app_data(ctx, t);
+    t->ctx = ctx;
+    return 0;
+}
+
+void
+tlsio_ctx_close(struct tlsio_ctx *t)
+{
+    if (t->session)
+        SSL_SESSION_free(t->session);
+    if (t->ctx)
+        SSL_CTX_free(t->ctx);
+    t->session = NULL;
+    t->ctx = NULL;
+}
+
+int
+tlsio_open(struct tlsio *s, struct tlsio_ctx *t, int fd, const char *host,
+           int host_is_ip, char *err, size_t errcap)
+{
+    SSL *ssl;
+
+    s->unclean_eof = 0;
+    ERR_clear_error();
+    ssl = SSL_new(t->ctx);
+    if (!ssl) {
+        queue_text(err, errcap, "cannot create TLS connection");
+        return -1;
+    }
+    if (SSL_set_fd(ssl, fd) != 1)
+        goto fail;
+    SSL_set_connect_state(ssl);
+    if (host_is_ip) {
+        if (!t->insecure &&
+            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) != 1)
+            goto fail;
+    } else {
+        if (SSL_set_tlsext_host_name(ssl, host) != 1)
+            goto fail;
+        if (!t->insecure && SSL_set1_host(ssl, host) != 1)
+            goto fail;
+        SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    }
+    if (t->session && SSL_SESSION_is_resumable(t->session))
+        SSL_set_session(ssl, t->session);
+    s->ssl = ssl;
+    return 0;
+fail:
+    queue_text(err, errcap, "cannot set up TLS for this host");
+    SSL_free(ssl);
+    return -1;
+}
+
+/* Map the result of an SSL_* call that returned r <= 0. */
+static enum io_rc
+map_error(struct tlsio *s, int r, const char *what, char *err, size_t errcap)
+{
+    int e = SSL_get_error(s->ssl, r);
+    unsigned long q;
+
+    switch (e) {
+    case SSL_ERROR_WANT_READ:
+        return IO_WANT_READ;
+    case SSL_ERROR_WANT_WRITE:
+        return IO_WANT_WRITE;
+    case SSL_ERROR_ZERO_RETURN:
+        return IO_EOF;
+    case SSL_ERROR_SYSCALL:
+        if (errno) {
+            snprintf(err, errcap, "%s: %s", what, strerror(errno));
+        } else {
+            s->unclean_eof = 1;
+            ERR_clear_error();
+            return IO_EOF;
+        }
+        ERR_clear_error();
+        return IO_ERR;
+    case SSL_ERROR_SSL:
+        q = ERR_peek_error();
+        if (ERR_GET_LIB(q) == ERR_LIB_SSL &&
+            ERR_GET_REASON(q) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+            s->unclean_eof = 1;
+            ERR_clear_error();
+            return IO_EOF;
+        }
+        if (SSL_get_verify_result(s->ssl) != X509_V_OK) {
+            snprintf(err, errcap, "certificate verify failed: %s",
+                     X509_verify_cert_error_string(
+                         SSL_get_verify_result(s->ssl)));
+            ERR_clear_error();
+            return IO_ERR;
+        }
+        queue_text(err, errcap, what);
+        return IO_ERR;
+    default:
+        queue_text(err, errcap, what);
+        return IO_ERR;
+    }
+}
+
+enum io_rc
+tlsio_handshake(struct tlsio *s, char *err, size_t errcap)
+{
+    int r;
+
+    ERR_clear_error();
+    errno = 0;
+    r = SSL_do_handshake(s->ssl);
+    if (r == 1)
+        return IO_OK;
+    return map_error(s, r, "TLS handshake", err, errcap);
+}
+
+int
+tlsio_verify_failed(const struct tlsio *s)
+{
+    return s->ssl && SSL_get_verify_result(s->ssl) != X509_V_OK;
+}
+
+enum io_rc
+tlsio_read(struct tlsio *s, char *buf, size_t cap, size_t *n, char *err,
+           size_t errcap)
+{
+    int r;
+
+    ERR_clear_error();
+    errno = 0;
+    r = SSL_read_ex(s->ssl, buf, cap, n);
+    if (r == 1)
+        return IO_OK;
+    *n = 0;
+    return map_error(s, r, "TLS read", err, errcap);
+}
+
+enum io_rc
+tlsio_write(struct tlsio *s, const char *buf, size_t len, size_t *n,
+            char *err, size_t errcap)
+{
+    int r;
+
+    ERR_clear_error();
+    errno = 0;
+    r = SSL_write_ex(s->ssl, buf, len, n);
+    if (r == 1)
+        return IO_OK;
+    *n = 0;
+    return map_error(s, r, "TLS write", err, errcap);
+}
+
+int
+tlsio_pending(const struct tlsio *s)
+{
+    return SSL_has_pending(s->ssl);
+}
+
+int
+tlsio_resumed(const struct tlsio *s)
+{
+    return SSL_session_reused(s->ssl);
+}
+
+void
+tlsio_close(struct tlsio *s, int polite)
+{
+    if (!s->ssl)
+        return;
+    /* One non-blocking attempt: a peer that cannot take close_notify now
+       gets the TCP close instead. Never after a fatal error (SSL_shutdown
+       must not be called after SSL_ERROR_SYSCALL/SSL). */
+    if (polite) {
+        ERR_clear_error();
+        (void)SSL_shutdown(s->ssl);
+    }
+    ERR_clear_error();
+    SSL_free(s->ssl);
+    s->ssl = NULL;
+}

@@ -1,0 +1,150 @@
+/*
+ * bench_jfield - throughput of the streaming extractor against jsmn over
+ * the whole body, on real files. Not run by the tests.
+ *
+ *   bench_jfield [-n ROUNDS] [-k KEY] [-c CHUNK] FILE...
+ *
+ * Reads every FILE fully, then for ROUNDS rounds runs jf_begin, jf_feed
+ * (in CHUNK-byte pieces, default: the whole body at once) and jf_finish
+ * over each, and separately jsmn_parse over each whole body with a large
+ * malloc'd token array (strict, parent links: what jfield would cost if
+ * it tokenized everything). Prints MB/s (10^6 bytes per second) for both.
+ *
+ * Build (see the report of how it was measured):
+ *   cc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Iinclude \
+ *      tests/bench_jfield.c src/jfield.c -o build/bench_jfield
+ */
+#include "jfield.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define JSMN_STATIC
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS
+#include <jsmn.h>
+
+struct body {
+    char *data;
+    size_t len;
+};
+
+static double
+now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+read_file(const char *path, struct body *b)
+{
+    FILE *f = fopen(path, "rb");
+    long n;
+
+    if (!f)
+        return -1;
+    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+        fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return -1;
+    }
+    b->len = (size_t)n;
+    b->data = malloc(b->len ? b->len : 1);
+    if (!b->data || fread(b->data, 1, b->len, f) != b->len) {
+        fclose(f);
+        return -1;
+    }
+    fclose(f);
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct jf_extractor x;
+    char out[JF_MAX_VALUE];
+    struct body *bodies;
+    const char *key = "name";
+    size_t n_bodies = 0, total = 0, chunk = 0, i, off, out_len, n;
+    unsigned n_tok = 1u << 20;
+    jsmntok_t *tok;
+    jsmn_parser jp;
+    long rounds = 20, r;
+    unsigned long n_ok = 0, sink = 0;
+    double t0, t_jf, t_jsmn;
+    int a, rc;
+
+    for (a = 1; a < argc && argv[a][0] == '-'; a += 2) {
+        if (a + 1 >= argc)
+            goto usage;
+        if (strcmp(argv[a], "-n") == 0)
+            rounds = atol(argv[a + 1]);
+        else if (strcmp(argv[a], "-k") == 0)
+            key = argv[a + 1];
+        else if (strcmp(argv[a], "-c") == 0)
+            chunk = (size_t)atol(argv[a + 1]);
+        else
+            goto usage;
+    }
+    if (a >= argc || rounds < 1)
+        goto usage;
+    bodies = calloc((size_t)(argc - a), sizeof *bodies);
+    tok = malloc(n_tok * sizeof *tok);
+    if (!bodies || !tok)
+        return 1;
+    for (; a < argc; a++) {
+        if (read_file(argv[a], &bodies[n_bodies]) != 0) {
+            perror(argv[a]);
+            return 1;
+        }
+        total += bodies[n_bodies++].len;
+    }
+
+    t0 = now();
+    for (r = 0; r < rounds; r++) {
+        for (i = 0; i < n_bodies; i++) {
+            const struct body *b = &bodies[i];
+
+            jf_begin(&x, key, strlen(key));
+            n = chunk ? chunk : b->len;
+            for (off = 0; off < b->len; off += n)
+                jf_feed(&x, b->data + off, b->len - off < n ? b->len - off : n);
+            if (jf_finish(&x, out, sizeof out, &out_len) == JF_OK) {
+                n_ok++;
+                sink += out_len;
+            }
+        }
+    }
+    t_jf = now() - t0;
+
+    t0 = now();
+    for (r = 0; r < rounds; r++) {
+        for (i = 0; i < n_bodies; i++) {
+            jsmn_init(&jp);
+            rc = jsmn_parse(&jp, bodies[i].data, bodies[i].len, tok, n_tok);
+            if (rc > 0)
+                sink += (unsigned long)rc;
+        }
+    }
+    t_jsmn = now() - t0;
+
+    printf("%zu files, %zu bytes, %ld rounds, key \"%s\", chunk %zu\n",
+           n_bodies, total, rounds, key, chunk);
+    printf("jfield: %8.1f MB/s  (%lu/%lu ok)\n",
+           (double)total * (double)rounds / t_jf / 1e6, n_ok,
+           (unsigned long)(n_bodies * (size_t)rounds));
+    printf("jsmn:   %8.1f MB/s  (whole body, %u tokens)\n",
+           (double)total * (double)rounds / t_jsmn / 1e6, n_tok);
+    printf("speedup %.2fx (sink %lu)\n", t_jsmn / t_jf, sink);
+    return 0;
+
+usage:
+    fprintf(stderr, "usage: bench_jfield [-n ROUNDS] [-k KEY] [-c CHUNK] "
+                    "FILE...\n");
+    return 2;
+}
