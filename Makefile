@@ -90,7 +90,7 @@ deps:
 demo:
 	$(Q)tests/deps demo
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)tests/demo
+	$(Q)tests/lab/demo
 
 test:
 	$(Q)tests/deps test
