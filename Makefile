@@ -92,10 +92,13 @@ demo:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/lab/demo
 
+# TEST_PREREQS: what tests/run-all needs built besides pokefetch and the
+# unit tests; the included .mk files below add to it.
+TEST_PREREQS :=
 test:
 	$(Q)tests/deps test
 	$(Q)$(MAKE) --no-print-directory all asan \
-		$(patsubst %,build/release/%,$(UNIT_TESTS))
+		$(patsubst %,build/release/%,$(UNIT_TESTS)) $(TEST_PREREQS)
 	$(Q)tests/run-all
 
 bench:
@@ -111,3 +114,8 @@ fmt-check:
 
 clean:
 	rm -rf build pokefetch
+
+# Parts kept beside the code they build (each documents its targets):
+# fuzz/fuzz.mk (fuzz, fuzz-run, fuzz-replay), tests/lab/lab.mk (lab tools).
+-include fuzz/fuzz.mk
+-include tests/lab/lab.mk

@@ -21,8 +21,10 @@
  *                  request; Transfer-Encoding ending in chunked; else
  *                  Content-Length; else the body runs to the end of the
  *                  connection. Transfer-Encoding together with
- *                  Content-Length, differing or repeated Content-Length,
- *                  and transfer codings other than chunked are errors.
+ *                  Content-Length, differing Content-Length values
+ *                  (identical repeats, as lines or as a list "5, 5", are
+ *                  one value: sec. 6.3), and transfer codings other than
+ *                  chunked are errors.
  *   chunked      = sec. 7.1: hex size (at most H1_MAX_CHUNK_HEX digits),
  *                  extensions skipped but bounded, CRLF after each chunk
  *                  data (bare LF is not accepted there), trailer fields
@@ -76,7 +78,7 @@ enum h1_rc {
     H1_E_BARE_CR,        /* CR not followed by LF */
     H1_E_TOO_LARGE,      /* a line or the header block over its limit */
     H1_E_TOO_MANY_HEADERS,
-    H1_E_CONTENT_LENGTH, /* not a number, overflow, repeated/conflicting */
+    H1_E_CONTENT_LENGTH, /* not a number, overflow, differing values */
     H1_E_TE_AND_CL,      /* Transfer-Encoding with Content-Length */
     H1_E_TRANSFER_CODING,/* a transfer coding other than chunked */
     H1_E_CHUNK_SIZE,     /* bad hex, too many digits (overflow) */
@@ -130,7 +132,6 @@ struct h1_parser {
     unsigned match_pos;       /* position while matching a header name */
     unsigned value_state;     /* sub-state while reading a value */
     uint64_t value_num;       /* Content-Length value being read */
-    unsigned value_digits;
     unsigned char token[16];  /* current value token, lower-cased */
     unsigned token_len;
     unsigned seen;            /* framing headers seen, private bits */

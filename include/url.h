@@ -55,7 +55,9 @@ struct url_template {
     /* Offsets into the template string. For an IPv6 literal, host is
        without the brackets. */
     size_t host_off, host_len;
-    size_t prefix_off, prefix_len; /* request-target before "{id}" */
+    /* The request-target before "{id}". With an empty path before "?"
+       it starts at the "?", and url_target() writes the "/" itself. */
+    size_t prefix_off, prefix_len;
     size_t suffix_off, suffix_len; /* request-target after "{id}" */
     size_t error_offset;           /* on error: offending byte */
 };

@@ -456,6 +456,7 @@ struct tcase {
 #define TE_CH "Transfer-Encoding: chunked\r\n" /* 28 */
 #define S200_CH S200 TE_CH "\r\n"          /* 47 */
 #define CONT "HTTP/1.1 100 Continue\r\n\r\n" /* 25 */
+#define EARLY "HTTP/1.1 103 Early Hints\r\nLink: <x>\r\n\r\n"
 
 static const struct tcase cases[] = {
     /* Content-Length */
@@ -964,7 +965,7 @@ test_limit_interim(void)
     for (extra = 0; extra < 2; extra++) {
         gen_reset();
         for (k = 0; k < H1_MAX_INTERIM + extra; k++)
-            gen_str(k % 2 ? CONT : "HTTP/1.1 103 Early Hints\r\nLink: <x>\r\n\r\n");
+            gen_str(k % 2 ? CONT : EARLY); /* 25 and 39 bytes */
         gen_str(S200 CL5 "\r\nhello");
         check_case(extra ? "limit: interim over" :
                            "limit: interim at the limit",
@@ -1281,8 +1282,10 @@ test_throughput(void)
     CHECK(rc == H1_AGAIN || rc == H1_BODY);
     CHECK(body == (size_t)4000 * 4 * 4096);
     CHECK(feed_str(&p, "0\r\n\r\n", &used) == H1_DONE && used == 5);
-    printf("h1 throughput: %.0f MB/s chunked (%zu MB)\n",
-           secs > 0 ? (double)total / secs / 1e6 : 0.0, total >> 20);
+    /* The parser only frames the body, it never reads it: hence the
+       large figure. */
+    printf("h1: framed %zu MB of chunked body at %.0f MB/s\n", total >> 20,
+           secs > 0 ? (double)total / secs / 1e6 : 0.0);
 }
 
 int
