@@ -37,7 +37,7 @@ endif
 # Modules in dependency order (see README "Source tour"). The pure ones
 # build and test with no OpenSSL and no sockets.
 PURE_MODULES := buf url h1 jfield
-IO_MODULES := loop net tlsio conn sched cli
+IO_MODULES := loop net tlsio conn transport_h1 sched cli
 UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 
 # Flavors: release (plain) and asan (ASan+UBSan). Objects in build/<flavor>.

@@ -1,33 +1,25 @@
 /*
- * sched - decides which request goes on which connection, how deep to
- * pipeline, when to open or replace connections, and what to do with
- * requests a connection did not answer. It never touches a byte of the
- * protocol; it hands request-targets to conn and takes results back.
+ * sched - the jobs of a run: which id is sent next, which results may be
+ * printed, which unanswered requests are sent again and which give up,
+ * and when the run as a whole is out of time. It never touches a byte of
+ * the protocol and never sees a connection: it hands request-targets to
+ * a transport (include/transport.h) and takes results back.
  *
  * Every job (one requested id) ends in exactly one result, delivered once
  * through the output callback: a value, or an error with its reason.
  *
- * Policy, in one place:
- *  - Connections: up to `connections`, never more than jobs left.
- *    Requests go to the open connection with the fewest in flight, so the
- *    ids spread evenly and the first flight leaves at once.
- *  - Pipelining: up to `pipeline` requests in flight per connection,
- *    written as soon as the connection can take them. Brand-new
- *    connections at the start pipeline at once (nothing has failed yet);
- *    a connection that replaces one that died unannounced sends one
- *    request and waits for its answer first (RFC 9112 sec. 9.3.2).
- *  - Server limits: when a server announces "Connection: close" after k
- *    responses, later connections carry at most k requests each, so no
- *    request is sent only to be refused. A server that answers one
- *    request per connection thus gets no pipelining.
- *  - Retries: requests the server never processed (sent after a close
- *    announcement) are re-queued at the front, free. When a connection
- *    dies unannounced, the oldest request in flight is charged one
- *    attempt (it may be the cause); after `max_retries` extra attempts
- *    it fails with the reason. Two such deaths with requests pipelined
- *    set the depth to 1 for the rest of the run.
- *  - Fatal: a certificate that is not trusted fails every job at once;
- *    so do `max_connect_failures` failed connects in a row.
+ * Policy, in one place (the connection policy is the transport's):
+ *  - Order: jobs are sent in the order given. A job the transport hands
+ *    back unanswered goes to the front of the queue, so it is the next
+ *    one sent.
+ *  - Retries: a job handed back with `charge` set uses one attempt of
+ *    its budget; after `max_retries` extra attempts it fails with the
+ *    reason. Jobs handed back uncharged (caught in someone else's
+ *    failure, or never processed by the server) go again for free.
+ *  - Fatal: when the transport says no job can succeed (an untrusted
+ *    certificate, connects refused again and again), or the run's
+ *    --max-time passes, every job without a result fails with that
+ *    reason.
  *  - Memory: with id order, results wait in a window of slots until
  *    every earlier job has a result; a job is not sent until it falls
  *    inside that window, so memory does not grow with the number of ids.
@@ -38,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "transport.h"
 #include "url.h"
 
 struct sched_options {
@@ -46,7 +39,7 @@ struct sched_options {
     const uint32_t *ids;          /* the jobs, in output order */
     size_t n_ids;
     unsigned connections;         /* 1..SCHED_MAX_CONNECTIONS */
-    unsigned pipeline;            /* 1..CONN_MAX_PIPELINE */
+    unsigned pipeline;            /* 1..transport's max_pipeline */
     int keep_alive;
     const char *field;            /* NUL-terminated */
     const char *cafile;           /* NULL: default trust store */
@@ -60,7 +53,6 @@ struct sched_options {
 };
 
 #define SCHED_MAX_CONNECTIONS 1024
-#define SCHED_MAX_CONNECT_FAILURES 3
 
 struct sched_stats {
     unsigned ok, failed;
@@ -86,12 +78,13 @@ struct sched_result {
 typedef void (*sched_output_fn)(void *arg, const struct sched_result *r);
 
 /*
- * Run every job to its result. Returns 0 when every job has a result
- * (failed ones included: see stats), or -1 if the run could not start
- * (bad CA file, unresolvable host, no memory...) with the reason in err.
- * Warnings (e.g. insecure mode) go to warn, if given, before any request.
+ * Run every job to its result over the transport vt. Returns 0 when every
+ * job has a result (failed ones included: see stats), or -1 if the run
+ * could not start (bad CA file, unresolvable host, no memory...) with the
+ * reason in err. Warnings (e.g. insecure mode) go to warn.
  */
-int sched_run(const struct sched_options *o, sched_output_fn out, void *arg,
+int sched_run(const struct transport_vt *vt, const struct sched_options *o,
+              sched_output_fn out, void *arg,
               void (*warn)(void *arg, const char *msg),
               struct sched_stats *stats, char *err, size_t errcap);
 

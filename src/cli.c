@@ -22,8 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
+#include "jfield.h"
 #include "sched.h"
+#include "transport.h"
 #include "url.h"
 
 #define DEFAULT_URL "https://pokeapi.co/api/v2/pokemon/{id}"
@@ -203,7 +204,9 @@ parse_args(struct cli *cl, int argc, char **argv)
 
     o->url = DEFAULT_URL;
     o->connections = DEFAULT_CONNECTIONS;
-    o->pipeline = DEFAULT_PIPELINE;
+    o->pipeline = DEFAULT_PIPELINE < transport_default->max_pipeline
+                      ? DEFAULT_PIPELINE
+                      : transport_default->max_pipeline;
     o->keep_alive = 1;
     o->field = "name";
     o->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
@@ -227,9 +230,14 @@ parse_args(struct cli *cl, int argc, char **argv)
             c_given = 1;
             break;
         case 'p':
-            if (parse_uint(optarg, 1, CONN_MAX_PIPELINE, &o->pipeline) < 0)
+            if (parse_uint(optarg, 1, 256, &o->pipeline) < 0)
                 return usage_error("-p/--pipeline takes 1..256, not '%s'",
                                    optarg);
+            if (o->pipeline > transport_default->max_pipeline)
+                return usage_error("-p %s: this build's transport (%s) "
+                                   "cannot pipeline deeper than %u",
+                                   optarg, transport_default->name,
+                                   transport_default->max_pipeline);
             p_given = 1;
             break;
         case OPT_SERIAL:
@@ -471,8 +479,8 @@ cli_main(int argc, char **argv)
     }
     /* Names leave in blocks, not a write per line. */
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-    if (sched_run(&cl.o, on_output, &cl, on_warning, &st, err, sizeof err) <
-        0) {
+    if (sched_run(transport_default, &cl.o, on_output, &cl, on_warning, &st,
+                  err, sizeof err) < 0) {
         fprintf(stderr, "pokefetch: %s\n", err);
         free(cl.ids);
         return CLI_EXIT_FAILED;

@@ -397,8 +397,10 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
     unsigned char u8[4];
     int h;
 
-    if (x->err)
+    if (x->err) {
+        x->consumed += len;
         return (enum jf_rc)x->err;
+    }
     st = x->state;
     depth = x->depth;
     obj = x->obj;
@@ -549,6 +551,8 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
             NEXT(ST_ARR_FIRST);
             if (c == ']')
                 goto close;
+            if (is_ws(c))
+                goto arr_first;
             goto value_c;
 
         case ST_VSTR:

@@ -1,18 +1,16 @@
 /*
- * sched - the policy of a run; see include/sched.h for what it decides
- * and why. This file holds the job table, the queue of jobs waiting for a
- * connection, the result window, and the main loop:
+ * sched - the jobs of a run; see include/sched.h for the policy. This file
+ * holds the job table, the queue of jobs waiting to be sent, the result
+ * window, and the main loop:
  *
  *     while some job has no result:
- *         open connections (up to the limit, never more than jobs left)
- *         dispatch queued jobs to the least-loaded connections
- *         wait in the event loop until an event or the nearest deadline
- *         expire connections whose deadline passed
+ *         let the transport open connections for the queued jobs
+ *         hand it queued jobs until it is full (or the window is)
+ *         wait in the transport until an event or the run's deadline
  *
- * All memory is taken in sched_run() before the first connection opens:
- * the connections and their buffers, and per-job tables sized by the
- * number of ids (a few bytes each). The result window holds at most
- * `window` results of at most JF_MAX_VALUE bytes.
+ * All memory is taken before the first request: per-job tables of a few
+ * bytes each, and a window of at most `window` results of at most
+ * JF_MAX_VALUE bytes.
  */
 #include "sched.h"
 
@@ -21,42 +19,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
+#include "jfield.h"
 #include "loop.h"
-#include "net.h"
-#include "tlsio.h"
 
 #define SLOT_CAP JF_MAX_VALUE
 
-/* Pending results kept in id order: enough for every request that can
-   be in flight at once, twice over, so a slow head does not stall the
-   rest at once. */
+/* Results kept waiting in id order: twice what can be in flight at once,
+   so one slow response does not stall every connection at once. */
 #define WINDOW_MIN 64
 
 enum slot_state { SLOT_EMPTY = 0, SLOT_OK, SLOT_FAILED };
 
 struct sched {
     const struct sched_options *o;
+    const struct transport_vt *vt;
+    struct transport *tr;
+    struct transport_config tcfg;
+    struct transport_events ev;
     sched_output_fn out;
     void *out_arg;
+    void (*warn)(void *arg, const char *msg);
     struct sched_stats *st;
-
-    struct loop loop;
-    struct tlsio_ctx tls;
-    int use_tls;
-    struct net_addrs addrs;
-    unsigned addr_next;
-    char host[URL_MAX_HOST + 1];
-    char authority[URL_MAX_HOST + 16];
-    struct conn_config cfg;
-    struct conn_stats cstats;
-
-    struct conn *conns;
-    unsigned char *probe;   /* per connection: answer once before pipelining */
-    char *conn_mem;
-    unsigned n_conns;       /* allocated */
-    unsigned max_open;      /* may drop below n_conns on EMFILE */
-    unsigned n_open;
 
     /* Per job. */
     unsigned char *attempts; /* charged failures */
@@ -64,7 +47,7 @@ struct sched {
     unsigned char *done;
     size_t n_done;
 
-    /* Jobs waiting for a connection: a ring, front = next to send. */
+    /* Jobs waiting to be sent: a ring, front = next to send. */
     uint32_t *queue;
     size_t q_head, q_len;
 
@@ -75,16 +58,8 @@ struct sched {
     char *slot_text;
     size_t next_print;
 
-    /* Learned about the server. */
-    unsigned depth;          /* pipeline depth now */
-    unsigned max_per_conn;   /* 0: no limit known */
-    int probe_next;
-    unsigned pipelined_deaths;
-    unsigned connect_failures_in_row;
-    int last_status;
-
     int fatal;
-    char fatal_err[CONN_ERR_LEN + 64];
+    char fatal_err[256];
 };
 
 static void
@@ -161,8 +136,10 @@ finish(struct sched *s, uint32_t job, int ok, const char *text, size_t len)
 }
 
 static void
-set_fatal(struct sched *s, const char *err)
+on_fatal(void *owner, const char *err)
 {
+    struct sched *s = owner;
+
     if (s->fatal)
         return;
     s->fatal = 1;
@@ -170,199 +147,74 @@ set_fatal(struct sched *s, const char *err)
 }
 
 static void
-on_result(void *owner, struct conn *c, uint32_t job,
-          const struct conn_result *r)
+on_warning(void *owner, const char *msg)
 {
     struct sched *s = owner;
 
-    (void)c;
-    s->last_status = r->status;
-    s->connect_failures_in_row = 0;
-    finish(s, job, r->ok, r->text, r->len);
+    if (s->warn)
+        s->warn(s->out_arg, msg);
 }
 
-/* Put a closing connection's unanswered jobs back at the front, oldest
-   first, charging the oldest one attempt if charge is set. */
 static void
-requeue(struct sched *s, struct conn *c, int charge, const char *err)
+on_result(void *owner, uint32_t job, const struct transport_result *r)
 {
-    unsigned n = conn_inflight(c);
-    unsigned i;
-
-    for (i = n; i-- > 0;) {
-        uint32_t job = conn_inflight_job(c, i);
-
-        if (i == 0 && charge && ++s->attempts[job] > s->o->max_retries) {
-            char msg[CONN_ERR_LEN + 48];
-            int len = snprintf(msg, sizeof msg, "%s (%u attempt%s)", err,
-                               s->o->max_retries + 1,
-                               s->o->max_retries ? "s" : "");
-            finish(s, job, 0, msg,
-                   len < 0 ? 0
-                   : (size_t)len >= sizeof msg ? sizeof msg - 1
-                                               : (size_t)len);
-            continue;
-        }
-        queue_push_front(s, job);
-    }
+    finish(owner, job, r->ok, r->text, r->len);
 }
 
 static void
-on_close(void *owner, struct conn *c, enum conn_end why, const char *err)
+on_unanswered(void *owner, uint32_t job, int charge, const char *err)
 {
     struct sched *s = owner;
-    unsigned k = conn_inflight(c);
 
-    s->n_open--;
-    switch (why) {
-    case CONN_END_LOCAL:
-        requeue(s, c, 0, err);
-        break;
-    case CONN_END_ANNOUNCED:
-        /* The server's limit of requests per connection: send no more
-           than that on later connections (unless it was an error status
-           that closed it, which says nothing about a limit). */
-        if (k > 0 && c->n_responses > 0 && s->last_status < 400 &&
-            (!s->max_per_conn || c->n_responses < s->max_per_conn))
-            s->max_per_conn = c->n_responses;
-        requeue(s, c, 0, err);
-        break;
-    case CONN_END_EOF:
-    case CONN_END_ERROR:
-    case CONN_END_TIMEOUT:
-        if (k > 0) {
-            requeue(s, c, 1, err);
-            s->probe_next = 1;
-            if (k > 1 && ++s->pipelined_deaths >= 2)
-                s->depth = 1;
-        }
-        if (c->n_responses > 0)
-            s->connect_failures_in_row = 0;
-        break;
-    case CONN_END_CONNECT:
-        requeue(s, c, 0, err);
-        if (s->addrs.n > 1)
-            s->addr_next = (s->addr_next + 1) % s->addrs.n;
-        if (++s->connect_failures_in_row >= SCHED_MAX_CONNECT_FAILURES)
-            set_fatal(s, err);
-        break;
-    case CONN_END_VERIFY:
-        requeue(s, c, 0, err);
-        set_fatal(s, err);
-        break;
+    if (charge && ++s->attempts[job] > s->o->max_retries) {
+        char msg[320];
+        int len = snprintf(msg, sizeof msg, "%s (%u attempt%s)", err,
+                           s->o->max_retries + 1,
+                           s->o->max_retries ? "s" : "");
+
+        finish(s, job, 0, msg,
+               len < 0                          ? 0
+               : (size_t)len >= sizeof msg ? sizeof msg - 1
+                                                : (size_t)len);
+        return;
     }
-}
-
-static const struct conn_ops sched_conn_ops = {on_result, on_close};
-
-/* Open connections while there is queued work and room for one. */
-static void
-open_more(struct sched *s, void (*warn)(void *, const char *))
-{
-    size_t unfinished = s->o->n_ids - s->n_done;
-    unsigned i;
-
-    for (i = 0; i < s->n_conns && s->q_len > 0 && s->n_open < s->max_open &&
-                s->n_open < unfinished;
-         i++) {
-        struct conn *c = &s->conns[i];
-        int rc;
-
-        if (c->state != CONN_CLOSED)
-            continue;
-        rc = conn_open(c, (const struct sockaddr *)&s->addrs.addr[s->addr_next],
-                       s->addrs.len[s->addr_next]);
-        if (rc == -EMFILE || rc == -ENFILE) {
-            if (s->n_open > 0) {
-                char msg[128];
-                snprintf(msg, sizeof msg,
-                         "out of file descriptors: going on with %u "
-                         "connections",
-                         s->n_open);
-                if (warn)
-                    warn(s->out_arg, msg);
-                s->max_open = s->n_open;
-                return;
-            }
-        }
-        if (rc < 0) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "cannot open a socket: %s",
-                     strerror(-rc));
-            set_fatal(s, msg);
-            return;
-        }
-        s->probe[i] = (unsigned char)s->probe_next;
-        s->probe_next = 0;
-        s->n_open++;
-    }
-}
-
-/* The open connection that can take a request now with the fewest in
-   flight, or NULL. */
-static struct conn *
-pick(struct sched *s, size_t target_len)
-{
-    struct conn *best = NULL;
-    unsigned i;
-
-    for (i = 0; i < s->n_conns; i++) {
-        struct conn *c = &s->conns[i];
-        unsigned limit = s->depth;
-
-        if (c->state == CONN_CLOSED || !conn_can_take(c, target_len))
-            continue;
-        if (s->probe[i] && c->n_responses == 0)
-            limit = 1;
-        if (conn_inflight(c) >= limit)
-            continue;
-        if (s->max_per_conn && c->n_submitted >= s->max_per_conn)
-            continue;
-        if (!best || conn_inflight(c) < conn_inflight(best))
-            best = c;
-    }
-    return best;
+    queue_push_front(s, job);
 }
 
 static void
 dispatch(struct sched *s)
 {
     char target[URL_MAX_TARGET];
-    unsigned i;
 
-    while (s->q_len > 0) {
+    while (s->q_len > 0 && !s->fatal) {
         uint32_t job = s->queue[s->q_head];
-        struct conn *c;
         size_t len;
+        int rc;
 
         if (!s->o->arrival_order && job >= s->next_print + s->window)
             break;
         len = url_target(&s->o->tmpl, s->o->url, s->o->ids[job], target,
                          sizeof target);
-        c = pick(s, len);
-        if (!c)
+        rc = s->vt->submit(s->tr, job, target, len);
+        if (rc == -EAGAIN)
             break;
-        if (conn_submit(c, job, target, len) < 0)
-            break; /* cannot happen after pick(); try next turn */
-        (void)queue_pop_front(s);
-        if (s->sent[job]) {
-            s->st->retries++;
+        if (rc < 0) {
+            on_fatal(s, strerror(-rc));
+            break;
         }
+        (void)queue_pop_front(s);
+        if (s->sent[job])
+            s->st->retries++;
         if (s->sent[job] < 255)
             s->sent[job]++;
     }
-    for (i = 0; i < s->n_conns; i++)
-        conn_flush(&s->conns[i]);
 }
 
 /* Fail every job that has no result yet with the fatal reason. */
 static void
 fail_all(struct sched *s)
 {
-    unsigned i;
-
-    for (i = 0; i < s->n_conns; i++)
-        conn_close(&s->conns[i]); /* in-flight jobs come back to the queue */
+    s->vt->abort(s->tr); /* jobs in flight come back to the queue */
     while (s->q_len > 0) {
         uint32_t job = queue_pop_front(s);
         finish(s, job, 0, s->fatal_err, strlen(s->fatal_err));
@@ -374,41 +226,12 @@ setup(struct sched *s, char *err, size_t errcap)
 {
     const struct sched_options *o = s->o;
     size_t n = o->n_ids, i;
-    int len;
 
-    memcpy(s->host, o->url + o->tmpl.host_off, o->tmpl.host_len);
-    s->host[o->tmpl.host_len] = '\0';
-    len = (int)url_authority(&o->tmpl, o->url, s->authority,
-                             sizeof s->authority);
-    if (len <= 0) {
-        snprintf(err, errcap, "host name too long");
-        return -1;
-    }
-    s->use_tls = o->tmpl.tls;
-    if (s->use_tls &&
-        tlsio_ctx_open(&s->tls, o->cafile, o->insecure, err, errcap) < 0)
-        return -1;
-    if (net_resolve(s->host, o->tmpl.port, &s->addrs, err, errcap) < 0)
-        return -1;
-    if (loop_open(&s->loop) < 0) {
-        snprintf(err, errcap, "epoll_create1: %s", strerror(errno));
-        return -1;
-    }
-
-    s->n_conns = o->connections;
-    if (s->n_conns > n)
-        s->n_conns = (unsigned)n;
-    s->max_open = s->n_conns;
-    s->depth = o->pipeline;
-    s->window = (size_t)s->n_conns * o->pipeline * 2;
+    s->window = (size_t)o->connections * o->pipeline * 2;
     if (s->window < WINDOW_MIN)
         s->window = WINDOW_MIN;
     if (s->window > n)
         s->window = n;
-
-    s->conns = calloc(s->n_conns, sizeof *s->conns);
-    s->probe = calloc(s->n_conns, 1);
-    s->conn_mem = malloc((size_t)s->n_conns * (CONN_IN_CAP + CONN_OUT_CAP));
     s->attempts = calloc(n, 1);
     s->sent = calloc(n, 1);
     s->done = calloc(n, 1);
@@ -416,54 +239,39 @@ setup(struct sched *s, char *err, size_t errcap)
     s->slot_state = calloc(s->window, 1);
     s->slot_len = calloc(s->window, sizeof *s->slot_len);
     s->slot_text = malloc(s->window * SLOT_CAP);
-    if (!s->conns || !s->probe || !s->conn_mem || !s->attempts ||
-        !s->sent || !s->done || !s->queue || !s->slot_state ||
-        !s->slot_len || !s->slot_text) {
+    if (!s->attempts || !s->sent || !s->done || !s->queue ||
+        !s->slot_state || !s->slot_len || !s->slot_text) {
         snprintf(err, errcap, "out of memory for %zu ids", n);
         return -1;
     }
-
-    s->cfg.loop = &s->loop;
-    s->cfg.tls = s->use_tls ? &s->tls : NULL;
-    s->cfg.host = s->host;
-    s->cfg.host_is_ip = o->tmpl.host_is_ip;
-    s->cfg.authority = s->authority;
-    s->cfg.authority_len = (size_t)len;
-    s->cfg.user_agent = o->user_agent;
-    s->cfg.field = o->field;
-    s->cfg.field_len = strlen(o->field);
-    s->cfg.keep_alive = o->keep_alive;
-    s->cfg.connect_timeout_ms = o->connect_timeout_ms;
-    s->cfg.idle_timeout_ms = o->idle_timeout_ms;
-    s->cfg.ops = &sched_conn_ops;
-    s->cfg.owner = s;
-    s->cfg.stats = &s->cstats;
-    if (!o->keep_alive)
-        s->max_per_conn = 1;
-    for (i = 0; i < s->n_conns; i++) {
-        char *mem = s->conn_mem + i * (CONN_IN_CAP + CONN_OUT_CAP);
-        conn_init(&s->conns[i], &s->cfg, (unsigned)i, mem, mem + CONN_IN_CAP);
-    }
     for (i = 0; i < n; i++)
         queue_push_back(s, (uint32_t)i);
-    return 0;
+
+    s->tcfg.url = o->url;
+    s->tcfg.tmpl = &o->tmpl;
+    s->tcfg.connections = o->connections;
+    s->tcfg.pipeline = o->pipeline;
+    s->tcfg.keep_alive = o->keep_alive;
+    s->tcfg.cafile = o->cafile;
+    s->tcfg.insecure = o->insecure;
+    s->tcfg.connect_timeout_ms = o->connect_timeout_ms;
+    s->tcfg.idle_timeout_ms = o->idle_timeout_ms;
+    s->tcfg.user_agent = o->user_agent;
+    s->tcfg.field = o->field;
+    s->ev.on_result = on_result;
+    s->ev.on_unanswered = on_unanswered;
+    s->ev.on_fatal = on_fatal;
+    s->ev.on_warning = on_warning;
+    s->ev.owner = s;
+    s->tr = s->vt->open(&s->tcfg, &s->ev, n, err, errcap);
+    return s->tr ? 0 : -1;
 }
 
 static void
 teardown(struct sched *s)
 {
-    unsigned i;
-
-    if (s->conns)
-        for (i = 0; i < s->n_conns; i++)
-            conn_close(&s->conns[i]);
-    if (s->loop.epfd >= 0)
-        loop_close(&s->loop);
-    if (s->use_tls)
-        tlsio_ctx_close(&s->tls);
-    free(s->conns);
-    free(s->probe);
-    free(s->conn_mem);
+    if (s->tr)
+        s->vt->close(s->tr);
     free(s->attempts);
     free(s->sent);
     free(s->done);
@@ -473,38 +281,25 @@ teardown(struct sched *s)
     free(s->slot_text);
 }
 
-static int64_t
-nearest_deadline(struct sched *s, int64_t run_deadline)
-{
-    int64_t best = run_deadline;
-    unsigned i;
-
-    for (i = 0; i < s->n_conns; i++) {
-        int64_t d = conn_deadline(&s->conns[i]);
-
-        if (s->conns[i].buffered)
-            return 0;
-        if (d >= 0 && (best < 0 || d < best))
-            best = d;
-    }
-    return best;
-}
-
 int
-sched_run(const struct sched_options *o, sched_output_fn out, void *arg,
+sched_run(const struct transport_vt *vt, const struct sched_options *o,
+          sched_output_fn out, void *arg,
           void (*warn)(void *arg, const char *msg), struct sched_stats *st,
           char *err, size_t errcap)
 {
     struct sched s;
+    struct transport_stats ts;
     int64_t start = loop_now_ms(), run_deadline = -1;
     int rc = 0;
 
     memset(&s, 0, sizeof s);
     memset(st, 0, sizeof *st);
-    s.loop.epfd = -1;
+    memset(&ts, 0, sizeof ts);
     s.o = o;
+    s.vt = vt;
     s.out = out;
     s.out_arg = arg;
+    s.warn = warn;
     s.st = st;
     if (o->n_ids == 0)
         return 0;
@@ -512,55 +307,43 @@ sched_run(const struct sched_options *o, sched_output_fn out, void *arg,
         rc = -1;
         goto out;
     }
-    if (o->insecure && s.use_tls && warn)
-        warn(arg, "warning: --insecure: the server's certificate is not "
-                  "verified");
     if (o->max_time_ms > 0)
         run_deadline = start + o->max_time_ms;
 
     while (s.n_done < o->n_ids) {
-        int64_t now;
-        unsigned i;
+        int wrc;
 
         if (s.fatal) {
             fail_all(&s);
             break;
         }
-        open_more(&s, warn);
+        vt->prepare(s.tr, s.q_len);
         dispatch(&s);
         if (s.fatal)
             continue;
-        if (s.n_open == 0 && s.q_len > 0 && !s.fatal) {
-            /* Nothing open and nothing could be opened: should not
-               happen, but never spin. */
-            set_fatal(&s, "no connection could be opened");
-            continue;
+        wrc = vt->wait(s.tr, run_deadline);
+        if (wrc < 0) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "waiting for events: %s",
+                     strerror(-wrc));
+            on_fatal(&s, msg);
         }
-        if (loop_run_once(&s.loop, nearest_deadline(&s, run_deadline)) < 0) {
-            snprintf(err, errcap, "epoll_wait: %s", strerror(errno));
-            set_fatal(&s, err);
-            continue;
-        }
-        for (i = 0; i < s.n_conns; i++)
-            conn_service_buffered(&s.conns[i]);
-        now = loop_now_ms();
-        for (i = 0; i < s.n_conns; i++)
-            conn_expire(&s.conns[i], now);
-        if (run_deadline >= 0 && now >= run_deadline) {
+        if (run_deadline >= 0 && loop_now_ms() >= run_deadline) {
             char msg[64];
             snprintf(msg, sizeof msg, "timed out: --max-time %.3g s reached",
                      (double)o->max_time_ms / 1000);
-            set_fatal(&s, msg);
+            on_fatal(&s, msg);
         }
     }
+    vt->stats(s.tr, &ts);
 out:
     teardown(&s);
-    st->bytes_rx = s.cstats.bytes_rx;
-    st->conns_opened = s.cstats.conns_opened;
-    st->handshakes_full = s.cstats.handshakes_full;
-    st->handshakes_resumed = s.cstats.handshakes_resumed;
-    st->deepest_pipeline = s.cstats.deepest_pipeline;
-    st->learned_max_requests = o->keep_alive ? s.max_per_conn : 0;
+    st->bytes_rx = ts.bytes_rx;
+    st->conns_opened = ts.conns_opened;
+    st->handshakes_full = ts.handshakes_full;
+    st->handshakes_resumed = ts.handshakes_resumed;
+    st->deepest_pipeline = ts.deepest_pipeline;
+    st->learned_max_requests = ts.learned_max_requests;
     st->elapsed_ms = loop_now_ms() - start;
     return rc;
 }

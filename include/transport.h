@@ -1,0 +1,115 @@
+/*
+ * transport - how requests reach the server and results come back, as
+ * one small interface with two implementations:
+ *
+ *   transport_h1.c    the hand-written one: an epoll loop, a pool of conn
+ *                     (socket + OpenSSL + h1 + jfield), pipelining, and the
+ *                     connection policy (below);
+ *   transport_curl.c  libcurl's multi interface with the same extractor
+ *                     (build: make pokefetch-curl).
+ *
+ * The scheduler above (sched) owns the jobs: which id goes next, the
+ * result window, retry budgets, the run's deadline. A transport owns
+ * connections: it takes a request-target for a job, and reports exactly
+ * one of these per submitted job, through the callbacks:
+ *   on_result      a complete response: the value, or a final error for
+ *                  this id (HTTP status, invalid JSON, missing key...);
+ *   on_unanswered  the job was not answered and may be sent again;
+ *                  `charge` says whether it may have caused the failure
+ *                  (counts against its retry budget) or was merely
+ *                  caught in it (free, e.g. after "Connection: close").
+ * on_fatal says that no job can succeed (untrusted certificate, every
+ * connect refused): the scheduler then fails every job left.
+ *
+ * Which transport a binary has is decided at link time: each
+ * implementation defines transport_default. No #ifdef anywhere.
+ */
+#ifndef POKEFETCH_TRANSPORT_H
+#define POKEFETCH_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "url.h"
+
+struct transport_config {
+    const char *url;                 /* the template, NUL-terminated */
+    const struct url_template *tmpl; /* parsed from url */
+    unsigned connections;            /* at most this many at once */
+    unsigned pipeline;               /* requests in flight per connection */
+    int keep_alive;                  /* 0: a connection per request */
+    const char *cafile;              /* NULL: default trust store */
+    int insecure;
+    int64_t connect_timeout_ms;      /* 0: none */
+    int64_t idle_timeout_ms;         /* 0: none */
+    const char *user_agent;
+    const char *field;               /* top-level key to extract */
+};
+
+/* One finished response; text is not NUL-terminated and lives until the
+   callback returns. */
+struct transport_result {
+    int ok;           /* 1: text is the field's value (UTF-8) */
+    int status;       /* HTTP status, 0 if none */
+    const char *text; /* value, or the reason this id failed */
+    size_t len;
+};
+
+struct transport_events {
+    void (*on_result)(void *owner, uint32_t job,
+                      const struct transport_result *r);
+    void (*on_unanswered)(void *owner, uint32_t job, int charge,
+                          const char *err);
+    void (*on_fatal)(void *owner, const char *err);
+    void (*on_warning)(void *owner, const char *msg);
+    void *owner;
+};
+
+struct transport_stats {
+    uint64_t bytes_rx;             /* response bytes received (after TLS) */
+    unsigned conns_opened;
+    unsigned handshakes_full;
+    unsigned handshakes_resumed;
+    unsigned deepest_pipeline;     /* most requests in flight on one conn */
+    unsigned learned_max_requests; /* server's per-connection limit, or 0 */
+};
+
+struct transport;
+
+struct transport_vt {
+    const char *name;       /* "pokefetch" / "libcurl" for messages */
+    unsigned max_pipeline;  /* deepest -p it can honour */
+
+    /* Set up (resolve, TLS context, memory for `jobs` jobs). Returns
+       NULL with the reason in err. No request is sent yet. */
+    struct transport *(*open)(const struct transport_config *cfg,
+                              const struct transport_events *ev,
+                              size_t jobs, char *err, size_t errcap);
+
+    /* `queued` jobs are waiting: open connections for them if allowed. */
+    void (*prepare)(struct transport *t, size_t queued);
+
+    /* Take job now? 0 yes (it is in flight), -EAGAIN not now (all
+       connections full: wait for events), other negative errno: never. */
+    int (*submit)(struct transport *t, uint32_t job, const char *target,
+                  size_t target_len);
+
+    /* Wait for events until deadline_ms (loop_now_ms clock, -1: none) and
+       process them; results arrive through the callbacks. Returns 0, or a
+       negative errno if waiting itself failed. */
+    int (*wait)(struct transport *t, int64_t deadline_ms);
+
+    /* Drop every connection; jobs in flight come back through
+       on_unanswered with charge 0. */
+    void (*abort)(struct transport *t);
+
+    /* Counters so far. */
+    void (*stats)(const struct transport *t, struct transport_stats *out);
+
+    /* Release everything (after abort, if jobs were in flight). */
+    void (*close)(struct transport *t);
+};
+
+extern const struct transport_vt *const transport_default;
+
+#endif
