@@ -17,6 +17,8 @@ PKG_CONFIG ?= pkg-config
 
 OPENSSL_CFLAGS := $(shell $(PKG_CONFIG) --cflags openssl 2>/dev/null)
 OPENSSL_LIBS := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl -lcrypto)
+CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wformat=2 -Wvla -Wundef
@@ -38,6 +40,9 @@ endif
 # build and test with no OpenSSL and no sockets.
 PURE_MODULES := buf url h1 jfield
 IO_MODULES := loop net tlsio conn transport_h1 sched cli
+# The libcurl build (issue 4): the same program with transport_curl in
+# place of the hand-written transport and everything only it needs.
+CURL_BUILD_MODULES := loop transport_curl sched cli
 UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 
 # Flavors: release (plain) and asan (ASan+UBSan). Objects in build/<flavor>.
@@ -46,14 +51,17 @@ release_LDFLAGS := $(LDFLAGS)
 asan_CFLAGS := -O1 -g $(SAN_FLAGS)
 asan_LDFLAGS := $(SAN_FLAGS)
 
-.PHONY: all test unit asan demo bench deps fmt fmt-check clean
+.PHONY: all test unit asan demo bench deps fmt fmt-check clean pokefetch-curl
 all: build/release/pokefetch
 	$(Q)ln -sf build/release/pokefetch pokefetch
+
+pokefetch-curl: build/release/pokefetch-curl
+	$(Q)ln -sf build/release/pokefetch-curl pokefetch-curl
 
 define variant_rules
 build/$(1)/%.o: src/%.c | build/$(1)
 	@$$(if $$(Q),echo "  CC($(1)) $$<")
-	$$(Q)$$(CC) $$(BASE_CFLAGS) $$($(1)_CFLAGS) $$(OPENSSL_CFLAGS) -c $$< -o $$@
+	$$(Q)$$(CC) $$(BASE_CFLAGS) $$($(1)_CFLAGS) $$(OPENSSL_CFLAGS) $$(CURL_CFLAGS) -c $$< -o $$@
 
 build/$(1)/tests/%.o: tests/%.c | build/$(1)/tests
 	@$$(if $$(Q),echo "  CC($(1)) $$<")
@@ -62,6 +70,10 @@ build/$(1)/tests/%.o: tests/%.c | build/$(1)/tests
 build/$(1)/pokefetch: $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $(IO_MODULES) main)
 	@$$(if $$(Q),echo "  LD($(1)) $$@")
 	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(OPENSSL_LIBS) -o $$@
+
+build/$(1)/pokefetch-curl: $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $(CURL_BUILD_MODULES) main)
+	@$$(if $$(Q),echo "  LD($(1)) $$@")
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(CURL_LIBS) -o $$@
 
 build/$(1)/test_%: build/$(1)/tests/test_%.o $(patsubst %,build/$(1)/%.o,$(PURE_MODULES))
 	@$$(if $$(Q),echo "  LD($(1)) $$@")
@@ -97,7 +109,7 @@ demo:
 TEST_PREREQS :=
 test:
 	$(Q)tests/deps test
-	$(Q)$(MAKE) --no-print-directory all asan \
+	$(Q)$(MAKE) --no-print-directory all asan pokefetch-curl \
 		$(patsubst %,build/release/%,$(UNIT_TESTS)) $(TEST_PREREQS)
 	$(Q)tests/run-all
 
@@ -113,7 +125,7 @@ fmt-check:
 	clang-format --dry-run --Werror src/*.c include/*.h tests/*.c tests/*.h
 
 clean:
-	rm -rf build pokefetch
+	rm -rf build pokefetch pokefetch-curl
 
 # Parts kept beside the code they build (each documents its targets):
 # fuzz/fuzz.mk (fuzz, fuzz-run, fuzz-replay), tests/lab/lab.mk (lab tools).

@@ -27,8 +27,8 @@
  *   JF_E_NOT_STRING the key's value is not a string.
  *   JF_E_DUP_KEY    the key occurs more than once at the top level.
  *   JF_E_TOO_DEEP   nesting deeper than JF_MAX_DEPTH.
- *   JF_E_TOO_LONG   the value is longer than JF_MAX_VALUE bytes, or a
- *                   raw key longer than JF_MAX_KEY could equal the key.
+ *   JF_E_TOO_LONG   the value is longer than JF_MAX_VALUE bytes (or than
+ *                   the cap given to jf_finish).
  * The same key nested deeper is never the top-level one.
  */
 #ifndef POKEFETCH_JFIELD_H
@@ -60,7 +60,10 @@ struct jf_extractor {
     uint64_t consumed;     /* body bytes fed so far */
     uint64_t error_offset; /* on error: offset of the offending byte */
 
-    /* Private state: fields below may change without notice. */
+    /*
+     * Private state: fields below may change without notice. jf_begin()
+     * zeroes everything before key; keep needs no clearing.
+     */
     uint64_t val_off;     /* body offset of the kept value's first byte */
     const char *lit;      /* rest of the literal being matched */
     uint32_t key_len;     /* wanted key, decoded bytes */
@@ -111,5 +114,13 @@ enum jf_rc jf_finish(struct jf_extractor *x, char *out, size_t cap,
 
 /* A short English description, e.g. "key not found at top level". */
 const char *jf_strerror(enum jf_rc rc);
+
+/*
+ * Write the reason a body gave no value, for a person: what is wrong with
+ * the key (key is the wanted key, NUL-terminated) or where the body stops
+ * being valid JSON. Both transports report the same words this way.
+ */
+void jf_explain(const struct jf_extractor *x, enum jf_rc rc, const char *key,
+                char *out, size_t cap);
 
 #endif

@@ -450,7 +450,10 @@ print_summary(const struct cli *cl, const struct sched_stats *st)
     fprintf(stderr, "received:    %.1f MB (%llu bytes)\n",
             (double)st->bytes_rx / 1e6, (unsigned long long)st->bytes_rx);
     fprintf(stderr, "connections: %u opened\n", st->conns_opened);
-    if (cl->o.tmpl.tls)
+    if (cl->o.tmpl.tls && st->handshakes_unknown)
+        fprintf(stderr, "handshakes:  unknown (%s does not report them)\n",
+                transport_default->name);
+    else if (cl->o.tmpl.tls)
         fprintf(stderr, "handshakes:  %u full, %u resumed\n",
                 st->handshakes_full, st->handshakes_resumed);
     else

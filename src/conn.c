@@ -282,15 +282,8 @@ complete_response(struct conn *c)
         if (jr == JF_OK) {
             r.ok = 1;
             r.text = c->value;
-        } else if (jr == JF_E_NO_KEY || jr == JF_E_NOT_STRING ||
-                   jr == JF_E_DUP_KEY) {
-            snprintf(c->err, sizeof c->err, "%s \"%.*s\"", jf_strerror(jr),
-                     (int)(c->cfg->field_len > 64 ? 64 : c->cfg->field_len),
-                     c->cfg->field);
         } else {
-            snprintf(c->err, sizeof c->err,
-                     "invalid JSON body: %s (at byte %llu)", jf_strerror(jr),
-                     (unsigned long long)c->jf.error_offset);
+            jf_explain(&c->jf, jr, c->cfg->field, c->err, sizeof c->err);
         }
     } else if (c->h1.status == 200) {
         snprintf(c->err, sizeof c->err,

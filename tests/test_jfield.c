@@ -5,7 +5,8 @@
  * the value and the error offset: the whole body in one jf_feed(), one
  * byte per jf_feed(), and every split into three pieces at two cuts
  * (bodies up to TWO_CUT_MAX bytes) or RANDOM_SPLITS seeded random splits
- * (larger bodies, pieces of 0 to n bytes). Every piece is placed flush
+ * (larger bodies, pieces of 0 to n bytes; HUGE_SPLITS past HUGE bytes, to
+ * keep the run short). Every piece is placed flush
  * against a PROT_NONE page (guard.h), so a read past what was fed
  * crashes. Along the way each run checks the contract: jf_feed() never
  * says JF_OK, errors are sticky, consumed counts every byte, jf_finish()
@@ -31,6 +32,8 @@
 
 #define TWO_CUT_MAX 256
 #define RANDOM_SPLITS 300
+#define HUGE (64 * 1024) /* bodies bigger than this get fewer splits */
+#define HUGE_SPLITS 50
 
 struct tcase {
     const char *label;
@@ -44,8 +47,9 @@ struct tcase {
     long long off;    /* or this offset if at is NULL; -1: unchecked */
 };
 
-#define OK(l, b, v) {l, NULL, b, sizeof(b) - 1, JF_OK, v, sizeof(v) - 1, NULL, -1}
-#define OKK(l, k, b, v) {l, k, b, sizeof(b) - 1, JF_OK, v, sizeof(v) - 1, NULL, -1}
+#define OKK(l, k, b, v)                                                       \
+    {l, k, b, sizeof(b) - 1, JF_OK, v, sizeof(v) - 1, NULL, -1}
+#define OK(l, b, v) OKK(l, NULL, b, v)
 #define ERR(l, b, rc, at) {l, NULL, b, sizeof(b) - 1, rc, NULL, 0, at, -1}
 #define ERRK(l, k, b, rc, at) {l, k, b, sizeof(b) - 1, rc, NULL, 0, at, -1}
 #define ERRO(l, b, rc, off) {l, NULL, b, sizeof(b) - 1, rc, NULL, 0, NULL, off}
@@ -157,15 +161,20 @@ run_bytes(const char *key, size_t key_len, const char *body, size_t len,
     finish(&x, len, sticky, o);
 }
 
-/* Random pieces of 0..max bytes, max itself random per run. */
+/*
+ * Random pieces of 0..max bytes, max itself random per run: from 1 up, or
+ * with coarse (for big real bodies) from 16 up.
+ */
 static void
 run_random(const char *key, size_t key_len, const char *body, size_t len,
-           struct outcome *o)
+           int coarse, struct outcome *o)
 {
     static const size_t maxes[] = {1, 3, 16, 100, 1000, 70000};
+    const size_t n_maxes = sizeof maxes / sizeof maxes[0];
     struct jf_extractor x;
     enum jf_rc sticky = JF_AGAIN;
-    size_t max = maxes[rnd() % (sizeof maxes / sizeof maxes[0])];
+    size_t max = coarse ? maxes[2 + rnd() % (n_maxes - 2)]
+                        : maxes[rnd() % n_maxes];
     size_t off = 0, n;
 
     begin(&x, key, key_len);
@@ -248,8 +257,8 @@ check_case(const struct tcase *c)
         }
         return;
     }
-    for (i = 0; i < RANDOM_SPLITS; i++) {
-        run_random(key, key_len, c->body, c->len, &o);
+    for (i = 0; i < (c->len > HUGE ? HUGE_SPLITS : RANDOM_SPLITS); i++) {
+        run_random(key, key_len, c->body, c->len, 0, &o);
         snprintf(how, sizeof how, "random split %zu", i);
         if (!expect(c, &o, how))
             return;
@@ -286,7 +295,8 @@ static const struct tcase table[] = {
     OK("value pair edges", "{\"name\":\"\\ud800\\udc00\\udbff\\udfff\"}",
        "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf"),
     OK("value \\u0000", "{\"name\":\"a\\u0000b\"}", "a\0b"),
-    OK("value raw UTF-8", "{\"name\":\"Flab\xc3\xa9" "b\xc3\xa9 \xf0\x9f\x98\x80\"}",
+    OK("value raw UTF-8",
+       "{\"name\":\"Flab\xc3\xa9" "b\xc3\xa9 \xf0\x9f\x98\x80\"}",
        "Flab\xc3\xa9" "b\xc3\xa9 \xf0\x9f\x98\x80"),
     OK("value raw UTF-8 edges",
        "{\"name\":\"\xc2\x80\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80"
@@ -850,6 +860,89 @@ test_key_limits(void)
     free(k.s);
 }
 
+/*
+ * Every byte that ends or breaks a run of string bytes, at every offset
+ * 0..40 into a long string, in each kind of string: the string scan works
+ * 16 and 8 bytes at a time, and must stop at exactly the right byte.
+ */
+static void
+test_scan_positions(void)
+{
+    static const char *const pre[] = {
+        "{\"a\":\"", "{\"a\":{\"", "{\"", "{\"name\":\"",
+    };
+    static const char *const post[] = {
+        "\",\"name\":\"v\"}", "\":1},\"name\":\"v\"}",
+        "\":1,\"name\":\"v\"}", "\"}",
+    };
+    static const char *const what[] = {
+        "value", "nested key", "top-level key", "kept value",
+    };
+    struct sb b = {0}, v = {0};
+    struct tcase c;
+    struct outcome o;
+    char label[96];
+    size_t ctx, pos, i, n_ok = 0;
+    unsigned byte;
+    char ch;
+    int r;
+
+    for (ctx = 0; ctx < 4; ctx++) {
+        for (pos = 0; pos <= 40; pos++) {
+            for (byte = 0; byte <= 0x23; byte++) {
+                /* 0x20 stands for '\\', 0x21 for é, 0x23 for DEL. */
+                b.len = 0;
+                v.len = 0;
+                sb_str(&b, pre[ctx]);
+                sb_rep(&b, "x", pos);
+                sb_rep(&v, "x", pos);
+                c.rc = JF_OK;
+                c.off = -1;
+                if (byte < 0x20) {
+                    ch = (char)byte;
+                    sb_add(&b, &ch, 1);
+                    c.rc = JF_E_SYNTAX;
+                    c.off = (long long)(strlen(pre[ctx]) + pos);
+                } else if (byte == 0x20) {
+                    sb_str(&b, "\\n");
+                    sb_str(&v, "\n");
+                } else if (byte == 0x21) {
+                    sb_str(&b, "\xc3\xa9");
+                    sb_str(&v, "\xc3\xa9");
+                } else if (byte == 0x23) {
+                    sb_str(&b, "\x7f");
+                    sb_str(&v, "\x7f");
+                }
+                /* 0x22 is '"' itself: the string ends at pos. */
+                if (byte != 0x22) {
+                    sb_rep(&b, "y", 20);
+                    sb_rep(&v, "y", 20);
+                }
+                sb_str(&b, post[ctx]);
+                snprintf(label, sizeof label, "%s, byte 0x%02x at %zu",
+                         what[ctx], byte, pos);
+                c.label = label;
+                c.key = NULL;
+                c.body = b.s;
+                c.len = b.len;
+                c.val = ctx == 3 ? v.s : "v";
+                c.val_len = ctx == 3 ? v.len : 1;
+                c.at = NULL;
+                run_cuts("name", 4, b.s, b.len, b.len, b.len, &o);
+                r = expect(&c, &o, "whole");
+                for (i = 0; r && i < 2; i++) {
+                    run_random("name", 4, b.s, b.len, 0, &o);
+                    r = expect(&c, &o, "random split");
+                }
+                n_ok += (size_t)r;
+            }
+        }
+    }
+    CHECK(n_ok == 4 * 41 * 0x24);
+    free(b.s);
+    free(v.s);
+}
+
 /* A key with a NUL byte in it, which the table cannot say. */
 static void
 test_key_with_nul(void)
@@ -890,7 +983,7 @@ test_truncated_everywhere(void)
         if (!expect(&c, &o, "bytes"))
             return;
         for (i = 0; i < 20; i++) {
-            run_random("name", 4, body, n, &o);
+            run_random("name", 4, body, n, 0, &o);
             if (!expect(&c, &o, "random split"))
                 return;
         }
@@ -914,6 +1007,7 @@ test_sticky(void)
     CHECK(x.error_offset == 5);
     CHECK(jf_feed(&x, guard_place("{}", 2), 2) == JF_E_SYNTAX);
     CHECK(jf_feed(&x, guard_place("", 0), 0) == JF_E_SYNTAX);
+    CHECK(jf_feed(&x, NULL, 0) == JF_E_SYNTAX);
     CHECK(x.error_offset == 5);
     CHECK(x.consumed == 9);
     CHECK(jf_finish(&x, out, sizeof out, &out_len) == JF_E_SYNTAX);
@@ -926,8 +1020,9 @@ test_sticky(void)
     CHECK(jf_feed(&x, guard_place("}", 1), 1) == JF_E_TRUNCATED);
     CHECK(jf_finish(&x, out, sizeof out, &out_len) == JF_E_TRUNCATED);
 
-    /* jf_begin() starts over. */
+    /* jf_begin() starts over; an empty feed may pass NULL. */
     CHECK(jf_begin(&x, "name", 4) == 0);
+    CHECK(jf_feed(&x, NULL, 0) == JF_AGAIN);
     CHECK(jf_feed(&x, guard_place("{\"name\":\"ab\"}", 13), 13) ==
           JF_AGAIN);
     CHECK(x.consumed == 13);
@@ -1071,7 +1166,7 @@ test_real_data(void)
             run_cuts("name", 4, body, len, len, len, &o);
             expect(&c, &o, "whole");
             for (i = 0; i < 3; i++) {
-                run_random("name", 4, body, len, &o);
+                run_random("name", 4, body, len, 1, &o);
                 expect(&c, &o, "random split");
             }
         }
@@ -1102,6 +1197,7 @@ main(void)
     RUN(test_depth);
     RUN(test_key_limits);
     RUN(test_key_with_nul);
+    RUN(test_scan_positions);
     RUN(test_truncated_everywhere);
     RUN(test_sticky);
     RUN(test_fixed_memory);
