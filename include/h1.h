@@ -66,6 +66,8 @@
 #define H1_MAX_CHUNK_EXT 4096     /* bytes of extensions on a chunk line */
 #define H1_MAX_TRAILER_BYTES 16384
 #define H1_MAX_INTERIM 8          /* 1xx responses before the final one */
+#define H1_MAX_LOCATION 2048      /* a Location value kept for redirects */
+#define H1_MAX_RETRY_AFTER 64     /* a Retry-After value kept for 429/503 */
 
 enum h1_rc {
     H1_AGAIN = 0, /* all input consumed, need more bytes */
@@ -101,6 +103,10 @@ enum h1_flag {
     H1_F_CONTENT_ENCODING = 1u << 5, /* a Content-Encoding other than
                                         "identity" was sent: the body is
                                         not the resource as-is */
+    H1_F_LOCATION = 1u << 6,     /* location[] holds the Location value */
+    H1_F_RETRY_AFTER = 1u << 7,  /* retry_after[] holds Retry-After */
+    H1_F_LOCATION_BAD = 1u << 8, /* Location repeated or too long to keep:
+                                    a redirect cannot be followed */
 };
 
 /* Request context given to h1_begin. */
@@ -119,6 +125,12 @@ struct h1_parser {
     uint64_t consumed;        /* bytes of this message consumed so far */
     uint64_t error_offset;    /* on error: offset in the message */
     unsigned n_interim;       /* 1xx responses skipped */
+    /* With H1_F_LOCATION / H1_F_RETRY_AFTER, the field's value without
+       surrounding whitespace (not NUL-terminated). */
+    char location[H1_MAX_LOCATION];
+    size_t location_len;
+    char retry_after[H1_MAX_RETRY_AFTER];
+    size_t retry_after_len;
 
     /* Private state: fields below may change without notice. */
     int state;
@@ -134,6 +146,8 @@ struct h1_parser {
     uint64_t value_num;       /* Content-Length value being read */
     unsigned char token[16];  /* current value token, lower-cased */
     unsigned token_len;
+    size_t raw_len;           /* bytes of a kept value so far */
+    int raw_overflow;         /* the kept value did not fit */
     unsigned seen;            /* framing headers seen, private bits */
     unsigned chunk_hex;       /* hex digits read in this chunk size */
     size_t ext_len;
@@ -172,6 +186,16 @@ int h1_started(const struct h1_parser *p);
 
 /* A short English description of an rc, e.g. "conflicting Content-Length". */
 const char *h1_strerror(enum h1_rc rc);
+
+/*
+ * Read a Retry-After value (RFC 9110 sec. 10.2.3): delay-seconds, or an
+ * IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), turned into seconds from
+ * now_unix (a date in the past is 0). The obsolete RFC 850 and asctime
+ * date forms are not read. Returns 0 with *delay_s set, or -1 if the
+ * value is neither form. Pure: the caller supplies the clock.
+ */
+int h1_retry_after(const char *v, size_t len, int64_t now_unix,
+                   int64_t *delay_s);
 
 /*
  * Write "GET <target> HTTP/1.1" with its header fields into out.

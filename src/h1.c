@@ -96,6 +96,8 @@ enum {
     HDR_TE,
     HDR_CONN,
     HDR_CE,
+    HDR_LOCATION,    /* kept whole, for redirects */
+    HDR_RETRY_AFTER, /* kept whole, for 429/503 */
     HDR_COUNT
 };
 
@@ -107,10 +109,13 @@ static const struct {
     [HDR_TE] = {"transfer-encoding", 17},
     [HDR_CONN] = {"connection", 10},
     [HDR_CE] = {"content-encoding", 16},
+    [HDR_LOCATION] = {"location", 8},
+    [HDR_RETRY_AFTER] = {"retry-after", 11},
 };
 
 #define HDR_ALL ((1u << HDR_CL) | (1u << HDR_TE) | (1u << HDR_CONN) | \
-                 (1u << HDR_CE))
+                 (1u << HDR_CE) | (1u << HDR_LOCATION) |              \
+                 (1u << HDR_RETRY_AFTER))
 
 /* Bits of p->seen. */
 enum {
@@ -120,6 +125,7 @@ enum {
     SEEN_CLOSE = 1u << 3,
     SEEN_KEEP_ALIVE = 1u << 4,
     SEEN_TRAILER = 1u << 5, /* field lines are trailer lines now */
+    SEEN_LOCATION = 1u << 6,
 };
 
 /* p->value_state: where we are in one element of a comma list. */
@@ -192,6 +198,10 @@ start_response(struct h1_parser *p)
     p->chunk_hex = 0;
     p->ext_len = 0;
     p->trailer_bytes = 0;
+    p->location_len = 0;
+    p->retry_after_len = 0;
+    p->raw_len = 0;
+    p->raw_overflow = 0;
 }
 
 /*
@@ -296,9 +306,29 @@ element_end(struct h1_parser *p)
         if (!empty && !token_is(p, "identity"))
             p->flags |= H1_F_CONTENT_ENCODING;
         break;
+    case HDR_LOCATION:
+        /* Two Locations leave no way to know which one was meant. */
+        if ((p->seen & SEEN_LOCATION) || p->raw_overflow || empty) {
+            p->flags &= ~(unsigned)H1_F_LOCATION;
+            p->flags |= H1_F_LOCATION_BAD;
+        } else {
+            p->location_len = p->raw_len;
+            p->flags |= H1_F_LOCATION;
+        }
+        p->seen |= SEEN_LOCATION;
+        break;
+    case HDR_RETRY_AFTER:
+        /* A value too long to be a date is not one: ignored. */
+        if (!p->raw_overflow && !empty) {
+            p->retry_after_len = p->raw_len;
+            p->flags |= H1_F_RETRY_AFTER;
+        }
+        break;
     default:
         break;
     }
+    p->raw_len = 0;
+    p->raw_overflow = 0;
     p->value_state = VS_LEAD;
     p->value_num = 0;
     p->token_len = 0;
@@ -311,11 +341,48 @@ element_end(struct h1_parser *p)
  * digits are summed with an overflow check, other elements are kept
  * lower-cased in p->token (a longer one just cannot match any word).
  */
+/*
+ * One byte of a value kept whole (Location, Retry-After): not a list, since
+ * both may hold commas. Leading whitespace is skipped; raw_len stops at
+ * the last non-whitespace byte, so trailing OWS is trimmed as well.
+ */
+static void
+raw_byte(struct h1_parser *p, unsigned char c)
+{
+    char *dst = p->hdr_id == HDR_LOCATION ? p->location : p->retry_after;
+    size_t cap = p->hdr_id == HDR_LOCATION ? sizeof p->location
+                                           : sizeof p->retry_after;
+    size_t pos;
+
+    if (c == ' ' || c == '\t') {
+        if (p->value_state == VS_LEAD)
+            return;
+        p->value_state = VS_TRAIL;
+    } else {
+        p->value_state = VS_TOKEN;
+    }
+    /* Bytes go at the position after the trimmed length plus the
+       whitespace run in between, kept so it is there if more follows. */
+    pos = p->token_len; /* here: bytes stored, whitespace included */
+    if (pos >= cap) {
+        p->raw_overflow = 1;
+        return;
+    }
+    dst[pos] = (char)c;
+    p->token_len++;
+    if (c != ' ' && c != '\t')
+        p->raw_len = p->token_len;
+}
+
 static int
 value_byte(struct h1_parser *p, unsigned char c)
 {
     unsigned d;
 
+    if (p->hdr_id == HDR_LOCATION || p->hdr_id == HDR_RETRY_AFTER) {
+        raw_byte(p, c);
+        return 0;
+    }
     if (c == ',')
         return element_end(p);
     if (c == ' ' || c == '\t') {
@@ -872,4 +939,99 @@ h1_write_get(char *out, size_t cap, const char *target, size_t target_len,
         put(&w, conn_close, sizeof conn_close - 1);
     put(&w, "\r\n", 2);
     return w.full ? 0 : w.len;
+}
+
+/* Days from 1970-01-01 to year-month-day (proleptic Gregorian). */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    int64_t era;
+    unsigned yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned)(y - era * 400);
+    doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* n decimal digits at v[*i]; -1 if any is not a digit. */
+static int64_t
+digits(const char *v, size_t len, size_t *i, unsigned n)
+{
+    int64_t x = 0;
+
+    while (n--) {
+        if (*i >= len || v[*i] < '0' || v[*i] > '9')
+            return -1;
+        x = x * 10 + (v[(*i)++] - '0');
+    }
+    return x;
+}
+
+static int
+expect(const char *v, size_t len, size_t *i, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    if (len - *i < n || memcmp(v + *i, lit, n) != 0)
+        return -1;
+    *i += n;
+    return 0;
+}
+
+int
+h1_retry_after(const char *v, size_t len, int64_t now_unix, int64_t *delay_s)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    int64_t day, year, hh, mm, ss, t;
+    size_t i = 0;
+    unsigned mon;
+
+    if (len > 0 && v[0] >= '0' && v[0] <= '9') {
+        /* delay-seconds = 1*DIGIT; cap it rather than overflow. */
+        int64_t x = 0;
+        for (; i < len; i++) {
+            if (v[i] < '0' || v[i] > '9')
+                return -1;
+            x = x * 10 + (v[i] - '0');
+            if (x > 1000000000)
+                x = 1000000000;
+        }
+        *delay_s = x;
+        return 0;
+    }
+    /* IMF-fixdate = day-name "," SP 2DIGIT SP month SP 4DIGIT SP
+       2DIGIT ":" 2DIGIT ":" 2DIGIT SP "GMT"  (RFC 9110 sec. 5.6.7) */
+    if (len != 29 || v[3] != ',' || v[4] != ' ')
+        return -1;
+    i = 5;
+    day = digits(v, len, &i, 2);
+    if (day < 1 || day > 31 || expect(v, len, &i, " ") < 0)
+        return -1;
+    for (mon = 0; mon < 12; mon++)
+        if (memcmp(v + i, months + mon * 3, 3) == 0)
+            break;
+    if (mon == 12)
+        return -1;
+    i += 3;
+    if (expect(v, len, &i, " ") < 0)
+        return -1;
+    year = digits(v, len, &i, 4);
+    if (year < 0 || expect(v, len, &i, " ") < 0)
+        return -1;
+    hh = digits(v, len, &i, 2);
+    if (hh < 0 || hh > 23 || expect(v, len, &i, ":") < 0)
+        return -1;
+    mm = digits(v, len, &i, 2);
+    if (mm < 0 || mm > 59 || expect(v, len, &i, ":") < 0)
+        return -1;
+    ss = digits(v, len, &i, 2);
+    if (ss < 0 || ss > 60 || expect(v, len, &i, " GMT") < 0)
+        return -1;
+    t = days_from_civil(year, mon + 1, (unsigned)day) * 86400 + hh * 3600 +
+        mm * 60 + ss;
+    *delay_s = t > now_unix ? t - now_unix : 0;
+    return 0;
 }

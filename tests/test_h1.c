@@ -1288,6 +1288,137 @@ test_throughput(void)
            secs > 0 ? (double)total / secs / 1e6 : 0.0);
 }
 
+/* Parse head (a response head) in pieces of `step` bytes up to
+   H1_HEADERS; returns the rc that ended it. */
+static enum h1_rc
+head_in_steps(struct h1_parser *p, const char *head, size_t step)
+{
+    size_t len = strlen(head), off = 0, used;
+    enum h1_rc rc = H1_AGAIN;
+
+    h1_begin(p, 0);
+    while (off < len) {
+        size_t n = len - off < step ? len - off : step;
+        const char *piece = guard_place(head + off, n);
+        size_t at = 0;
+
+        do {
+            rc = h1_feed(p, piece + at, n - at, &used);
+            at += used;
+        } while (rc == H1_AGAIN && at < n);
+        off += at;
+        if (rc != H1_AGAIN)
+            break;
+    }
+    return rc;
+}
+
+static int
+kept_is(const char *buf, size_t len, const char *want)
+{
+    return len == strlen(want) && memcmp(buf, want, len) == 0;
+}
+
+/* Location and Retry-After are kept whole, trimmed, for any split. */
+static void
+test_kept_values(void)
+{
+    static const char head[] =
+        "HTTP/1.1 301 Moved\r\n"
+        "LOCATION:   https://h:1/r/a,b?x=1 \t \r\n"
+        "Retry-After:  Wed, 21 Oct 2015 07:28:00 GMT\r\n"
+        "Content-Length: 0\r\n\r\n";
+    struct h1_parser p;
+    size_t step;
+
+    for (step = 1; step <= sizeof head; step++) {
+        CHECK(head_in_steps(&p, head, step) == H1_HEADERS);
+        CHECK(p.flags & H1_F_LOCATION);
+        CHECK(!(p.flags & H1_F_LOCATION_BAD));
+        CHECKF(kept_is(p.location, p.location_len, "https://h:1/r/a,b?x=1"),
+               "step %zu: '%.*s'", step, (int)p.location_len, p.location);
+        CHECK(p.flags & H1_F_RETRY_AFTER);
+        CHECK(kept_is(p.retry_after, p.retry_after_len,
+                      "Wed, 21 Oct 2015 07:28:00 GMT"));
+    }
+}
+
+static void
+test_location_limits(void)
+{
+    static char head[H1_MAX_LOCATION + 200];
+    struct h1_parser p;
+    size_t n;
+
+    /* Exactly H1_MAX_LOCATION bytes: kept. One more: unusable. */
+    for (n = H1_MAX_LOCATION; n <= H1_MAX_LOCATION + 1; n++) {
+        size_t k = (size_t)snprintf(head, sizeof head,
+                                    "HTTP/1.1 302 Found\r\nLocation: /");
+        memset(head + k, 'a', n - 1);
+        strcpy(head + k + n - 1, "\r\nContent-Length: 0\r\n\r\n");
+        CHECK(head_in_steps(&p, head, 7) == H1_HEADERS);
+        if (n == H1_MAX_LOCATION)
+            CHECK((p.flags & H1_F_LOCATION) && p.location_len == n);
+        else
+            CHECK(!(p.flags & H1_F_LOCATION) &&
+                  (p.flags & H1_F_LOCATION_BAD));
+    }
+    CHECK(head_in_steps(&p, "HTTP/1.1 302 Found\r\nLocation: /a\r\n"
+                            "Location: /b\r\nContent-Length: 0\r\n\r\n",
+                        3) == H1_HEADERS);
+    CHECK(!(p.flags & H1_F_LOCATION) && (p.flags & H1_F_LOCATION_BAD));
+    CHECK(head_in_steps(&p, "HTTP/1.1 302 Found\r\nLocation:  \r\n"
+                            "Content-Length: 0\r\n\r\n",
+                        1) == H1_HEADERS);
+    CHECK(!(p.flags & H1_F_LOCATION) && (p.flags & H1_F_LOCATION_BAD));
+    /* An interim response's fields are forgotten with it. */
+    CHECK(head_in_steps(&p, "HTTP/1.1 103 Early Hints\r\nLocation: /x\r\n"
+                            "\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+                            "\r\n",
+                        5) == H1_HEADERS);
+    CHECK(!(p.flags & (H1_F_LOCATION | H1_F_LOCATION_BAD)));
+}
+
+static void
+test_retry_after(void)
+{
+    static const struct {
+        const char *v;
+        int64_t now;
+        int rc;
+        int64_t delay;
+    } ra_cases[] = {
+        {"0", 0, 0, 0},
+        {"120", 5, 0, 120},
+        {"99999999999999999999", 0, 0, 1000000000},
+        {"Wed, 21 Oct 2015 07:28:00 GMT", 1445412470, 0, 10},
+        {"Wed, 21 Oct 2015 07:28:00 GMT", 1445412490, 0, 0},
+        {"Sun, 06 Nov 1994 08:49:37 GMT", 784111770, 0, 7},
+        {"Thu, 29 Feb 2024 23:59:60 GMT", 1709251199, 0, 1},
+        {"", 0, -1, 0},
+        {"12a", 0, -1, 0},
+        {"-5", 0, -1, 0},
+        {"Sunday, 06-Nov-94 08:49:37 GMT", 0, -1, 0},
+        {"Sun Nov  6 08:49:37 1994", 0, -1, 0},
+        {"Wed, 21 Foo 2015 07:28:00 GMT", 0, -1, 0},
+        {"Wed, 21 Oct 2015 24:28:00 GMT", 0, -1, 0},
+        {"Wed, 21 Oct 2015 07:28:00 UTC", 0, -1, 0},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof ra_cases / sizeof ra_cases[0]; i++) {
+        size_t n = strlen(ra_cases[i].v);
+        int64_t d = -1;
+        int rc = h1_retry_after(guard_place(ra_cases[i].v, n), n, ra_cases[i].now,
+                                &d);
+
+        CHECKF(rc == ra_cases[i].rc, "'%s': rc %d", ra_cases[i].v, rc);
+        if (rc == 0)
+            CHECKF(d == ra_cases[i].delay, "'%s': delay %lld", ra_cases[i].v,
+                   (long long)d);
+    }
+}
+
 int
 main(void)
 {
@@ -1316,6 +1447,9 @@ main(void)
     RUN(test_finish);
     RUN(test_strerror);
     RUN(test_write_get);
+    RUN(test_kept_values);
+    RUN(test_location_limits);
+    RUN(test_retry_after);
     RUN(test_throughput);
     free(gen);
     return CHECK_REPORT();
