@@ -5,6 +5,8 @@
 #   make test       unit tests (plain and ASan+UBSan) and integration tests
 #   make unit       unit tests only, plain build
 #   make asan       pokefetch and unit tests with ASan+UBSan
+#   make pokefetch-curl   the same program over libcurl (issue 4)
+#   make NO_ZLIB=1  build without zlib: no gzip/deflate bodies
 #   make bench      bench/run (see bench/README.md)
 #   make deps       install what is missing (apt-get as root on Debian)
 #   make fmt / fmt-check / clean
@@ -18,6 +20,15 @@ PKG_CONFIG ?= pkg-config
 OPENSSL_CFLAGS := $(shell $(PKG_CONFIG) --cflags openssl 2>/dev/null)
 OPENSSL_LIBS := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl -lcrypto)
 CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+# zlib is the one optional dependency (gzip/deflate bodies, issue 7). The
+# nozlib flavor links decode_none instead of decode_zlib, nothing else
+# changes; NO_ZLIB=1 makes it the one `make` builds.
+ZLIB_LIBS := $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
+ifeq ($(NO_ZLIB),1)
+MAIN_FLAVOR := nozlib
+else
+MAIN_FLAVOR := release
+endif
 CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
@@ -38,22 +49,31 @@ endif
 
 # Modules in dependency order (see README "Source tour"). The pure ones
 # build and test with no OpenSSL and no sockets.
-PURE_MODULES := buf url h1 jfield
+PURE_MODULES := buf url h1 jfield decode_common
 IO_MODULES := loop net tlsio conn transport_h1 sched cli
 # The libcurl build (issue 4): the same program with transport_curl in
 # place of the hand-written transport and everything only it needs.
 CURL_BUILD_MODULES := loop transport_curl sched cli
 UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 
-# Flavors: release (plain) and asan (ASan+UBSan). Objects in build/<flavor>.
+# Flavors: release (plain), asan (ASan+UBSan), nozlib (plain, no zlib).
+# Objects in build/<flavor>; each names its decoder and its zlib flags.
 release_CFLAGS := $(CFLAGS)
 release_LDFLAGS := $(LDFLAGS)
+release_DECODER := decode_zlib
+release_ZLIB := $(ZLIB_LIBS)
 asan_CFLAGS := -O1 -g $(SAN_FLAGS)
 asan_LDFLAGS := $(SAN_FLAGS)
+asan_DECODER := decode_zlib
+asan_ZLIB := $(ZLIB_LIBS)
+nozlib_CFLAGS := $(CFLAGS)
+nozlib_LDFLAGS := $(LDFLAGS)
+nozlib_DECODER := decode_none
+nozlib_ZLIB :=
 
 .PHONY: all test unit asan demo bench deps fmt fmt-check clean pokefetch-curl
-all: build/release/pokefetch
-	$(Q)ln -sf build/release/pokefetch pokefetch
+all: build/$(MAIN_FLAVOR)/pokefetch
+	$(Q)ln -sf build/$(MAIN_FLAVOR)/pokefetch pokefetch
 
 pokefetch-curl: build/release/pokefetch-curl
 	$(Q)ln -sf build/release/pokefetch-curl pokefetch-curl
@@ -67,17 +87,19 @@ build/$(1)/tests/%.o: tests/%.c | build/$(1)/tests
 	@$$(if $$(Q),echo "  CC($(1)) $$<")
 	$$(Q)$$(CC) $$(BASE_CFLAGS) $$($(1)_CFLAGS) -Itests -c $$< -o $$@
 
-build/$(1)/pokefetch: $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $(IO_MODULES) main)
+build/$(1)/pokefetch: $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $($(1)_DECODER) $(IO_MODULES) main)
 	@$$(if $$(Q),echo "  LD($(1)) $$@")
-	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(OPENSSL_LIBS) -o $$@
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(OPENSSL_LIBS) $$($(1)_ZLIB) -o $$@
 
-build/$(1)/pokefetch-curl: $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $(CURL_BUILD_MODULES) main)
+build/$(1)/pokefetch-curl: $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $($(1)_DECODER) $(CURL_BUILD_MODULES) main)
 	@$$(if $$(Q),echo "  LD($(1)) $$@")
-	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(CURL_LIBS) -o $$@
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(CURL_LIBS) $$($(1)_ZLIB) -o $$@
 
-build/$(1)/test_%: build/$(1)/tests/test_%.o $(patsubst %,build/$(1)/%.o,$(PURE_MODULES))
+# Unit tests link zlib in every flavor: test_decode makes its fixtures
+# with it.
+build/$(1)/test_%: build/$(1)/tests/test_%.o $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $($(1)_DECODER))
 	@$$(if $$(Q),echo "  LD($(1)) $$@")
-	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ -o $$@
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(ZLIB_LIBS) -o $$@
 
 build/$(1) build/$(1)/tests:
 	$$(Q)mkdir -p $$@
@@ -86,6 +108,7 @@ build/$(1) build/$(1)/tests:
 endef
 $(eval $(call variant_rules,release))
 $(eval $(call variant_rules,asan))
+$(eval $(call variant_rules,nozlib))
 
 .SECONDARY:
 
@@ -110,6 +133,7 @@ TEST_PREREQS :=
 test:
 	$(Q)tests/deps test
 	$(Q)$(MAKE) --no-print-directory all asan pokefetch-curl \
+		build/nozlib/pokefetch \
 		$(patsubst %,build/release/%,$(UNIT_TESTS)) $(TEST_PREREQS)
 	$(Q)tests/run-all
 

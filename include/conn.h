@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "decode.h"
 #include "h1.h"
 #include "jfield.h"
 #include "loop.h"
@@ -85,6 +86,7 @@ struct conn_ops {
 /* Counters every connection adds to (owned by the scheduler). */
 struct conn_stats {
     uint64_t bytes_rx;         /* bytes received, after TLS */
+    uint64_t bytes_decoded;    /* body bytes after Content-Encoding */
     unsigned conns_opened;
     unsigned handshakes_full;
     unsigned handshakes_resumed;
@@ -103,6 +105,8 @@ struct conn_config {
     const char *field;       /* the top-level key to extract */
     size_t field_len;
     int keep_alive;          /* 0: "Connection: close" on every request */
+    const char *accept_encoding; /* NULL: ask for no compression */
+    uint64_t max_body;       /* largest body after decoding */
     int64_t connect_timeout_ms; /* TCP connect + TLS handshake */
     int64_t idle_timeout_ms;    /* no byte received while busy */
     const struct conn_ops *ops;
@@ -140,14 +144,21 @@ struct conn {
     /* The response at the head of the FIFO. */
     struct h1_parser h1;
     struct jf_extractor jf;
-    int extracting;         /* status 200 and no content coding */
+    int extracting;         /* status 200 and a coding we can undo */
+    int body_failed;        /* decoding or JSON failed (which, in conn.c):
+                               the rest of the body is only framed */
+    struct decoder dec;     /* Content-Encoding, if any */
     char value[JF_MAX_VALUE];
     char err[CONN_ERR_LEN];
 };
 
-/* Once, at start-up: inbuf CONN_IN_CAP bytes, outbuf CONN_OUT_CAP. */
-void conn_init(struct conn *c, const struct conn_config *cfg, unsigned index,
-               char *inbuf, char *outbuf);
+/* Once, at start-up: inbuf CONN_IN_CAP bytes, outbuf CONN_OUT_CAP.
+   Returns 0, or -ENOMEM if the decoder could not get its memory. */
+int conn_init(struct conn *c, const struct conn_config *cfg, unsigned index,
+              char *inbuf, char *outbuf);
+
+/* Once, at the end: release what conn_init took (closes if open). */
+void conn_release(struct conn *c);
 
 /*
  * Start connecting a CLOSED connection to addr. Returns 0, or a negative

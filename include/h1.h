@@ -68,6 +68,7 @@
 #define H1_MAX_INTERIM 8          /* 1xx responses before the final one */
 #define H1_MAX_LOCATION 2048      /* a Location value kept for redirects */
 #define H1_MAX_RETRY_AFTER 64     /* a Retry-After value kept for 429/503 */
+#define H1_MAX_CODING 64          /* the Content-Encoding value kept */
 
 enum h1_rc {
     H1_AGAIN = 0, /* all input consumed, need more bytes */
@@ -131,6 +132,11 @@ struct h1_parser {
     size_t location_len;
     char retry_after[H1_MAX_RETRY_AFTER];
     size_t retry_after_len;
+    /* The Content-Encoding value(s), lines joined with ", ", trimmed;
+       cut at H1_MAX_CODING bytes (a cut value names no coding anyone
+       decodes, so the decoder refuses it by name). */
+    char content_encoding[H1_MAX_CODING];
+    size_t content_encoding_len;
 
     /* Private state: fields below may change without notice. */
     int state;
@@ -197,17 +203,24 @@ const char *h1_strerror(enum h1_rc rc);
 int h1_retry_after(const char *v, size_t len, int64_t now_unix,
                    int64_t *delay_s);
 
+/* What a GET request says; the strings must already be valid for a
+   request line and header fields (the url module checks the user's). */
+struct h1_request {
+    const char *target;        /* request-target, origin-form */
+    size_t target_len;
+    const char *authority;     /* Host value */
+    size_t authority_len;
+    const char *user_agent;    /* NUL-terminated */
+    const char *accept_encoding; /* NUL-terminated, or NULL: no header */
+    int keep_alive;            /* 0 adds "Connection: close" */
+};
+
 /*
- * Write "GET <target> HTTP/1.1" with its header fields into out.
- * target is the request-target (origin-form), authority the Host value,
- * user_agent the User-Agent value; keep_alive 0 adds "Connection: close".
- * Returns the length written, or 0 if it would not fit in cap (nothing
- * useful is left in out then). Inputs must already be valid for a request
- * line and header field (url module checks them); this does not re-check.
+ * Write "GET <target> HTTP/1.1" with Host, User-Agent, "Accept:
+ * application/json", Accept-Encoding if asked and "Connection: close"
+ * unless keep_alive, into out. Returns the length written, or 0 if it
+ * would not fit in cap (nothing useful is left in out then).
  */
-size_t h1_write_get(char *out, size_t cap, const char *target,
-                    size_t target_len, const char *authority,
-                    size_t authority_len, const char *user_agent,
-                    int keep_alive);
+size_t h1_write_get(char *out, size_t cap, const struct h1_request *r);
 
 #endif

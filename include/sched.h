@@ -50,6 +50,8 @@ struct sched_options {
     unsigned max_retries;         /* extra attempts per job */
     int arrival_order;            /* results as they come, not by index */
     const char *user_agent;
+    int compressed;               /* ask for gzip/deflate */
+    uint64_t max_body;            /* largest body after decoding */
 };
 
 #define SCHED_MAX_CONNECTIONS 1024
@@ -58,6 +60,7 @@ struct sched_stats {
     unsigned ok, failed;
     unsigned retries;             /* requests sent again */
     uint64_t bytes_rx;
+    uint64_t bytes_decoded;
     unsigned conns_opened;
     unsigned handshakes_full, handshakes_resumed;
     int handshakes_unknown;       /* the transport cannot tell */

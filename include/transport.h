@@ -44,6 +44,8 @@ struct transport_config {
     int64_t idle_timeout_ms;         /* 0: none */
     const char *user_agent;
     const char *field;               /* top-level key to extract */
+    int compressed;                  /* ask for gzip/deflate */
+    uint64_t max_body;               /* largest body after decoding */
 };
 
 /* One finished response; text is not NUL-terminated and lives until the
@@ -67,6 +69,7 @@ struct transport_events {
 
 struct transport_stats {
     uint64_t bytes_rx;             /* response bytes received (after TLS) */
+    uint64_t bytes_decoded;        /* bodies after Content-Encoding */
     unsigned conns_opened;
     unsigned handshakes_full;
     unsigned handshakes_resumed;

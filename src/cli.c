@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode.h"
 #include "jfield.h"
 #include "sched.h"
 #include "transport.h"
@@ -36,6 +37,9 @@
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define DEFAULT_IDLE_TIMEOUT_MS 30000
 #define MAX_JOBS 10000000u /* 40 MB of ids; far beyond any real use */
+/* Bodies here reach 665 KB; 64 MiB decoded is far beyond any real one and
+   still stops a decompression bomb long before it matters. */
+#define DEFAULT_MAX_BODY (64ull << 20)
 
 enum format { FORMAT_PLAIN, FORMAT_TSV, FORMAT_JSONL };
 
@@ -75,6 +79,11 @@ static const char usage_text[] =
     "limit)\n"
     "      --retries N          extra attempts for a request whose "
     "connection died (default 3)\n"
+    "      --compressed         ask for gzip/deflate and decode it "
+    "(default, if built with zlib)\n"
+    "      --no-compressed      ask for the body as it is\n"
+    "      --max-body SIZE      largest body after decompression, e.g. "
+    "64M (default)\n"
     "  -q, --quiet              no summary on stderr\n"
     "  -h, --help               this text\n"
     "  -V, --version            version\n"
@@ -112,6 +121,32 @@ parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
     if (errno || *end || v < min || v > max)
         return -1;
     *out = (unsigned)v;
+    return 0;
+}
+
+/* A byte count with an optional K, M or G suffix (powers of 1024). */
+static int
+parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    unsigned shift = 0;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno)
+        return -1;
+    if (*end == 'K' || *end == 'k')
+        shift = 10, end++;
+    else if (*end == 'M' || *end == 'm')
+        shift = 20, end++;
+    else if (*end == 'G' || *end == 'g')
+        shift = 30, end++;
+    if (*end || v == 0 || v > (~0ull >> shift))
+        return -1;
+    *out = (uint64_t)v << shift;
     return 0;
 }
 
@@ -171,6 +206,9 @@ enum long_only {
     OPT_IDLE_TIMEOUT,
     OPT_MAX_TIME,
     OPT_RETRIES,
+    OPT_COMPRESSED,
+    OPT_NO_COMPRESSED,
+    OPT_MAX_BODY,
 };
 
 static const struct option long_options[] = {
@@ -188,6 +226,9 @@ static const struct option long_options[] = {
     {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"max-time", required_argument, NULL, OPT_MAX_TIME},
     {"retries", required_argument, NULL, OPT_RETRIES},
+    {"compressed", no_argument, NULL, OPT_COMPRESSED},
+    {"no-compressed", no_argument, NULL, OPT_NO_COMPRESSED},
+    {"max-body", required_argument, NULL, OPT_MAX_BODY},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -213,6 +254,8 @@ parse_args(struct cli *cl, int argc, char **argv)
     o->idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
     o->max_retries = DEFAULT_RETRIES;
     o->user_agent = "pokefetch/" POKEFETCH_VERSION;
+    o->compressed = decode_available;
+    o->max_body = DEFAULT_MAX_BODY;
 
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":u:c:p:f:kqhV", long_options,
@@ -299,6 +342,21 @@ parse_args(struct cli *cl, int argc, char **argv)
         case OPT_RETRIES:
             if (parse_uint(optarg, 0, 100, &o->max_retries) < 0)
                 return usage_error("--retries takes 0..100, not '%s'",
+                                   optarg);
+            break;
+        case OPT_COMPRESSED:
+            if (!decode_available)
+                return usage_error("%s", "--compressed: this pokefetch was "
+                                         "built without zlib (NO_ZLIB=1)");
+            o->compressed = 1;
+            break;
+        case OPT_NO_COMPRESSED:
+            o->compressed = 0;
+            break;
+        case OPT_MAX_BODY:
+            if (parse_size(optarg, &o->max_body) < 0)
+                return usage_error("--max-body takes a size like 65536, "
+                                   "512K or 64M, not '%s'",
                                    optarg);
             break;
         case 'q':
@@ -449,6 +507,10 @@ print_summary(const struct cli *cl, const struct sched_stats *st)
     fprintf(stderr, "requests:    %u ok, %u failed\n", st->ok, st->failed);
     fprintf(stderr, "received:    %.1f MB (%llu bytes)\n",
             (double)st->bytes_rx / 1e6, (unsigned long long)st->bytes_rx);
+    if (st->bytes_decoded > st->bytes_rx)
+        fprintf(stderr, "decoded:     %.1f MB of bodies after "
+                        "decompression\n",
+                (double)st->bytes_decoded / 1e6);
     fprintf(stderr, "connections: %u opened\n", st->conns_opened);
     if (cl->o.tmpl.tls && st->handshakes_unknown)
         fprintf(stderr, "handshakes:  unknown (%s does not report them)\n",

@@ -29,23 +29,39 @@
 /* Reads per wake-up before giving the other connections a turn. */
 #define READS_PER_WAKEUP 32
 
+/* c->body_failed: which stage gave up on the body first. */
+enum { BODY_FAILED_JSON = 1, BODY_FAILED_DECODE = 2 };
+
 /* Bytes of a request beyond its target, host and user agent. */
 #define REQUEST_OVERHEAD 96
 
 static void on_event(struct loop_watcher *w, unsigned events);
 
-void
+int
 conn_init(struct conn *c, const struct conn_config *cfg, unsigned index,
           char *inbuf, char *outbuf)
 {
-    memset(c, 0, sizeof *c);
+    /* Not memset whole: the decoder's arena and output buffer are large
+       and need no zeroes, so they are not touched until a compressed
+       body arrives. */
     c->cfg = cfg;
     c->index = index;
     c->state = CONN_CLOSED;
     c->fd = -1;
+    c->fifo_head = c->fifo_n = 0;
+    c->closing = c->buffered = 0;
+    c->tls.ssl = NULL;
     buf_init(&c->in, inbuf, CONN_IN_CAP);
     buf_init(&c->out, outbuf, CONN_OUT_CAP);
     loop_watcher_init(&c->watcher, on_event, c);
+    return decode_init(&c->dec);
+}
+
+void
+conn_release(struct conn *c)
+{
+    conn_close(c);
+    decode_close(&c->dec);
 }
 
 unsigned
@@ -65,6 +81,7 @@ static size_t
 request_size(const struct conn *c, size_t target_len)
 {
     return target_len + c->cfg->authority_len + strlen(c->cfg->user_agent) +
+           (c->cfg->accept_encoding ? strlen(c->cfg->accept_encoding) : 0) +
            REQUEST_OVERHEAD;
 }
 
@@ -179,6 +196,7 @@ conn_submit(struct conn *c, uint32_t job, const char *target,
             size_t target_len)
 {
     struct buf *o = &c->out;
+    struct h1_request req;
     size_t n;
 
     if (c->state == CONN_CLOSED || c->closing)
@@ -187,9 +205,14 @@ conn_submit(struct conn *c, uint32_t job, const char *target,
         return -ENOBUFS;
     if (!c->retry_len && buf_space(o) < request_size(c, target_len))
         buf_compact(o);
-    n = h1_write_get(o->base + o->wr, buf_space(o), target, target_len,
-                     c->cfg->authority, c->cfg->authority_len,
-                     c->cfg->user_agent, c->cfg->keep_alive);
+    req.target = target;
+    req.target_len = target_len;
+    req.authority = c->cfg->authority;
+    req.authority_len = c->cfg->authority_len;
+    req.user_agent = c->cfg->user_agent;
+    req.accept_encoding = c->cfg->accept_encoding;
+    req.keep_alive = c->cfg->keep_alive;
+    n = h1_write_get(o->base + o->wr, buf_space(o), &req);
     if (!n)
         return -ENOBUFS;
     o->wr += n;
@@ -278,16 +301,25 @@ complete_response(struct conn *c)
     memset(&r, 0, sizeof r);
     r.status = c->h1.status;
     if (c->extracting) {
+        enum decode_rc dr = decode_finish(&c->dec);
         enum jf_rc jr = jf_finish(&c->jf, c->value, sizeof c->value, &r.len);
-        if (jr == JF_OK) {
+
+        c->cfg->stats->bytes_decoded += c->dec.produced;
+        /* The first failure in the body's order names the cause: a JSON
+           error found while decoding went fine stopped the decoding, so
+           the decoder's "cut short" would be a wrong reason then. */
+        if (dr != DECODE_END && c->body_failed != BODY_FAILED_JSON) {
+            snprintf(c->err, sizeof c->err, "Content-Encoding %s: %s",
+                     c->dec.name, decode_strerror(dr));
+        } else if (jr == JF_OK) {
             r.ok = 1;
             r.text = c->value;
         } else {
             jf_explain(&c->jf, jr, c->cfg->field, c->err, sizeof c->err);
         }
     } else if (c->h1.status == 200) {
-        snprintf(c->err, sizeof c->err,
-                 "unsupported Content-Encoding (pokefetch asked for none)");
+        snprintf(c->err, sizeof c->err, "unsupported Content-Encoding: %.*s",
+                 (int)c->h1.content_encoding_len, c->h1.content_encoding);
     } else {
         snprintf(c->err, sizeof c->err, "HTTP status %d", c->h1.status);
     }
@@ -307,6 +339,43 @@ complete_response(struct conn *c)
     }
     h1_begin(&c->h1, 0);
     return 0;
+}
+
+/* Headers are in: decide whether this body is read, and how. */
+static void
+start_body(struct conn *c)
+{
+    c->extracting = 0;
+    c->body_failed = 0;
+    if (c->h1.status != 200)
+        return;
+    if (decode_begin(&c->dec, c->h1.content_encoding,
+                     c->h1.content_encoding_len,
+                     c->cfg->max_body) != DECODE_AGAIN)
+        return; /* complete_response names the coding */
+    (void)jf_begin(&c->jf, c->cfg->field, c->cfg->field_len);
+    c->extracting = 1;
+}
+
+/* Body bytes, in place: through the decoder (a pass-through for identity)
+   into the extractor. Once either fails the rest of the body is only
+   framed, so a decompression bomb that is not JSON costs nothing. */
+static void
+body_bytes(struct conn *c, const char *data, size_t len)
+{
+    const char *out;
+    size_t out_len;
+    enum decode_rc dr;
+
+    while ((dr = decode_feed(&c->dec, &data, &len, &out, &out_len)) ==
+           DECODE_OUTPUT) {
+        if (jf_feed(&c->jf, out, out_len) != JF_AGAIN) {
+            c->body_failed = BODY_FAILED_JSON;
+            return;
+        }
+    }
+    if (dr != DECODE_AGAIN)
+        c->body_failed = BODY_FAILED_DECODE;
 }
 
 /* Feed what was just read to the parser and the extractor. Returns -1 if
@@ -338,14 +407,11 @@ process_input(struct conn *c)
             buf_reset(in);
             return 0;
         case H1_HEADERS:
-            c->extracting = c->h1.status == 200 &&
-                            !(c->h1.flags & H1_F_CONTENT_ENCODING);
-            if (c->extracting)
-                (void)jf_begin(&c->jf, c->cfg->field, c->cfg->field_len);
+            start_body(c);
             break;
         case H1_BODY:
-            if (c->extracting)
-                (void)jf_feed(&c->jf, data + c->h1.body_off, c->h1.body_len);
+            if (c->extracting && !c->body_failed)
+                body_bytes(c, data + c->h1.body_off, c->h1.body_len);
             break;
         case H1_DONE:
             if (complete_response(c) < 0)

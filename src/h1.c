@@ -200,6 +200,7 @@ start_response(struct h1_parser *p)
     p->trailer_bytes = 0;
     p->location_len = 0;
     p->retry_after_len = 0;
+    p->content_encoding_len = 0;
     p->raw_len = 0;
     p->raw_overflow = 0;
 }
@@ -258,6 +259,18 @@ name_id(const struct h1_parser *p)
     return HDR_NONE;
 }
 
+/* s[0 .. n) equals the lower-case word, ignoring case. */
+static int
+memcmp_lower(const char *s, const char *word, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (lower((unsigned char)s[i]) != (unsigned char)word[i])
+            return 0;
+    return 1;
+}
+
 static int
 token_is(const struct h1_parser *p, const char *word)
 {
@@ -265,6 +278,30 @@ token_is(const struct h1_parser *p, const char *word)
 
     return p->value_state != VS_BAD && p->token_len == n &&
            memcmp(p->token, word, n) == 0;
+}
+
+/* Whether a Content-Encoding value names no coding but identity. */
+static int
+identity_only(const char *v, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        size_t start, end;
+
+        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
+        start = i;
+        while (i < len && v[i] != ',')
+            i++;
+        end = i;
+        while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t'))
+            end--;
+        if (end > start &&
+            !(end - start == 8 && memcmp_lower(v + start, "identity", 8)))
+            return 0;
+    }
+    return 1;
 }
 
 /* One element of an interesting header's comma list has ended. */
@@ -303,7 +340,8 @@ element_end(struct h1_parser *p)
             p->seen |= SEEN_KEEP_ALIVE;
         break;
     case HDR_CE:
-        if (!empty && !token_is(p, "identity"))
+        p->content_encoding_len = p->raw_len;
+        if (!identity_only(p->content_encoding, p->content_encoding_len))
             p->flags |= H1_F_CONTENT_ENCODING;
         break;
     case HDR_LOCATION:
@@ -342,18 +380,32 @@ element_end(struct h1_parser *p)
  * lower-cased in p->token (a longer one just cannot match any word).
  */
 /*
- * One byte of a value kept whole (Location, Retry-After): not a list, since
- * both may hold commas. Leading whitespace is skipped; raw_len stops at
- * the last non-whitespace byte, so trailing OWS is trimmed as well.
+ * One byte of a value kept whole (Location, Retry-After, Content-Encoding):
+ * not split as a list, since dates and URLs hold commas. Leading
+ * whitespace is skipped; raw_len stops at the last non-whitespace byte,
+ * so trailing OWS is trimmed as well. token_len counts the bytes stored,
+ * whitespace included, so inner whitespace survives.
  */
 static void
 raw_byte(struct h1_parser *p, unsigned char c)
 {
-    char *dst = p->hdr_id == HDR_LOCATION ? p->location : p->retry_after;
-    size_t cap = p->hdr_id == HDR_LOCATION ? sizeof p->location
-                                           : sizeof p->retry_after;
-    size_t pos;
+    char *dst;
+    size_t cap;
 
+    switch (p->hdr_id) {
+    case HDR_LOCATION:
+        dst = p->location;
+        cap = sizeof p->location;
+        break;
+    case HDR_RETRY_AFTER:
+        dst = p->retry_after;
+        cap = sizeof p->retry_after;
+        break;
+    default:
+        dst = p->content_encoding;
+        cap = sizeof p->content_encoding;
+        break;
+    }
     if (c == ' ' || c == '\t') {
         if (p->value_state == VS_LEAD)
             return;
@@ -361,15 +413,11 @@ raw_byte(struct h1_parser *p, unsigned char c)
     } else {
         p->value_state = VS_TOKEN;
     }
-    /* Bytes go at the position after the trimmed length plus the
-       whitespace run in between, kept so it is there if more follows. */
-    pos = p->token_len; /* here: bytes stored, whitespace included */
-    if (pos >= cap) {
+    if (p->token_len >= cap) {
         p->raw_overflow = 1;
         return;
     }
-    dst[pos] = (char)c;
-    p->token_len++;
+    dst[p->token_len++] = (char)c;
     if (c != ' ' && c != '\t')
         p->raw_len = p->token_len;
 }
@@ -379,7 +427,8 @@ value_byte(struct h1_parser *p, unsigned char c)
 {
     unsigned d;
 
-    if (p->hdr_id == HDR_LOCATION || p->hdr_id == HDR_RETRY_AFTER) {
+    if (p->hdr_id == HDR_LOCATION || p->hdr_id == HDR_RETRY_AFTER ||
+        p->hdr_id == HDR_CE) {
         raw_byte(p, c);
         return 0;
     }
@@ -622,6 +671,14 @@ h1_feed(struct h1_parser *p, const char *data, size_t len, size_t *used)
             p->value_state = VS_LEAD;
             p->value_num = 0;
             p->token_len = 0;
+            if (p->hdr_id == HDR_CE && p->content_encoding_len > 0 &&
+                p->content_encoding_len + 2 <= sizeof p->content_encoding) {
+                /* A second line continues the list (RFC 9110 sec. 5.3). */
+                memcpy(p->content_encoding + p->content_encoding_len, ", ",
+                       2);
+                p->token_len = (unsigned)p->content_encoding_len + 2;
+            }
+            p->raw_len = p->hdr_id == HDR_CE ? p->content_encoding_len : 0;
             if (p->hdr_id == HDR_TE)
                 p->seen |= SEEN_TE;
             p->state = ST_FIELD_VALUE;
@@ -920,22 +977,25 @@ put(struct writer *w, const char *s, size_t n)
 }
 
 size_t
-h1_write_get(char *out, size_t cap, const char *target, size_t target_len,
-             const char *authority, size_t authority_len,
-             const char *user_agent, int keep_alive)
+h1_write_get(char *out, size_t cap, const struct h1_request *r)
 {
     struct writer w = {out, cap, 0, 0};
     static const char accept[] = "\r\nAccept: application/json\r\n";
     static const char conn_close[] = "Connection: close\r\n";
 
     put(&w, "GET ", 4);
-    put(&w, target, target_len);
+    put(&w, r->target, r->target_len);
     put(&w, " HTTP/1.1\r\nHost: ", 17);
-    put(&w, authority, authority_len);
+    put(&w, r->authority, r->authority_len);
     put(&w, "\r\nUser-Agent: ", 14);
-    put(&w, user_agent, strlen(user_agent));
+    put(&w, r->user_agent, strlen(r->user_agent));
     put(&w, accept, sizeof accept - 1);
-    if (!keep_alive)
+    if (r->accept_encoding) {
+        put(&w, "Accept-Encoding: ", 17);
+        put(&w, r->accept_encoding, strlen(r->accept_encoding));
+        put(&w, "\r\n", 2);
+    }
+    if (!r->keep_alive)
         put(&w, conn_close, sizeof conn_close - 1);
     put(&w, "\r\n", 2);
     return w.full ? 0 : w.len;

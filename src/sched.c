@@ -258,6 +258,8 @@ setup(struct sched *s, char *err, size_t errcap)
     s->tcfg.idle_timeout_ms = o->idle_timeout_ms;
     s->tcfg.user_agent = o->user_agent;
     s->tcfg.field = o->field;
+    s->tcfg.compressed = o->compressed;
+    s->tcfg.max_body = o->max_body;
     s->ev.on_result = on_result;
     s->ev.on_unanswered = on_unanswered;
     s->ev.on_fatal = on_fatal;
@@ -339,6 +341,7 @@ sched_run(const struct transport_vt *vt, const struct sched_options *o,
 out:
     teardown(&s);
     st->bytes_rx = ts.bytes_rx;
+    st->bytes_decoded = ts.bytes_decoded;
     st->conns_opened = ts.conns_opened;
     st->handshakes_full = ts.handshakes_full;
     st->handshakes_resumed = ts.handshakes_resumed;

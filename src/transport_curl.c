@@ -19,6 +19,8 @@
  *   --connect-timeout  CURLOPT_CONNECTTIMEOUT_MS (TCP + TLS)
  *   --idle-timeout  CURLOPT_LOW_SPEED_LIMIT 1 byte/s for that many seconds
  *                   (libcurl counts whole seconds)
+ *   --compressed    CURLOPT_ACCEPT_ENCODING "gzip, deflate": libcurl
+ *                   decodes; --max-body is counted in the write callback
  * TLS sessions are shared between handles through a CURLSH, so later
  * connections resume as the hand-written build's do. libcurl does not say
  * whether a handshake resumed, so the summary reports handshakes as
@@ -46,6 +48,8 @@ struct transfer {
     uint32_t job;
     long status;        /* response code, once headers are in */
     int extracting;     /* 200: body bytes go to the extractor */
+    int too_big;        /* decoded body went over max_body */
+    uint64_t decoded;   /* body bytes after libcurl's decoding */
     struct jf_extractor jf;
     char value[JF_MAX_VALUE];
     char errbuf[CURL_ERROR_SIZE];
@@ -91,6 +95,11 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
             (void)jf_begin(&x->jf, x->t->cfg->field,
                            strlen(x->t->cfg->field));
     }
+    x->decoded += len;
+    if (x->decoded > x->t->cfg->max_body) {
+        x->too_big = 1;
+        return 0; /* makes libcurl stop the transfer: CURLE_WRITE_ERROR */
+    }
     if (x->extracting)
         (void)jf_feed(&x->jf, data, len);
     return len;
@@ -105,6 +114,8 @@ add_transfer_stats(struct transport *t, CURL *easy)
     curl_easy_getinfo(easy, CURLINFO_SIZE_DOWNLOAD_T, &body);
     curl_easy_getinfo(easy, CURLINFO_HEADER_SIZE, &headers);
     curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
+    /* libcurl counts the body after decoding; the bytes on the wire are
+       not reported, so both figures here are decoded sizes. */
     t->st.bytes_rx += (uint64_t)body + (uint64_t)headers;
     t->st.conns_opened += (unsigned)connects;
 }
@@ -123,6 +134,16 @@ finished(struct transport *t, struct transfer *x, CURLcode code)
     snprintf(err, sizeof err, "%s",
              x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));
 
+    t->st.bytes_decoded += x->decoded;
+    if (code == CURLE_WRITE_ERROR && x->too_big) {
+        memset(&r, 0, sizeof r);
+        snprintf(err, sizeof err, "decompressed body over the limit");
+        r.status = (int)x->status;
+        r.text = err;
+        r.len = strlen(err);
+        t->ev->on_result(t->ev->owner, x->job, &r);
+        return;
+    }
     switch (code) {
     case CURLE_OK:
         break;
@@ -188,6 +209,8 @@ setup_easy(struct transport *t, struct transfer *x)
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     if (!cfg->keep_alive)
         curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    if (cfg->compressed)
+        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip, deflate");
     if (cfg->cafile)
         curl_easy_setopt(e, CURLOPT_CAINFO, cfg->cafile);
     else if (cert_file || cert_dir) {
@@ -325,6 +348,8 @@ curl_submit(struct transport *t, uint32_t job, const char *target,
     x->job = job;
     x->status = 0;
     x->extracting = 0;
+    x->too_big = 0;
+    x->decoded = 0;
     x->errbuf[0] = '\0';
     if (curl_multi_add_handle(t->multi, x->easy) != CURLM_OK)
         return -ENOMEM;

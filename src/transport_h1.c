@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "decode.h"
 #include "loop.h"
 #include "net.h"
 #include "tlsio.h"
@@ -172,7 +173,7 @@ h1_close(struct transport *t)
         return;
     if (t->conns)
         for (i = 0; i < t->n_conns; i++)
-            conn_close(&t->conns[i]);
+            conn_release(&t->conns[i]);
     if (t->loop.epfd >= 0)
         loop_close(&t->loop);
     if (t->use_tls)
@@ -243,6 +244,9 @@ h1_open(const struct transport_config *cfg, const struct transport_events *ev,
     t->conn_cfg.field = cfg->field;
     t->conn_cfg.field_len = strlen(cfg->field);
     t->conn_cfg.keep_alive = cfg->keep_alive;
+    t->conn_cfg.accept_encoding = cfg->compressed ? decode_accept_encoding
+                                                  : NULL;
+    t->conn_cfg.max_body = cfg->max_body;
     t->conn_cfg.connect_timeout_ms = cfg->connect_timeout_ms;
     t->conn_cfg.idle_timeout_ms = cfg->idle_timeout_ms;
     t->conn_cfg.ops = &h1_conn_ops;
@@ -250,8 +254,11 @@ h1_open(const struct transport_config *cfg, const struct transport_events *ev,
     t->conn_cfg.stats = &t->cstats;
     for (i = 0; i < t->n_conns; i++) {
         char *mem = t->conn_mem + i * (CONN_IN_CAP + CONN_OUT_CAP);
-        conn_init(&t->conns[i], &t->conn_cfg, (unsigned)i, mem,
-                  mem + CONN_IN_CAP);
+        if (conn_init(&t->conns[i], &t->conn_cfg, (unsigned)i, mem,
+                      mem + CONN_IN_CAP) < 0) {
+            snprintf(err, errcap, "out of memory for the decompressor");
+            goto fail;
+        }
     }
     if (cfg->insecure && t->use_tls)
         ev->on_warning(ev->owner, "warning: --insecure: the server's "
@@ -393,6 +400,7 @@ static void
 h1_stats(const struct transport *t, struct transport_stats *out)
 {
     out->bytes_rx = t->cstats.bytes_rx;
+    out->bytes_decoded = t->cstats.bytes_decoded;
     out->conns_opened = t->cstats.conns_opened;
     out->handshakes_full = t->cstats.handshakes_full;
     out->handshakes_resumed = t->cstats.handshakes_resumed;

@@ -1193,6 +1193,10 @@ test_strerror(void)
     CHECK(h1_strerror((enum h1_rc)999) != NULL);
 }
 
+/* A request as a compound literal: the old positional form, readable. */
+#define REQ(t, tl, a, al, ua, ka)                                            \
+    (&(struct h1_request){(t), (tl), (a), (al), (ua), NULL, (ka)})
+
 static void
 test_write_get(void)
 {
@@ -1213,29 +1217,37 @@ test_write_get(void)
     size_t n, k = sizeof want_ka - 1;
 
     memset(out, 'Z', sizeof out);
-    n = h1_write_get(out, sizeof out, "/api/v2/pokemon/1/", 18, "pokeapi.co",
-                     10, "pokefetch/0.1", 1);
+    n = h1_write_get(out, sizeof out, REQ("/api/v2/pokemon/1/", 18, "pokeapi.co", 10, "pokefetch/0.1", 1));
     CHECK(n == k && memcmp(out, want_ka, k) == 0);
 
     memset(out, 'Z', sizeof out);
-    n = h1_write_get(out, k, "/api/v2/pokemon/1/", 18, "pokeapi.co", 10,
-                     "pokefetch/0.1", 1);
+    n = h1_write_get(out, k, REQ("/api/v2/pokemon/1/", 18, "pokeapi.co", 10, "pokefetch/0.1", 1));
     CHECK(n == k && memcmp(out, want_ka, k) == 0 && out[k] == 'Z');
 
     memset(out, 'Z', sizeof out);
-    n = h1_write_get(out, k - 1, "/api/v2/pokemon/1/", 18, "pokeapi.co", 10,
-                     "pokefetch/0.1", 1);
+    n = h1_write_get(out, k - 1, REQ("/api/v2/pokemon/1/", 18, "pokeapi.co", 10, "pokefetch/0.1", 1));
     CHECK(n == 0 && out[k - 1] == 'Z');
 
-    CHECK(h1_write_get(out, 0, "/", 1, "h", 1, "u", 1) == 0);
+    CHECK(h1_write_get(out, 0, REQ("/", 1, "h", 1, "u", 1)) == 0);
 
     /* Lengths are honoured: the target and authority need no NUL. */
     k = sizeof want_close - 1;
-    n = h1_write_get(out, k, "/x?id=7XXXX", 7, "localhost:8443YYY", 14, "t",
-                     0);
+    n = h1_write_get(out, k, REQ("/x?id=7XXXX", 7, "localhost:8443YYY", 14, "t", 0));
     CHECK(n == k && memcmp(out, want_close, k) == 0);
-    CHECK(h1_write_get(out, k - 1, "/x?id=7", 7, "localhost:8443", 14, "t",
-                       0) == 0);
+    CHECK(h1_write_get(out, k - 1, REQ("/x?id=7", 7, "localhost:8443", 14, "t", 0)) == 0);
+
+    {
+        static const char want_gz[] =
+            "GET /a HTTP/1.1\r\nHost: h\r\nUser-Agent: u\r\n"
+            "Accept: application/json\r\nAccept-Encoding: gzip, deflate\r\n"
+            "\r\n";
+        struct h1_request r = {"/a", 2, "h", 1, "u", "gzip, deflate", 1};
+
+        k = sizeof want_gz - 1;
+        n = h1_write_get(out, sizeof out, &r);
+        CHECK(n == k && memcmp(out, want_gz, k) == 0);
+        CHECK(h1_write_get(out, k - 1, &r) == 0);
+    }
 }
 
 /*
@@ -1327,6 +1339,8 @@ test_kept_values(void)
         "HTTP/1.1 301 Moved\r\n"
         "LOCATION:   https://h:1/r/a,b?x=1 \t \r\n"
         "Retry-After:  Wed, 21 Oct 2015 07:28:00 GMT\r\n"
+        "Content-Encoding: identity\r\n"
+        "content-encoding:  X-Gzip \r\n"
         "Content-Length: 0\r\n\r\n";
     struct h1_parser p;
     size_t step;
@@ -1340,7 +1354,15 @@ test_kept_values(void)
         CHECK(p.flags & H1_F_RETRY_AFTER);
         CHECK(kept_is(p.retry_after, p.retry_after_len,
                       "Wed, 21 Oct 2015 07:28:00 GMT"));
+        CHECKF(kept_is(p.content_encoding, p.content_encoding_len,
+                       "identity, X-Gzip"),
+               "'%.*s'", (int)p.content_encoding_len, p.content_encoding);
+        CHECK(p.flags & H1_F_CONTENT_ENCODING);
     }
+    CHECK(head_in_steps(&p, "HTTP/1.1 200 OK\r\nContent-Encoding: "
+                            "IDENTITY\r\nContent-Length: 0\r\n\r\n",
+                        2) == H1_HEADERS);
+    CHECK(!(p.flags & H1_F_CONTENT_ENCODING));
 }
 
 static void

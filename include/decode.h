@@ -1,0 +1,117 @@
+/*
+ * decode - undo a response's Content-Encoding (gzip, x-gzip, deflate) as
+ * body bytes arrive, in pieces, in a fixed amount of memory: the inflate
+ * state and its 32 KiB window live in the decoder, taken once at
+ * decode_init() and reused for every response (inflateReset, never a new
+ * allocation), and output leaves in chunks of DECODE_OUT_CAP bytes.
+ *
+ * Pure computation: no I/O, no clock; the same output for any split of
+ * the input. Two implementations, chosen at link time like the transport:
+ * decode_zlib.c (zlib) and decode_none.c (make NO_ZLIB=1), which knows no
+ * coding and says so.
+ *
+ * Use, for one response:
+ *
+ *     rc = decode_begin(&d, coding, coding_len, limit);   (from the
+ *                                 Content-Encoding value; identity or
+ *                                 empty is a pass-through)
+ *     for each body span:
+ *         while ((rc = decode_feed(&d, &in, &in_len, &out, &out_len))
+ *                == DECODE_OUTPUT)
+ *             use out[0 .. out_len)
+ *         (DECODE_AGAIN: the span is used up; an error: stop)
+ *     at the end of the body: decode_finish(&d) says whether the stream
+ *     ended exactly there.
+ */
+#ifndef POKEFETCH_DECODE_H
+#define POKEFETCH_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DECODE_OUT_CAP 16384
+#define DECODE_ARENA_CAP (48 * 1024) /* inflate state + 32 KiB window */
+#define DECODE_NAME_MAX 64
+
+enum decode_rc {
+    DECODE_AGAIN = 0,     /* input used up; feed more (or finish) */
+    DECODE_OUTPUT,        /* out/out_len hold the next decoded bytes */
+    DECODE_END,           /* decode_finish: the stream ended cleanly */
+    DECODE_E_UNSUPPORTED, /* a coding this build does not know */
+    DECODE_E_CORRUPT,     /* not a valid stream of that coding */
+    DECODE_E_TRAILING,    /* bytes after the end of the stream */
+    DECODE_E_TRUNCATED,   /* decode_finish: the stream stopped early */
+    DECODE_E_TOO_BIG,     /* decoded more than the limit */
+    DECODE_E_NOMEM,       /* decode_init could not get its memory */
+};
+
+enum decode_coding {
+    DECODE_IDENTITY = 0,
+    DECODE_GZIP,
+    DECODE_DEFLATE,
+};
+
+struct decoder {
+    enum decode_coding coding;
+    uint64_t produced;  /* decoded bytes of this response */
+    uint64_t limit;     /* DECODE_E_TOO_BIG beyond this */
+    int err;            /* sticky error, 0 if none */
+    int ended;          /* the stream's end was seen */
+    int pending;        /* inflate filled out[]: more may be waiting */
+    unsigned char head[2]; /* deflate: the first two bytes, to tell a
+                              zlib stream from a raw one */
+    unsigned head_n;
+    char name[DECODE_NAME_MAX]; /* the coding as the server named it */
+    void *impl;         /* the implementation's state, in arena */
+    size_t arena_used;
+    unsigned char arena[DECODE_ARENA_CAP];
+    unsigned char out[DECODE_OUT_CAP];
+};
+
+/* Whether this build can decode anything (for --compressed). */
+extern const int decode_available;
+
+/* The Accept-Encoding value this build asks for, or NULL. */
+extern const char *const decode_accept_encoding;
+
+/* Once per connection. Returns 0, or -ENOMEM. */
+int decode_init(struct decoder *d);
+
+/* Release what decode_init took (nothing is ever taken later). */
+void decode_close(struct decoder *d);
+
+/*
+ * Prepare for a response whose Content-Encoding value is coding (may be
+ * empty: identity). Returns DECODE_AGAIN, or DECODE_E_UNSUPPORTED when a
+ * coding is unknown or several are stacked (d->name then holds the value
+ * for the message).
+ */
+enum decode_rc decode_begin(struct decoder *d, const char *coding,
+                            size_t coding_len, uint64_t limit);
+
+/* True when decode_begin chose pass-through (identity). */
+int decode_identity(const struct decoder *d);
+
+/*
+ * Decode from *in (advanced past what was used). Returns DECODE_OUTPUT
+ * with a chunk, DECODE_AGAIN when the input is used up, or an error
+ * (sticky until decode_begin).
+ */
+enum decode_rc decode_feed(struct decoder *d, const char **in,
+                           size_t *in_len, const char **out,
+                           size_t *out_len);
+
+/* The body ended: DECODE_END if the stream was complete, else an error. */
+enum decode_rc decode_finish(struct decoder *d);
+
+/*
+ * Read a Content-Encoding value: 0 with *out set (identity when empty or
+ * only "identity"), or -1 for an unknown or stacked coding. Shared by
+ * both builds (decode_common.c).
+ */
+int decode_parse_coding(const char *v, size_t len, enum decode_coding *out);
+
+/* A short English description of an rc. */
+const char *decode_strerror(enum decode_rc rc);
+
+#endif

@@ -1,0 +1,257 @@
+/*
+ * decode_zlib - Content-Encoding gzip / x-gzip / deflate with zlib's
+ * streaming inflate; see include/decode.h for the contract.
+ *
+ * Memory: zlib asks for its state and its window through zalloc; here
+ * those come from the decoder's own arena, once (the window lazily, on the
+ * first compressed response). inflateReset2() between responses keeps
+ * both, because the window size never changes (15 bits for every coding),
+ * so after that no byte is allocated whatever the servers send.
+ *
+ * "deflate" is meant to be a zlib stream (RFC 9110 sec. 8.4.1.2), but some
+ * servers send raw deflate. The first two bytes decide: a valid zlib
+ * header (CM 8, check bits) means zlib, anything else raw. They are held
+ * in the decoder until both have arrived, so the choice does not depend
+ * on how the body was split.
+ *
+ * A decompression bomb (a small body that inflates to gigabytes) stops at
+ * the limit with DECODE_E_TOO_BIG: output is handed on in DECODE_OUT_CAP
+ * chunks and never kept, so it costs time up to the limit and no memory.
+ */
+#include "decode.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <zlib.h>
+
+const int decode_available = 1;
+const char *const decode_accept_encoding = "gzip, deflate";
+
+#define WINDOW_BITS 15
+
+static voidpf
+arena_alloc(voidpf opaque, uInt items, uInt size)
+{
+    struct decoder *d = opaque;
+    size_t n = (size_t)items * size;
+
+    n = (n + 15) & ~(size_t)15;
+    if (n > sizeof d->arena - d->arena_used)
+        return Z_NULL;
+    d->arena_used += n;
+    return d->arena + d->arena_used - n;
+}
+
+static void
+arena_free(voidpf opaque, voidpf ptr)
+{
+    /* Everything goes at once in decode_close. */
+    (void)opaque;
+    (void)ptr;
+}
+
+int
+decode_init(struct decoder *d)
+{
+    z_stream *zs;
+
+    memset(d, 0, offsetof(struct decoder, arena));
+    d->arena_used = 0;
+    zs = arena_alloc(d, 1, sizeof *zs);
+    if (!zs)
+        return -ENOMEM;
+    memset(zs, 0, sizeof *zs);
+    zs->zalloc = arena_alloc;
+    zs->zfree = arena_free;
+    zs->opaque = d;
+    if (inflateInit2(zs, WINDOW_BITS + 16) != Z_OK)
+        return -ENOMEM;
+    d->impl = zs;
+    return 0;
+}
+
+void
+decode_close(struct decoder *d)
+{
+    if (d->impl)
+        inflateEnd(d->impl);
+    d->impl = NULL;
+    d->arena_used = 0;
+}
+
+enum decode_rc
+decode_begin(struct decoder *d, const char *coding, size_t coding_len,
+             uint64_t limit)
+{
+    size_t n = coding_len < sizeof d->name - 1 ? coding_len
+                                               : sizeof d->name - 1;
+
+    memcpy(d->name, coding, n);
+    d->name[n] = '\0';
+    d->produced = 0;
+    d->limit = limit;
+    d->err = 0;
+    d->ended = 0;
+    d->pending = 0;
+    d->head_n = 0;
+    if (decode_parse_coding(coding, coding_len, &d->coding) < 0) {
+        d->err = DECODE_E_UNSUPPORTED;
+        return DECODE_E_UNSUPPORTED;
+    }
+    if (d->coding == DECODE_GZIP &&
+        inflateReset2(d->impl, WINDOW_BITS + 16) != Z_OK)
+        d->err = DECODE_E_NOMEM;
+    return d->err ? (enum decode_rc)d->err : DECODE_AGAIN;
+}
+
+int
+decode_identity(const struct decoder *d)
+{
+    return d->coding == DECODE_IDENTITY;
+}
+
+static enum decode_rc
+fail(struct decoder *d, enum decode_rc rc)
+{
+    d->err = (int)rc;
+    return rc;
+}
+
+/* Deflate: hold the first two bytes, then choose zlib or raw. Returns
+   DECODE_AGAIN while still waiting, DECODE_OUTPUT when decided (the held
+   bytes have been given to inflate's input through *in), or an error. */
+static enum decode_rc
+choose_deflate_wrapper(struct decoder *d, const char **in, size_t *in_len)
+{
+    z_stream *zs = d->impl;
+    unsigned cmf, flg;
+    int zlib_wrapped;
+
+    while (d->head_n < 2 && *in_len > 0) {
+        d->head[d->head_n++] = (unsigned char)**in;
+        (*in)++;
+        (*in_len)--;
+    }
+    if (d->head_n < 2)
+        return DECODE_AGAIN;
+    cmf = d->head[0];
+    flg = d->head[1];
+    zlib_wrapped = (cmf & 0x0f) == 8 && (cmf >> 4) <= 7 &&
+                   (cmf * 256 + flg) % 31 == 0;
+    if (inflateReset2(zs, zlib_wrapped ? WINDOW_BITS : -WINDOW_BITS) != Z_OK)
+        return fail(d, DECODE_E_NOMEM);
+    d->head_n = 3; /* decided; decode_feed gives the two bytes first */
+    return DECODE_OUTPUT;
+}
+
+/* Run inflate over src[0 .. *src_len) into out[], advancing src. Returns
+   the bytes produced, or -1 with d->err set. */
+static long
+inflate_some(struct decoder *d, const unsigned char **src, size_t *src_len)
+{
+    z_stream *zs = d->impl;
+    /* zlib counts in uInt: at most 1 GiB at a time. */
+    size_t chunk = *src_len > (1u << 30) ? (1u << 30) : *src_len;
+    size_t used;
+    int r;
+
+    zs->next_in = (Bytef *)(uintptr_t)*src;
+    zs->avail_in = (uInt)chunk;
+    zs->next_out = d->out;
+    zs->avail_out = sizeof d->out;
+    r = inflate(zs, Z_NO_FLUSH);
+    used = chunk - zs->avail_in;
+    *src += used;
+    *src_len -= used;
+    d->pending = zs->avail_out == 0;
+    switch (r) {
+    case Z_STREAM_END:
+        d->ended = 1;
+        d->pending = 0;
+        break;
+    case Z_OK:
+        break;
+    case Z_BUF_ERROR:
+        d->pending = 0; /* no progress possible: needs more input */
+        break;
+    case Z_MEM_ERROR:
+        fail(d, DECODE_E_NOMEM);
+        return -1;
+    default: /* Z_DATA_ERROR, Z_NEED_DICT, Z_STREAM_ERROR */
+        fail(d, DECODE_E_CORRUPT);
+        return -1;
+    }
+    return (long)(sizeof d->out - zs->avail_out);
+}
+
+enum decode_rc
+decode_feed(struct decoder *d, const char **in, size_t *in_len,
+            const char **out, size_t *out_len)
+{
+    if (d->err)
+        return (enum decode_rc)d->err;
+    if (d->coding == DECODE_IDENTITY) {
+        if (!*in_len)
+            return DECODE_AGAIN;
+        *out = *in;
+        *out_len = *in_len;
+        d->produced += *in_len;
+        *in += *in_len;
+        *in_len = 0;
+        if (d->produced > d->limit)
+            return fail(d, DECODE_E_TOO_BIG);
+        return DECODE_OUTPUT;
+    }
+    if (d->coding == DECODE_DEFLATE && d->head_n < 3) {
+        enum decode_rc rc = choose_deflate_wrapper(d, in, in_len);
+
+        if (rc != DECODE_OUTPUT)
+            return rc;
+    }
+    for (;;) {
+        long got;
+
+        if (d->head_n == 3) {
+            /* The two held deflate bytes go in before anything else;
+               inflate keeps what it cannot use yet in its own state. */
+            const unsigned char *h = d->head;
+            size_t hl = 2;
+
+            d->head_n = 4;
+            got = inflate_some(d, &h, &hl);
+        } else {
+            const unsigned char *src = (const unsigned char *)*in;
+
+            if (d->ended) {
+                if (*in_len)
+                    return fail(d, DECODE_E_TRAILING);
+                return DECODE_AGAIN;
+            }
+            if (!*in_len && !d->pending)
+                return DECODE_AGAIN;
+            got = inflate_some(d, &src, in_len);
+            *in = (const char *)src;
+        }
+        if (got < 0)
+            return (enum decode_rc)d->err;
+        if (got > 0) {
+            d->produced += (uint64_t)got;
+            if (d->produced > d->limit)
+                return fail(d, DECODE_E_TOO_BIG);
+            *out = (const char *)d->out;
+            *out_len = (size_t)got;
+            return DECODE_OUTPUT;
+        }
+    }
+}
+
+enum decode_rc
+decode_finish(struct decoder *d)
+{
+    if (d->err)
+        return (enum decode_rc)d->err;
+    if (d->coding == DECODE_IDENTITY || d->ended)
+        return DECODE_END;
+    return fail(d, DECODE_E_TRUNCATED);
+}
