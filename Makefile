@@ -152,6 +152,8 @@ clean:
 	rm -rf build pokefetch pokefetch-curl
 
 # Parts kept beside the code they build (each documents its targets):
-# fuzz/fuzz.mk (fuzz, fuzz-run, fuzz-replay), tests/lab/lab.mk (lab tools).
+# fuzz/fuzz.mk (fuzz, fuzz-run, fuzz-replay), tests/lab/lab.mk (lab tools),
+# tests/srv/srv.mk (the fault-injecting server).
 -include fuzz/fuzz.mk
 -include tests/lab/lab.mk
+-include tests/srv/srv.mk

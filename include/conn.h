@@ -38,6 +38,7 @@
 #include "jfield.h"
 #include "loop.h"
 #include "net.h"
+#include "result.h"
 #include "tlsio.h"
 
 #define CONN_MAX_PIPELINE 256 /* requests in flight on one connection */
@@ -65,20 +66,12 @@ enum conn_end {
     CONN_END_VERIFY,    /* the certificate was not trusted: fatal */
 };
 
-/* One finished response. text is not NUL-terminated and lives until the
-   callback returns. */
-struct conn_result {
-    int ok;           /* 1: text is the field's value (UTF-8) */
-    int status;       /* HTTP status, 0 if none */
-    const char *text; /* value, or the reason it failed */
-    size_t len;
-};
 
 struct conn;
 
 struct conn_ops {
     void (*on_result)(void *owner, struct conn *c, uint32_t job,
-                      const struct conn_result *r);
+                      const struct fetch_result *r);
     void (*on_close)(void *owner, struct conn *c, enum conn_end why,
                      const char *err);
 };

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "result.h"
 #include "url.h"
 
 struct transport_config {
@@ -48,18 +49,10 @@ struct transport_config {
     uint64_t max_body;               /* largest body after decoding */
 };
 
-/* One finished response; text is not NUL-terminated and lives until the
-   callback returns. */
-struct transport_result {
-    int ok;           /* 1: text is the field's value (UTF-8) */
-    int status;       /* HTTP status, 0 if none */
-    const char *text; /* value, or the reason this id failed */
-    size_t len;
-};
 
 struct transport_events {
     void (*on_result)(void *owner, uint32_t job,
-                      const struct transport_result *r);
+                      const struct fetch_result *r);
     void (*on_unanswered)(void *owner, uint32_t job, int charge,
                           const char *err);
     void (*on_fatal)(void *owner, const char *err);

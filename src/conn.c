@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Reads per wake-up before giving the other connections a turn. */
@@ -294,12 +295,22 @@ pop_head(struct conn *c)
 static int
 complete_response(struct conn *c)
 {
-    struct conn_result r;
+    struct fetch_result r;
     uint32_t job = conn_inflight_job(c, 0);
     unsigned close_after = c->h1.flags & H1_F_CONN_CLOSE;
 
     memset(&r, 0, sizeof r);
     r.status = c->h1.status;
+    r.retry_after_s = -1;
+    if (c->h1.flags & H1_F_LOCATION) {
+        r.location = c->h1.location;
+        r.location_len = c->h1.location_len;
+    }
+    r.location_bad = (c->h1.flags & H1_F_LOCATION_BAD) != 0;
+    if ((c->h1.flags & H1_F_RETRY_AFTER) &&
+        h1_retry_after(c->h1.retry_after, c->h1.retry_after_len,
+                       (int64_t)time(NULL), &r.retry_after_s) < 0)
+        r.retry_after_s = -1;
     if (c->extracting) {
         enum decode_rc dr = decode_finish(&c->dec);
         enum jf_rc jr = jf_finish(&c->jf, c->value, sizeof c->value, &r.len);

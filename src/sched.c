@@ -156,7 +156,7 @@ on_warning(void *owner, const char *msg)
 }
 
 static void
-on_result(void *owner, uint32_t job, const struct transport_result *r)
+on_result(void *owner, uint32_t job, const struct fetch_result *r)
 {
     finish(owner, job, r->ok, r->text, r->len);
 }

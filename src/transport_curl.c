@@ -124,7 +124,7 @@ add_transfer_stats(struct transport *t, CURL *easy)
 static void
 finished(struct transport *t, struct transfer *x, CURLcode code)
 {
-    struct transport_result r;
+    struct fetch_result r;
     char err[CURL_ERROR_SIZE + 64];
 
     x->active = 0;
@@ -137,6 +137,7 @@ finished(struct transport *t, struct transfer *x, CURLcode code)
     t->st.bytes_decoded += x->decoded;
     if (code == CURLE_WRITE_ERROR && x->too_big) {
         memset(&r, 0, sizeof r);
+        r.retry_after_s = -1;
         snprintf(err, sizeof err, "decompressed body over the limit");
         r.status = (int)x->status;
         r.text = err;
@@ -167,6 +168,23 @@ finished(struct transport *t, struct transfer *x, CURLcode code)
     t->connect_failures_in_row = 0;
     memset(&r, 0, sizeof r);
     r.status = (int)x->status;
+    r.retry_after_s = -1;
+    {
+        curl_off_t ra = 0;
+        char *loc = NULL;
+
+        /* libcurl reads both Retry-After forms; 0 means none given. */
+        if (curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &ra) ==
+                CURLE_OK &&
+            ra > 0)
+            r.retry_after_s = (int64_t)ra;
+        if (curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &loc) ==
+                CURLE_OK &&
+            loc) {
+            r.location = loc;
+            r.location_len = strlen(loc);
+        }
+    }
     if (x->extracting) {
         enum jf_rc jr = jf_finish(&x->jf, x->value, sizeof x->value, &r.len);
         if (jr == JF_OK) {

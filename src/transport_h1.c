@@ -84,20 +84,15 @@ fatal(struct transport *t, const char *err)
 
 static void
 on_result(void *owner, struct conn *c, uint32_t job,
-          const struct conn_result *r)
+          const struct fetch_result *r)
 {
     struct transport *t = owner;
-    struct transport_result tr;
 
     (void)c;
     t->last_status = r->status;
     t->connect_failures_in_row = 0;
     t->n_inflight--;
-    tr.ok = r->ok;
-    tr.status = r->status;
-    tr.text = r->text;
-    tr.len = r->len;
-    t->ev->on_result(t->ev->owner, job, &tr);
+    t->ev->on_result(t->ev->owner, job, r);
 }
 
 /* Hand a closing connection's unanswered jobs back, the oldest charged if
