@@ -127,14 +127,15 @@ struct h1_parser {
     uint64_t error_offset;    /* on error: offset in the message */
     unsigned n_interim;       /* 1xx responses skipped */
     /* With H1_F_LOCATION / H1_F_RETRY_AFTER, the field's value without
-       surrounding whitespace (not NUL-terminated). */
+       surrounding whitespace (not NUL-terminated). A repeated, empty or
+       over-long Retry-After is ignored (no flag). */
     char location[H1_MAX_LOCATION];
     size_t location_len;
     char retry_after[H1_MAX_RETRY_AFTER];
     size_t retry_after_len;
-    /* The Content-Encoding value(s), lines joined with ", ", trimmed;
-       cut at H1_MAX_CODING bytes (a cut value names no coding anyone
-       decodes, so the decoder refuses it by name). */
+    /* The Content-Encoding value(s), lines joined with ", ", trimmed.
+       A list longer than H1_MAX_CODING bytes is H1_E_TOO_LARGE: a cut
+       list could lose a coding and still look whole. */
     char content_encoding[H1_MAX_CODING];
     size_t content_encoding_len;
 

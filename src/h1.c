@@ -126,6 +126,7 @@ enum {
     SEEN_KEEP_ALIVE = 1u << 4,
     SEEN_TRAILER = 1u << 5, /* field lines are trailer lines now */
     SEEN_LOCATION = 1u << 6,
+    SEEN_RETRY_AFTER = 1u << 7,
 };
 
 /* p->value_state: where we are in one element of a comma list. */
@@ -340,6 +341,11 @@ element_end(struct h1_parser *p)
             p->seen |= SEEN_KEEP_ALIVE;
         break;
     case HDR_CE:
+        /* A cut list could drop a coding and leave one that looks whole. */
+        if (p->raw_overflow) {
+            e = H1_E_TOO_LARGE;
+            break;
+        }
         p->content_encoding_len = p->raw_len;
         if (!identity_only(p->content_encoding, p->content_encoding_len))
             p->flags |= H1_F_CONTENT_ENCODING;
@@ -356,11 +362,17 @@ element_end(struct h1_parser *p)
         p->seen |= SEEN_LOCATION;
         break;
     case HDR_RETRY_AFTER:
-        /* A value too long to be a date is not one: ignored. */
-        if (!p->raw_overflow && !empty) {
+        /* A value too long to be a date is not one, and two values leave
+           no way to know which was meant (the second has overwritten the
+           first's bytes): either way the header is ignored. */
+        if ((p->seen & SEEN_RETRY_AFTER) || p->raw_overflow || empty) {
+            p->retry_after_len = 0;
+            p->flags &= ~(unsigned)H1_F_RETRY_AFTER;
+        } else {
             p->retry_after_len = p->raw_len;
             p->flags |= H1_F_RETRY_AFTER;
         }
+        p->seen |= SEEN_RETRY_AFTER;
         break;
     default:
         break;

@@ -1393,6 +1393,31 @@ test_location_limits(void)
                             "Content-Length: 0\r\n\r\n",
                         1) == H1_HEADERS);
     CHECK(!(p.flags & H1_F_LOCATION) && (p.flags & H1_F_LOCATION_BAD));
+    /* Retry-After twice, or once too long, is ignored; the second value
+       (written over the first's bytes) must not leave a mix of both. */
+    {
+        static char ra[512];
+        size_t k = (size_t)snprintf(ra, sizeof ra,
+                                    "HTTP/1.1 429 Too Many\r\nRetry-After: 7"
+                                    "\r\nRetry-After: ");
+        memset(ra + k, '9', H1_MAX_RETRY_AFTER + 1);
+        strcpy(ra + k + H1_MAX_RETRY_AFTER + 1,
+               "\r\nContent-Length: 0\r\n\r\n");
+        for (n = 1; n < 40; n += 7) {
+            CHECK(head_in_steps(&p, ra, n) == H1_HEADERS);
+            CHECK(!(p.flags & H1_F_RETRY_AFTER) && p.retry_after_len == 0);
+        }
+        CHECK(head_in_steps(&p, "HTTP/1.1 503 Busy\r\nRetry-After: 1\r\n"
+                                "Retry-After: 2\r\nContent-Length: 0\r\n\r\n",
+                            4) == H1_HEADERS);
+        CHECK(!(p.flags & H1_F_RETRY_AFTER));
+        /* A Content-Encoding list too long to keep is refused whole. */
+        k = (size_t)snprintf(ra, sizeof ra,
+                             "HTTP/1.1 200 OK\r\nContent-Encoding: gzip,");
+        memset(ra + k, ' ', H1_MAX_CODING);
+        strcpy(ra + k + H1_MAX_CODING, "br\r\nContent-Length: 0\r\n\r\n");
+        CHECK(head_in_steps(&p, ra, 3) == H1_E_TOO_LARGE);
+    }
     /* An interim response's fields are forgotten with it. */
     CHECK(head_in_steps(&p, "HTTP/1.1 103 Early Hints\r\nLocation: /x\r\n"
                             "\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
