@@ -4,7 +4,7 @@
 #   make demo       the main job offline: local nginx + TLS, ids 1-150
 #   make test       unit tests (plain and ASan+UBSan) and integration tests
 #   make unit       unit tests only, plain build
-#   make asan       pokefetch and unit tests with ASan+UBSan
+#   make asan       pokefetch and unit tests with ASan+UBSan (= make ubsan)
 #   make pokefetch-curl   the same program over libcurl (issue 4)
 #   make NO_ZLIB=1  build without zlib: no gzip/deflate bodies
 #   make bench      bench/run (see bench/README.md)
@@ -71,7 +71,7 @@ nozlib_LDFLAGS := $(LDFLAGS)
 nozlib_DECODER := decode_none
 nozlib_ZLIB :=
 
-.PHONY: all test unit asan demo bench deps fmt fmt-check clean pokefetch-curl
+.PHONY: all test unit asan ubsan demo bench deps fmt fmt-check clean pokefetch-curl
 all: build/$(MAIN_FLAVOR)/pokefetch
 	$(Q)ln -sf build/$(MAIN_FLAVOR)/pokefetch pokefetch
 
@@ -116,6 +116,8 @@ unit: $(patsubst %,build/release/%,$(UNIT_TESTS))
 	$(Q)tests/run-unit build/release $(UNIT_TESTS)
 
 asan: build/asan/pokefetch $(patsubst %,build/asan/%,$(UNIT_TESTS))
+# One sanitizer build carries both: ASan and UBSan.
+ubsan: asan
 
 # Each entry point installs what it lacks first (see tests/deps); the
 # sub-make then builds with the packages in place.
@@ -124,7 +126,7 @@ deps:
 
 demo:
 	$(Q)tests/deps demo
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all build/release/delayline
 	$(Q)tests/lab/demo
 
 # TEST_PREREQS: what tests/run-all needs built besides pokefetch and the
@@ -139,7 +141,7 @@ test:
 
 bench:
 	$(Q)tests/deps bench
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all pokefetch-curl build/release/delayline
 	$(Q)bench/run
 
 fmt:
