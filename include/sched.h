@@ -16,6 +16,15 @@
  *    its budget; after `max_retries` extra attempts it fails with the
  *    reason. Jobs handed back uncharged (caught in someone else's
  *    failure, or never processed by the server) go again for free.
+ *  - Redirects (301, 302, 303, 307, 308): followed for GET, at most
+ *    `max_redirects` per id, to the same or another origin; a Location
+ *    that is missing, unusable or points at the URL itself, and one hop
+ *    too many, are errors for that id.
+ *  - Busy servers (429, 503): sending pauses for the Retry-After the
+ *    server gave (at most SCHED_MAX_PAUSE_S; a longer wait fails the id
+ *    at once), or without one for an exponential back-off with jitter
+ *    (250 ms doubling, up to 30 s); the id goes again, charged one
+ *    attempt. --max-time still bounds the whole run.
  *  - Fatal: when the transport says no job can succeed (an untrusted
  *    certificate, connects refused again and again), or the run's
  *    --max-time passes, every job without a result fails with that
@@ -52,13 +61,17 @@ struct sched_options {
     const char *user_agent;
     int compressed;               /* ask for gzip/deflate */
     uint64_t max_body;            /* largest body after decoding */
+    unsigned max_redirects;       /* redirects followed per id */
 };
 
 #define SCHED_MAX_CONNECTIONS 1024
+#define SCHED_MAX_PAUSE_S 300
 
 struct sched_stats {
     unsigned ok, failed;
     unsigned retries;             /* requests sent again */
+    unsigned redirects;           /* redirects followed */
+    unsigned pauses;              /* 429/503 answers waited out */
     uint64_t bytes_rx;
     uint64_t bytes_decoded;
     unsigned conns_opened;

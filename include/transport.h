@@ -73,6 +73,11 @@ struct transport_stats {
 
 struct transport;
 
+/* Origins one run may reach: the template's and those redirects name.
+   Each origin after the first has one connection of its own, beyond -c:
+   a redirect to another host must not wait for the main pool. */
+#define TRANSPORT_MAX_ORIGINS 8
+
 struct transport_vt {
     const char *name;       /* "pokefetch" / "libcurl" for messages */
     unsigned max_pipeline;  /* deepest -p it can honour */
@@ -86,10 +91,21 @@ struct transport_vt {
     /* `queued` jobs are waiting: open connections for them if allowed. */
     void (*prepare)(struct transport *t, size_t queued);
 
-    /* Take job now? 0 yes (it is in flight), -EAGAIN not now (all
-       connections full: wait for events), other negative errno: never. */
-    int (*submit)(struct transport *t, uint32_t job, const char *target,
-                  size_t target_len);
+    /*
+     * The origin (scheme, host, port) of ref, an absolute URL in s that a
+     * redirect named: its number for submit(), the same number for the
+     * same origin; 0 is the template's. Resolving a new host name blocks,
+     * once. Returns -1 with the reason in err (unresolvable, more than
+     * TRANSPORT_MAX_ORIGINS origins in one run).
+     */
+    int (*origin)(struct transport *t, const struct url_ref *ref,
+                  const char *s, char *err, size_t errcap);
+
+    /* Take job now, for target on origin? 0 yes (it is in flight),
+       -EAGAIN not now (connections full: wait for events), other negative
+       errno: never. */
+    int (*submit)(struct transport *t, uint32_t job, int origin,
+                  const char *target, size_t target_len);
 
     /* Wait for events until deadline_ms (loop_now_ms clock, -1: none) and
        process them; results arrive through the callbacks. Returns 0, or a

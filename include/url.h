@@ -92,6 +92,32 @@ size_t url_authority(const struct url_template *u, const char *s, char *out,
 enum url_rc url_parse_ids(const char *s, size_t len, uint32_t *first,
                           uint32_t *last);
 
+/*
+ * An absolute URL with no "{id}", as a redirect gives one: scheme, host
+ * and port as in a template (same grammar, same checks); the target is
+ * the path and query, empty meaning "/"; a fragment ("#...") is cut off,
+ * since it is never sent (RFC 9110 sec. 10.2.2). Offsets into the string.
+ */
+struct url_ref {
+    int tls;
+    uint16_t port;
+    int port_explicit;
+    int host_is_ip;
+    size_t host_off, host_len;
+    size_t target_off, target_len;
+    size_t error_offset;
+};
+
+enum url_rc url_parse_absolute(struct url_ref *r, const char *s, size_t len);
+
+/* url_authority() for a url_ref. */
+size_t url_ref_authority(const struct url_ref *r, const char *s, char *out,
+                         size_t cap);
+
+/* Whether s[0..len) can be sent as a request-target: visible ASCII, no
+   "#", no space or control byte. Returns 1 or 0. */
+int url_target_ok(const char *s, size_t len);
+
 /* A short English description of an rc, e.g. "port out of range". */
 const char *url_strerror(enum url_rc rc);
 

@@ -34,6 +34,7 @@
 #define DEFAULT_CONNECTIONS 6
 #define DEFAULT_PIPELINE 32
 #define DEFAULT_RETRIES 3
+#define DEFAULT_MAX_REDIRS 5
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define DEFAULT_IDLE_TIMEOUT_MS 30000
 #define MAX_JOBS 10000000u /* 40 MB of ids; far beyond any real use */
@@ -84,6 +85,8 @@ static const char usage_text[] =
     "      --no-compressed      ask for the body as it is\n"
     "      --max-body SIZE      largest body after decompression, e.g. "
     "64M (default)\n"
+    "      --max-redirs N       redirects followed per id (default 5, 0: "
+    "none)\n"
     "  -q, --quiet              no summary on stderr\n"
     "  -h, --help               this text\n"
     "  -V, --version            version\n"
@@ -209,6 +212,7 @@ enum long_only {
     OPT_COMPRESSED,
     OPT_NO_COMPRESSED,
     OPT_MAX_BODY,
+    OPT_MAX_REDIRS,
 };
 
 static const struct option long_options[] = {
@@ -229,6 +233,7 @@ static const struct option long_options[] = {
     {"compressed", no_argument, NULL, OPT_COMPRESSED},
     {"no-compressed", no_argument, NULL, OPT_NO_COMPRESSED},
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -256,6 +261,7 @@ parse_args(struct cli *cl, int argc, char **argv)
     o->user_agent = "pokefetch/" POKEFETCH_VERSION;
     o->compressed = decode_available;
     o->max_body = DEFAULT_MAX_BODY;
+    o->max_redirects = DEFAULT_MAX_REDIRS;
 
     opterr = 0;
     while ((opt = getopt_long(argc, argv, ":u:c:p:f:kqhV", long_options,
@@ -357,6 +363,11 @@ parse_args(struct cli *cl, int argc, char **argv)
             if (parse_size(optarg, &o->max_body) < 0)
                 return usage_error("--max-body takes a size like 65536, "
                                    "512K or 64M, not '%s'",
+                                   optarg);
+            break;
+        case OPT_MAX_REDIRS:
+            if (parse_uint(optarg, 0, 50, &o->max_redirects) < 0)
+                return usage_error("--max-redirs takes 0..50, not '%s'",
                                    optarg);
             break;
         case 'q':
@@ -521,6 +532,10 @@ print_summary(const struct cli *cl, const struct sched_stats *st)
     else
         fprintf(stderr, "handshakes:  none (plain http)\n");
     fprintf(stderr, "retries:     %u\n", st->retries);
+    if (st->redirects)
+        fprintf(stderr, "redirects:   %u followed\n", st->redirects);
+    if (st->pauses)
+        fprintf(stderr, "busy:        %u pauses for 429/503\n", st->pauses);
     fprintf(stderr, "pipeline:    %u deepest\n", st->deepest_pipeline);
     if (st->learned_max_requests)
         fprintf(stderr,

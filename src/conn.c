@@ -460,8 +460,10 @@ on_eof(struct conn *c)
             (void)complete_response(c);
             return;
         }
+        /* H1_E_TRUNCATED's own text says just that; other errors (an
+           unterminated chunk, say) add what was wrong. */
         fail(c, CONN_END_EOF, "connection closed mid-response",
-             h1_strerror(rc));
+             rc == H1_E_TRUNCATED ? NULL : h1_strerror(rc));
         return;
     }
     end(c, CONN_END_EOF,

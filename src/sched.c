@@ -30,6 +30,20 @@
 
 enum slot_state { SLOT_EMPTY = 0, SLOT_OK, SLOT_FAILED };
 
+/* Back-off for 429/503 without Retry-After: base doubling up to the cap,
+   times a random factor in [0.5, 1.5) so clients do not pulse together. */
+#define BACKOFF_BASE_MS 250
+#define BACKOFF_MAX_MS 30000
+
+/* Where a redirected job goes now. Slots are indexed like the result
+   window (job % window): a job is inside the window while it is being
+   fetched, so the slot is its own until it finishes. */
+struct redirect {
+    int origin;
+    size_t len;
+    char target[URL_MAX_TARGET];
+};
+
 struct sched {
     const struct sched_options *o;
     const struct transport_vt *vt;
@@ -57,6 +71,16 @@ struct sched {
     uint16_t *slot_len;
     char *slot_text;
     size_t next_print;
+
+    /* Redirects: hops per job, slots taken at the first redirect. */
+    unsigned char *hops;
+    struct redirect *redirs;
+    int origin_tls[TRANSPORT_MAX_ORIGINS];
+
+    /* 429/503: no request leaves before paused_until. */
+    int64_t paused_until;
+    unsigned busy_streak;
+    uint64_t rng;
 
     int fatal;
     char fatal_err[256];
@@ -116,6 +140,10 @@ finish(struct sched *s, uint32_t job, int ok, const char *text, size_t len)
         s->st->failed++;
     if (s->o->arrival_order) {
         emit(s, job, ok, text, len);
+        /* Nothing waits to be printed, but the window still slides on
+           the lowest job without a result (redirect slots use it). */
+        while (s->next_print < s->o->n_ids && s->done[s->next_print])
+            s->next_print++;
         return;
     }
     slot = job % s->window;
@@ -155,30 +183,282 @@ on_warning(void *owner, const char *msg)
         s->warn(s->out_arg, msg);
 }
 
-static void
-on_result(void *owner, uint32_t job, const struct fetch_result *r)
+/* Charge job one attempt; if that was its last, it fails with why.
+   Returns 1 if the job may go again. */
+static int
+charge(struct sched *s, uint32_t job, const char *why)
 {
-    finish(owner, job, r->ok, r->text, r->len);
+    char msg[320];
+    int len;
+
+    if (++s->attempts[job] <= s->o->max_retries)
+        return 1;
+    len = snprintf(msg, sizeof msg, "%s (%u attempt%s)", why,
+                   s->o->max_retries + 1, s->o->max_retries ? "s" : "");
+    finish(s, job, 0, msg,
+           len < 0                     ? 0
+           : (size_t)len >= sizeof msg ? sizeof msg - 1
+                                       : (size_t)len);
+    return 0;
 }
 
 static void
-on_unanswered(void *owner, uint32_t job, int charge, const char *err)
+fail_job(struct sched *s, uint32_t job, const char *msg)
+{
+    finish(s, job, 0, msg, strlen(msg));
+}
+
+/* The origin and request-target job goes to now. */
+static int
+job_target(struct sched *s, uint32_t job, char *out, size_t cap, size_t *len)
+{
+    if (s->hops[job]) {
+        const struct redirect *r = &s->redirs[job % s->window];
+        memcpy(out, r->target, r->len);
+        *len = r->len;
+        return r->origin;
+    }
+    *len = url_target(&s->o->tmpl, s->o->url, s->o->ids[job], out, cap);
+    return 0;
+}
+
+static uint64_t
+next_random(struct sched *s)
+{
+    /* xorshift64: jitter needs spread, not secrecy. */
+    s->rng ^= s->rng << 13;
+    s->rng ^= s->rng >> 7;
+    s->rng ^= s->rng << 17;
+    return s->rng;
+}
+
+/* 429 or 503: wait as asked (or back off), then send the id again. */
+static void
+busy(struct sched *s, uint32_t job, const struct fetch_result *r)
+{
+    char why[160];
+    int64_t delay_ms;
+
+    if (r->retry_after_s >= 0) {
+        if (r->retry_after_s > SCHED_MAX_PAUSE_S) {
+            snprintf(why, sizeof why,
+                     "HTTP status %d: the server asks to wait %lld s, longer "
+                     "than pokefetch waits (%d s)",
+                     r->status, (long long)r->retry_after_s,
+                     SCHED_MAX_PAUSE_S);
+            fail_job(s, job, why);
+            return;
+        }
+        delay_ms = r->retry_after_s * 1000;
+    } else {
+        unsigned k = s->busy_streak < 7 ? s->busy_streak : 7;
+        int64_t base = (int64_t)BACKOFF_BASE_MS << k;
+
+        if (base > BACKOFF_MAX_MS)
+            base = BACKOFF_MAX_MS;
+        delay_ms = base / 2 + (int64_t)(next_random(s) % (uint64_t)base);
+    }
+    s->busy_streak++;
+    s->st->pauses++;
+    if (loop_now_ms() + delay_ms > s->paused_until)
+        s->paused_until = loop_now_ms() + delay_ms;
+    snprintf(why, sizeof why, "HTTP status %d (server busy)", r->status);
+    if (charge(s, job, why))
+        queue_push_front(s, job);
+}
+
+static int
+has_scheme(const char *p, size_t n)
+{
+    size_t i;
+
+    if (!n || !((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z'))
+        return 0;
+    for (i = 1; i < n; i++) {
+        char c = p[i];
+        if (c == ':')
+            return 1;
+        if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z') &&
+            !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.')
+            return 0;
+    }
+    return 0;
+}
+
+/*
+ * Resolve a Location (RFC 9110 sec. 10.2.2, RFC 3986 sec. 5.2 for the
+ * forms servers send) against the job's current URL into an origin and
+ * a request-target. Forms: absolute URL, "//host/path" (scheme kept),
+ * "/path" (same origin), and a relative path (against the current
+ * target's directory). Dot segments are left as they are. Returns the
+ * origin, or -1 with why.
+ */
+static int
+resolve(struct sched *s, int cur_origin, const char *cur, size_t cur_len,
+        const char *loc, size_t n, char *out, size_t *out_len, char *why,
+        size_t whycap)
+{
+    char abs[URL_MAX_TARGET + 8];
+    const char *hash = memchr(loc, '#', n);
+    struct url_ref ref;
+    size_t dir;
+    int origin;
+
+    if (hash)
+        n = (size_t)(hash - loc); /* a fragment is never sent */
+    if (has_scheme(loc, n) || (n >= 2 && loc[0] == '/' && loc[1] == '/')) {
+        const char *u = loc;
+        enum url_rc rc;
+
+        if (!has_scheme(loc, n)) {
+            int k = snprintf(abs, sizeof abs, "%s:%.*s",
+                             s->origin_tls[cur_origin] ? "https" : "http",
+                             (int)n, loc);
+            if (k < 0 || (size_t)k >= sizeof abs) {
+                snprintf(why, whycap, "Location too long");
+                return -1;
+            }
+            u = abs;
+            n = (size_t)k;
+        }
+        rc = url_parse_absolute(&ref, u, n);
+        if (rc != URL_OK) {
+            snprintf(why, whycap, "%s", url_strerror(rc));
+            return -1;
+        }
+        origin = s->vt->origin(s->tr, &ref, u, why, whycap);
+        if (origin < 0)
+            return -1;
+        if (origin < TRANSPORT_MAX_ORIGINS)
+            s->origin_tls[origin] = ref.tls;
+        if (ref.target_len == 0 || u[ref.target_off] != '/') {
+            out[0] = '/';
+            memcpy(out + 1, u + ref.target_off, ref.target_len);
+            *out_len = ref.target_len + 1;
+        } else {
+            memcpy(out, u + ref.target_off, ref.target_len);
+            *out_len = ref.target_len;
+        }
+        return origin;
+    }
+    if (n > 0 && loc[0] == '/') {
+        dir = 0;
+    } else {
+        /* Relative: the current target's path up to its last "/". */
+        const char *q = memchr(cur, '?', cur_len);
+        size_t path_len = q ? (size_t)(q - cur) : cur_len;
+
+        for (dir = path_len; dir > 0 && cur[dir - 1] != '/'; dir--)
+            ;
+    }
+    if (dir + n > URL_MAX_TARGET - 1 || n == 0) {
+        snprintf(why, whycap, n ? "Location too long" : "empty Location");
+        return -1;
+    }
+    memcpy(out, cur, dir);
+    memcpy(out + dir, loc, n);
+    *out_len = dir + n;
+    if (!url_target_ok(out, *out_len)) {
+        snprintf(why, whycap, "a byte that cannot go on a request line");
+        return -1;
+    }
+    return cur_origin;
+}
+
+static void
+redirect(struct sched *s, uint32_t job, const struct fetch_result *r)
+{
+    char cur[URL_MAX_TARGET], next[URL_MAX_TARGET], why[200], msg[400];
+    size_t cur_len, next_len;
+    int cur_origin, origin;
+    struct redirect *slot;
+
+    if (s->hops[job] >= s->o->max_redirects) {
+        snprintf(msg, sizeof msg,
+                 s->o->max_redirects
+                     ? "HTTP status %d: too many redirects (more than %u)"
+                     : "HTTP status %d: a redirect (--max-redirs %u)",
+                 r->status, s->o->max_redirects);
+        fail_job(s, job, msg);
+        return;
+    }
+    if (!r->location) {
+        snprintf(msg, sizeof msg, "HTTP status %d: redirect %s", r->status,
+                 r->location_bad ? "with an unusable Location (repeated or "
+                                   "too long)"
+                                 : "without a Location");
+        fail_job(s, job, msg);
+        return;
+    }
+    if (!s->redirs) {
+        /* Taken once, at the first redirect of the run. */
+        s->redirs = calloc(s->window, sizeof *s->redirs);
+        if (!s->redirs) {
+            fail_job(s, job, "out of memory for redirects");
+            return;
+        }
+    }
+    cur_origin = job_target(s, job, cur, sizeof cur, &cur_len);
+    origin = resolve(s, cur_origin, cur, cur_len, r->location,
+                     r->location_len, next, &next_len, why, sizeof why);
+    if (origin < 0) {
+        snprintf(msg, sizeof msg, "HTTP status %d: cannot follow Location "
+                                  "'%.100s': %s",
+                 r->status, r->location, why);
+        fail_job(s, job, msg);
+        return;
+    }
+    if (origin == cur_origin && next_len == cur_len &&
+        memcmp(next, cur, cur_len) == 0) {
+        snprintf(msg, sizeof msg,
+                 "HTTP status %d: redirect loop (Location is the URL "
+                 "itself)",
+                 r->status);
+        fail_job(s, job, msg);
+        return;
+    }
+    slot = &s->redirs[job % s->window];
+    slot->origin = origin;
+    memcpy(slot->target, next, next_len);
+    slot->len = next_len;
+    s->hops[job]++;
+    s->st->redirects++;
+    s->sent[job] = 0; /* the next request is a new one, not a retry */
+    queue_push_front(s, job);
+}
+
+static int
+is_redirect(int status)
+{
+    return status == 301 || status == 302 || status == 303 ||
+           status == 307 || status == 308;
+}
+
+static void
+on_result(void *owner, uint32_t job, const struct fetch_result *r)
 {
     struct sched *s = owner;
 
-    if (charge && ++s->attempts[job] > s->o->max_retries) {
-        char msg[320];
-        int len = snprintf(msg, sizeof msg, "%s (%u attempt%s)", err,
-                           s->o->max_retries + 1,
-                           s->o->max_retries ? "s" : "");
-
-        finish(s, job, 0, msg,
-               len < 0                          ? 0
-               : (size_t)len >= sizeof msg ? sizeof msg - 1
-                                                : (size_t)len);
+    if (is_redirect(r->status)) {
+        redirect(s, job, r);
         return;
     }
-    queue_push_front(s, job);
+    if (r->status == 429 || r->status == 503) {
+        busy(s, job, r);
+        return;
+    }
+    if (r->ok)
+        s->busy_streak = 0;
+    finish(s, job, r->ok, r->text, r->len);
+}
+
+static void
+on_unanswered(void *owner, uint32_t job, int charged, const char *err)
+{
+    struct sched *s = owner;
+
+    if (!charged || charge(s, job, err))
+        queue_push_front(s, job);
 }
 
 static void
@@ -186,16 +466,18 @@ dispatch(struct sched *s)
 {
     char target[URL_MAX_TARGET];
 
+    if (s->paused_until && loop_now_ms() < s->paused_until)
+        return;
     while (s->q_len > 0 && !s->fatal) {
         uint32_t job = s->queue[s->q_head];
         size_t len;
-        int rc;
+        int rc, origin;
 
-        if (!s->o->arrival_order && job >= s->next_print + s->window)
+        /* The window holds for both orders: redirect slots use it. */
+        if (job >= s->next_print + s->window)
             break;
-        len = url_target(&s->o->tmpl, s->o->url, s->o->ids[job], target,
-                         sizeof target);
-        rc = s->vt->submit(s->tr, job, target, len);
+        origin = job_target(s, job, target, sizeof target, &len);
+        rc = s->vt->submit(s->tr, job, origin, target, len);
         if (rc == -EAGAIN)
             break;
         if (rc < 0) {
@@ -233,13 +515,14 @@ setup(struct sched *s, char *err, size_t errcap)
     if (s->window > n)
         s->window = n;
     s->attempts = calloc(n, 1);
+    s->hops = calloc(n, 1);
     s->sent = calloc(n, 1);
     s->done = calloc(n, 1);
     s->queue = calloc(n, sizeof *s->queue);
     s->slot_state = calloc(s->window, 1);
     s->slot_len = calloc(s->window, sizeof *s->slot_len);
     s->slot_text = malloc(s->window * SLOT_CAP);
-    if (!s->attempts || !s->sent || !s->done || !s->queue ||
+    if (!s->attempts || !s->hops || !s->sent || !s->done || !s->queue ||
         !s->slot_state || !s->slot_len || !s->slot_text) {
         snprintf(err, errcap, "out of memory for %zu ids", n);
         return -1;
@@ -265,6 +548,8 @@ setup(struct sched *s, char *err, size_t errcap)
     s->ev.on_fatal = on_fatal;
     s->ev.on_warning = on_warning;
     s->ev.owner = s;
+    s->origin_tls[0] = o->tmpl.tls;
+    s->rng = (uint64_t)loop_now_ms() * 0x9e3779b97f4a7c15ull | 1;
     s->tr = s->vt->open(&s->tcfg, &s->ev, n, err, errcap);
     return s->tr ? 0 : -1;
 }
@@ -275,12 +560,26 @@ teardown(struct sched *s)
     if (s->tr)
         s->vt->close(s->tr);
     free(s->attempts);
+    free(s->hops);
+    free(s->redirs);
     free(s->sent);
     free(s->done);
     free(s->queue);
     free(s->slot_state);
     free(s->slot_len);
     free(s->slot_text);
+}
+
+/* The run's deadline, or the end of a pause if that comes first and
+   there is something to send then. */
+static int64_t
+next_wake(const struct sched *s, int64_t run_deadline)
+{
+    if (s->q_len == 0 || s->paused_until <= loop_now_ms())
+        return run_deadline;
+    if (run_deadline < 0 || s->paused_until < run_deadline)
+        return s->paused_until;
+    return run_deadline;
 }
 
 int
@@ -323,7 +622,7 @@ sched_run(const struct transport_vt *vt, const struct sched_options *o,
         dispatch(&s);
         if (s.fatal)
             continue;
-        wrc = vt->wait(s.tr, run_deadline);
+        wrc = vt->wait(s.tr, next_wake(&s, run_deadline));
         if (wrc < 0) {
             char msg[96];
             snprintf(msg, sizeof msg, "waiting for events: %s",

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -65,8 +66,10 @@ struct transport {
     struct transfer *xfers;
     unsigned n_xfers;
     unsigned n_active;
-    char origin[URL_MAX_HOST + 32]; /* scheme://authority */
-    size_t origin_len;
+    /* scheme://authority of each origin; [0] is the template's. */
+    char origin[TRANSPORT_MAX_ORIGINS][URL_MAX_HOST + 32];
+    size_t origin_len[TRANSPORT_MAX_ORIGINS];
+    unsigned n_origins;
     unsigned connect_failures_in_row;
     int fatal;
     struct transport_stats st;
@@ -295,10 +298,11 @@ curl_open(const struct transport_config *cfg,
     }
     t->cfg = cfg;
     t->ev = ev;
-    n = (size_t)snprintf(t->origin, sizeof t->origin, "%s://",
+    n = (size_t)snprintf(t->origin[0], sizeof t->origin[0], "%s://",
                          u->tls ? "https" : "http");
-    n += url_authority(u, cfg->url, t->origin + n, sizeof t->origin - n);
-    t->origin_len = n;
+    n += url_authority(u, cfg->url, t->origin[0] + n, sizeof t->origin[0] - n);
+    t->origin_len[0] = n;
+    t->n_origins = 1;
 
     t->n_xfers = cfg->connections;
     if (t->n_xfers > jobs)
@@ -343,8 +347,33 @@ curl_prepare(struct transport *t, size_t queued)
     (void)queued; /* libcurl opens connections as transfers need them */
 }
 
+/* libcurl connects to any origin by URL: an origin is just its prefix. */
 static int
-curl_submit(struct transport *t, uint32_t job, const char *target,
+curl_origin(struct transport *t, const struct url_ref *ref, const char *s,
+            char *err, size_t errcap)
+{
+    char o[URL_MAX_HOST + 32];
+    size_t n;
+    unsigned i;
+
+    n = (size_t)snprintf(o, sizeof o, "%s://", ref->tls ? "https" : "http");
+    n += url_ref_authority(ref, s, o + n, sizeof o - n);
+    for (i = 0; i < t->n_origins; i++)
+        if (t->origin_len[i] == n && strncasecmp(t->origin[i], o, n) == 0)
+            return (int)i;
+    if (t->n_origins == TRANSPORT_MAX_ORIGINS) {
+        snprintf(err, errcap, "redirected to more than %d hosts",
+                 TRANSPORT_MAX_ORIGINS);
+        return -1;
+    }
+    memcpy(t->origin[i], o, n);
+    t->origin_len[i] = n;
+    t->n_origins++;
+    return (int)i;
+}
+
+static int
+curl_submit(struct transport *t, uint32_t job, int origin, const char *target,
             size_t target_len)
 {
     struct transfer *x = NULL;
@@ -352,16 +381,18 @@ curl_submit(struct transport *t, uint32_t job, const char *target,
 
     if (t->fatal)
         return -EPIPE;
+    if (origin < 0 || (unsigned)origin >= t->n_origins)
+        return -EINVAL;
     for (i = 0; i < t->n_xfers && !x; i++)
         if (!t->xfers[i].active)
             x = &t->xfers[i];
     if (!x)
         return -EAGAIN;
-    if (t->origin_len + target_len + 2 > sizeof x->url)
+    if (t->origin_len[origin] + target_len + 2 > sizeof x->url)
         return -ENAMETOOLONG;
-    memcpy(x->url, t->origin, t->origin_len);
-    memcpy(x->url + t->origin_len, target, target_len);
-    x->url[t->origin_len + target_len] = '\0';
+    memcpy(x->url, t->origin[origin], t->origin_len[origin]);
+    memcpy(x->url + t->origin_len[origin], target, target_len);
+    x->url[t->origin_len[origin] + target_len] = '\0';
     curl_easy_setopt(x->easy, CURLOPT_URL, x->url);
     x->job = job;
     x->status = 0;
@@ -378,11 +409,13 @@ curl_submit(struct transport *t, uint32_t job, const char *target,
     return 0;
 }
 
-static void
+/* Hand every finished transfer to the scheduler; returns how many. */
+static unsigned
 drain_messages(struct transport *t)
 {
     CURLMsg *m;
     int left;
+    unsigned n = 0;
 
     while ((m = curl_multi_info_read(t->multi, &left))) {
         struct transfer *x = NULL;
@@ -390,9 +423,12 @@ drain_messages(struct transport *t)
         if (m->msg != CURLMSG_DONE)
             continue;
         curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-        if (x && x->active)
+        if (x && x->active) {
             finished(t, x, m->data.result);
+            n++;
+        }
     }
+    return n;
 }
 
 static int
@@ -405,9 +441,12 @@ curl_wait(struct transport *t, int64_t deadline_ms)
     mc = curl_multi_perform(t->multi, &running);
     if (mc != CURLM_OK)
         return -EIO;
-    drain_messages(t);
-    if (!t->n_active)
+    /* A finished transfer frees a slot: back to the scheduler to fill it
+       before sleeping, or the next request waits out the poll. */
+    if (drain_messages(t) > 0)
         return 0;
+    /* With nothing active this still sleeps until the deadline: the
+       scheduler may be waiting out a server's Retry-After. */
     curl_multi_timeout(t->multi, &curl_timeout);
     if (curl_timeout >= 0 && curl_timeout < timeout)
         timeout = (int)curl_timeout;
@@ -451,8 +490,8 @@ curl_stats(const struct transport *t, struct transport_stats *out)
 }
 
 static const struct transport_vt transport_curl = {
-    "libcurl", 1,          curl_open,  curl_prepare, curl_submit,
-    curl_wait, curl_abort, curl_stats, curl_close,
+    "libcurl",   1,         curl_open,  curl_prepare, curl_origin,
+    curl_submit, curl_wait, curl_abort, curl_stats,   curl_close,
 };
 
 const struct transport_vt *const transport_default = &transport_curl;

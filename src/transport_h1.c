@@ -23,8 +23,14 @@
  *    processed (RFC 9112 sec. 9.6): returned free. After an unannounced
  *    close, reset, malformed response or timeout, the oldest one is
  *    charged (it may be the cause) and the rest returned free.
- *  - Fatal: an untrusted certificate; SCHED-like limit of failed connects
- *    in a row (TRANSPORT_MAX_CONNECT_FAILURES); no socket at all.
+ *  - Fatal: an untrusted certificate; TRANSPORT_MAX_CONNECT_FAILURES
+ *    failed connects in a row; no socket at all. These apply to the
+ *    template's origin; for an origin a redirect named, the same failures
+ *    fail only the jobs sent there.
+ *  - Origins: the template's has the pool of `connections`; each origin
+ *    a redirect names gets one connection of its own (conns[n_main + k -
+ *    1] for origin k), with its own TLS context, so a redirect never
+ *    waits for the main pool and never offers a session to the wrong host.
  */
 #include "transport.h"
 
@@ -32,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conn.h"
 #include "decode.h"
@@ -41,26 +48,37 @@
 
 #define TRANSPORT_MAX_CONNECT_FAILURES 3
 
+/* A scheme + host + port requests go to; origins[0] is the template's. */
+struct origin {
+    int tls;
+    int host_is_ip;
+    uint16_t port;
+    char host[URL_MAX_HOST + 1];
+    char authority[URL_MAX_HOST + 16];
+    struct tlsio_ctx tls_ctx;
+    int tls_open;
+    struct net_addrs addrs;
+    unsigned addr_next;
+    struct conn_config cfg;
+    unsigned connect_failures_in_row;
+};
+
 struct transport {
     const struct transport_config *cfg;
     const struct transport_events *ev;
 
     struct loop loop;
-    struct tlsio_ctx tls;
-    int use_tls;
-    struct net_addrs addrs;
-    unsigned addr_next;
-    char host[URL_MAX_HOST + 1];
-    char authority[URL_MAX_HOST + 16];
-    struct conn_config conn_cfg;
     struct conn_stats cstats;
+    struct origin origins[TRANSPORT_MAX_ORIGINS];
+    unsigned n_origins;
 
-    struct conn *conns;
+    struct conn *conns;   /* n_main for origin 0, then one per origin > 0 */
     unsigned char *probe; /* per connection: answer once before pipelining */
     char *conn_mem;
-    unsigned n_conns;     /* allocated */
-    unsigned max_open;    /* may drop below n_conns on EMFILE */
-    unsigned n_open;
+    unsigned n_main;      /* the main pool's size */
+    unsigned n_conns;     /* allocated: n_main + TRANSPORT_MAX_ORIGINS - 1 */
+    unsigned max_open;    /* of the main pool; may drop on EMFILE */
+    unsigned n_open;      /* of the main pool */
     size_t n_inflight;    /* over all connections */
 
     /* Learned about the server. */
@@ -68,10 +86,16 @@ struct transport {
     unsigned max_per_conn; /* 0: no limit known */
     int probe_next;
     unsigned pipelined_deaths;
-    unsigned connect_failures_in_row;
     int last_status;
     int fatal;
 };
+
+/* The origin a connection belongs to. */
+static unsigned
+origin_of(const struct transport *t, const struct conn *c)
+{
+    return c->index < t->n_main ? 0 : c->index - t->n_main + 1;
+}
 
 static void
 fatal(struct transport *t, const char *err)
@@ -88,9 +112,8 @@ on_result(void *owner, struct conn *c, uint32_t job,
 {
     struct transport *t = owner;
 
-    (void)c;
     t->last_status = r->status;
-    t->connect_failures_in_row = 0;
+    t->origins[origin_of(t, c)].connect_failures_in_row = 0;
     t->n_inflight--;
     t->ev->on_result(t->ev->owner, job, r);
 }
@@ -112,13 +135,33 @@ give_back(struct transport *t, struct conn *c, int charge_oldest,
     }
 }
 
+/* Every job in flight fails for good with err (a secondary origin that
+   cannot be reached: the main pool cannot serve those requests). */
+static void
+fail_inflight(struct transport *t, struct conn *c, const char *err)
+{
+    struct fetch_result r;
+    unsigned n = conn_inflight(c), i;
+
+    memset(&r, 0, sizeof r);
+    r.text = err;
+    r.len = strlen(err);
+    r.retry_after_s = -1;
+    for (i = 0; i < n; i++) {
+        t->n_inflight--;
+        t->ev->on_result(t->ev->owner, conn_inflight_job(c, i), &r);
+    }
+}
+
 static void
 on_close(void *owner, struct conn *c, enum conn_end why, const char *err)
 {
     struct transport *t = owner;
-    unsigned k = conn_inflight(c);
+    unsigned k = conn_inflight(c), o = origin_of(t, c);
+    struct origin *org = &t->origins[o];
 
-    t->n_open--;
+    if (o == 0)
+        t->n_open--;
     switch (why) {
     case CONN_END_LOCAL:
         give_back(t, c, 0, err);
@@ -126,7 +169,7 @@ on_close(void *owner, struct conn *c, enum conn_end why, const char *err)
     case CONN_END_ANNOUNCED:
         /* An error status that closed the connection says nothing about
            a limit on requests per connection. */
-        if (k > 0 && c->n_responses > 0 && t->last_status < 400 &&
+        if (o == 0 && k > 0 && c->n_responses > 0 && t->last_status < 400 &&
             (!t->max_per_conn || c->n_responses < t->max_per_conn))
             t->max_per_conn = c->n_responses;
         give_back(t, c, 0, err);
@@ -140,19 +183,24 @@ on_close(void *owner, struct conn *c, enum conn_end why, const char *err)
                 t->depth = 1;
         }
         if (c->n_responses > 0)
-            t->connect_failures_in_row = 0;
+            org->connect_failures_in_row = 0;
         give_back(t, c, 1, err);
         break;
     case CONN_END_CONNECT:
-        give_back(t, c, 0, err);
-        if (t->addrs.n > 1)
-            t->addr_next = (t->addr_next + 1) % t->addrs.n;
-        if (++t->connect_failures_in_row >= TRANSPORT_MAX_CONNECT_FAILURES)
-            fatal(t, err);
+        if (org->addrs.n > 1)
+            org->addr_next = (org->addr_next + 1) % org->addrs.n;
+        if (++org->connect_failures_in_row < TRANSPORT_MAX_CONNECT_FAILURES)
+            give_back(t, c, 0, err);
+        else if (o == 0)
+            give_back(t, c, 0, err), fatal(t, err);
+        else
+            fail_inflight(t, c, err);
         break;
     case CONN_END_VERIFY:
-        give_back(t, c, 0, err);
-        fatal(t, err);
+        if (o == 0)
+            give_back(t, c, 0, err), fatal(t, err);
+        else
+            fail_inflight(t, c, err);
         break;
     }
 }
@@ -168,15 +216,70 @@ h1_close(struct transport *t)
         return;
     if (t->conns)
         for (i = 0; i < t->n_conns; i++)
-            conn_release(&t->conns[i]);
+            if (t->conns[i].cfg)
+                conn_release(&t->conns[i]);
     if (t->loop.epfd >= 0)
         loop_close(&t->loop);
-    if (t->use_tls)
-        tlsio_ctx_close(&t->tls);
+    for (i = 0; i < t->n_origins; i++)
+        if (t->origins[i].tls_open)
+            tlsio_ctx_close(&t->origins[i].tls_ctx);
     free(t->conns);
     free(t->probe);
     free(t->conn_mem);
     free(t);
+}
+
+/* Set up origin o: TLS context, addresses, the connections' shared
+   configuration. host is NUL-terminated. Returns 0 or -1 with err. */
+static int
+origin_init(struct transport *t, unsigned o, int tls, const char *host,
+            int host_is_ip, uint16_t port, const char *authority,
+            size_t authority_len, char *err, size_t errcap)
+{
+    const struct transport_config *cfg = t->cfg;
+    struct origin *org = &t->origins[o];
+    struct conn_config *cc = &org->cfg;
+
+    memset(org, 0, sizeof *org);
+    org->tls = tls;
+    org->host_is_ip = host_is_ip;
+    org->port = port;
+    snprintf(org->host, sizeof org->host, "%s", host);
+    memcpy(org->authority, authority, authority_len);
+    org->authority[authority_len] = '\0';
+    if (tls && tlsio_ctx_open(&org->tls_ctx, cfg->cafile, cfg->insecure, err,
+                              errcap) < 0)
+        return -1;
+    org->tls_open = tls;
+    if (net_resolve(org->host, port, &org->addrs, err, errcap) < 0)
+        return -1;
+    cc->loop = &t->loop;
+    cc->tls = tls ? &org->tls_ctx : NULL;
+    cc->host = org->host;
+    cc->host_is_ip = host_is_ip;
+    cc->authority = org->authority;
+    cc->authority_len = authority_len;
+    cc->user_agent = cfg->user_agent;
+    cc->field = cfg->field;
+    cc->field_len = strlen(cfg->field);
+    cc->keep_alive = cfg->keep_alive;
+    cc->accept_encoding = cfg->compressed ? decode_accept_encoding : NULL;
+    cc->max_body = cfg->max_body;
+    cc->connect_timeout_ms = cfg->connect_timeout_ms;
+    cc->idle_timeout_ms = cfg->idle_timeout_ms;
+    cc->ops = &h1_conn_ops;
+    cc->owner = t;
+    cc->stats = &t->cstats;
+    return 0;
+}
+
+static int
+conn_slot_init(struct transport *t, unsigned i, unsigned o)
+{
+    char *mem = t->conn_mem + (size_t)i * (CONN_IN_CAP + CONN_OUT_CAP);
+
+    return conn_init(&t->conns[i], &t->origins[o].cfg, i, mem,
+                     mem + CONN_IN_CAP);
 }
 
 static struct transport *
@@ -185,7 +288,9 @@ h1_open(const struct transport_config *cfg, const struct transport_events *ev,
 {
     const struct url_template *u = cfg->tmpl;
     struct transport *t = calloc(1, sizeof *t);
-    size_t len, i;
+    char host[URL_MAX_HOST + 1], authority[URL_MAX_HOST + 16];
+    size_t len;
+    unsigned i;
 
     if (!t) {
         snprintf(err, errcap, "out of memory");
@@ -194,30 +299,27 @@ h1_open(const struct transport_config *cfg, const struct transport_events *ev,
     t->loop.epfd = -1;
     t->cfg = cfg;
     t->ev = ev;
-    memcpy(t->host, cfg->url + u->host_off, u->host_len);
-    t->host[u->host_len] = '\0';
-    len = url_authority(u, cfg->url, t->authority, sizeof t->authority);
-    if (!len) {
-        snprintf(err, errcap, "host name too long");
-        goto fail;
-    }
-    t->use_tls = u->tls;
-    if (t->use_tls &&
-        tlsio_ctx_open(&t->tls, cfg->cafile, cfg->insecure, err, errcap) < 0) {
-        t->use_tls = 0;
-        goto fail;
-    }
-    if (net_resolve(t->host, u->port, &t->addrs, err, errcap) < 0)
-        goto fail;
     if (loop_open(&t->loop) < 0) {
         snprintf(err, errcap, "epoll_create1: %s", strerror(errno));
         goto fail;
     }
+    memcpy(host, cfg->url + u->host_off, u->host_len);
+    host[u->host_len] = '\0';
+    len = url_authority(u, cfg->url, authority, sizeof authority);
+    t->n_origins = 1;
+    if (!len) {
+        snprintf(err, errcap, "host name too long");
+        goto fail;
+    }
+    if (origin_init(t, 0, u->tls, host, u->host_is_ip, u->port, authority,
+                    len, err, errcap) < 0)
+        goto fail;
 
-    t->n_conns = cfg->connections;
-    if (t->n_conns > jobs)
-        t->n_conns = (unsigned)jobs;
-    t->max_open = t->n_conns;
+    t->n_main = cfg->connections;
+    if (t->n_main > jobs)
+        t->n_main = (unsigned)jobs;
+    t->n_conns = t->n_main + TRANSPORT_MAX_ORIGINS - 1;
+    t->max_open = t->n_main;
     t->depth = cfg->pipeline;
     if (!cfg->keep_alive)
         t->max_per_conn = 1;
@@ -225,37 +327,17 @@ h1_open(const struct transport_config *cfg, const struct transport_events *ev,
     t->probe = calloc(t->n_conns, 1);
     t->conn_mem = malloc((size_t)t->n_conns * (CONN_IN_CAP + CONN_OUT_CAP));
     if (!t->conns || !t->probe || !t->conn_mem) {
-        snprintf(err, errcap, "out of memory for %u connections", t->n_conns);
+        snprintf(err, errcap, "out of memory for %u connections", t->n_main);
         goto fail;
     }
-
-    t->conn_cfg.loop = &t->loop;
-    t->conn_cfg.tls = t->use_tls ? &t->tls : NULL;
-    t->conn_cfg.host = t->host;
-    t->conn_cfg.host_is_ip = u->host_is_ip;
-    t->conn_cfg.authority = t->authority;
-    t->conn_cfg.authority_len = len;
-    t->conn_cfg.user_agent = cfg->user_agent;
-    t->conn_cfg.field = cfg->field;
-    t->conn_cfg.field_len = strlen(cfg->field);
-    t->conn_cfg.keep_alive = cfg->keep_alive;
-    t->conn_cfg.accept_encoding = cfg->compressed ? decode_accept_encoding
-                                                  : NULL;
-    t->conn_cfg.max_body = cfg->max_body;
-    t->conn_cfg.connect_timeout_ms = cfg->connect_timeout_ms;
-    t->conn_cfg.idle_timeout_ms = cfg->idle_timeout_ms;
-    t->conn_cfg.ops = &h1_conn_ops;
-    t->conn_cfg.owner = t;
-    t->conn_cfg.stats = &t->cstats;
-    for (i = 0; i < t->n_conns; i++) {
-        char *mem = t->conn_mem + i * (CONN_IN_CAP + CONN_OUT_CAP);
-        if (conn_init(&t->conns[i], &t->conn_cfg, (unsigned)i, mem,
-                      mem + CONN_IN_CAP) < 0) {
+    /* The main pool now; an extra origin's connection when it appears. */
+    for (i = 0; i < t->n_main; i++) {
+        if (conn_slot_init(t, i, 0) < 0) {
             snprintf(err, errcap, "out of memory for the decompressor");
             goto fail;
         }
     }
-    if (cfg->insecure && t->use_tls)
+    if (cfg->insecure && u->tls)
         ev->on_warning(ev->owner, "warning: --insecure: the server's "
                                   "certificate is not verified");
     return t;
@@ -264,13 +346,58 @@ fail:
     return NULL;
 }
 
+static int
+h1_origin(struct transport *t, const struct url_ref *ref, const char *s,
+          char *err, size_t errcap)
+{
+    char host[URL_MAX_HOST + 1], authority[URL_MAX_HOST + 16];
+    size_t len;
+    unsigned o;
+
+    memcpy(host, s + ref->host_off, ref->host_len);
+    host[ref->host_len] = '\0';
+    for (o = 0; o < t->n_origins; o++) {
+        const struct origin *org = &t->origins[o];
+        /* Host names compare without case (RFC 9110 sec. 4.2.3). */
+        if (org->tls == ref->tls && org->port == ref->port &&
+            strcasecmp(org->host, host) == 0)
+            return (int)o;
+    }
+    if (t->n_origins == TRANSPORT_MAX_ORIGINS) {
+        snprintf(err, errcap, "redirected to more than %d hosts",
+                 TRANSPORT_MAX_ORIGINS);
+        return -1;
+    }
+    len = url_ref_authority(ref, s, authority, sizeof authority);
+    if (!len) {
+        snprintf(err, errcap, "redirect: host name too long");
+        return -1;
+    }
+    o = t->n_origins;
+    if (origin_init(t, o, ref->tls, host, ref->host_is_ip, ref->port,
+                    authority, len, err, errcap) < 0) {
+        if (t->origins[o].tls_open)
+            tlsio_ctx_close(&t->origins[o].tls_ctx);
+        return -1;
+    }
+    if (conn_slot_init(t, t->n_main + o - 1, o) < 0) {
+        snprintf(err, errcap, "out of memory for the decompressor");
+        tlsio_ctx_close(&t->origins[o].tls_ctx);
+        return -1;
+    }
+    t->n_origins++;
+    return (int)o;
+}
+
 static void
 h1_prepare(struct transport *t, size_t queued)
 {
     size_t want = queued + t->n_inflight;
     unsigned i;
 
-    for (i = 0; i < t->n_conns && !t->fatal && t->n_open < t->max_open &&
+    struct origin *org = &t->origins[0];
+
+    for (i = 0; i < t->n_main && !t->fatal && t->n_open < t->max_open &&
                 t->n_open < want;
          i++) {
         struct conn *c = &t->conns[i];
@@ -278,8 +405,9 @@ h1_prepare(struct transport *t, size_t queued)
 
         if (c->state != CONN_CLOSED)
             continue;
-        rc = conn_open(c, (const struct sockaddr *)&t->addrs.addr[t->addr_next],
-                       t->addrs.len[t->addr_next]);
+        rc = conn_open(c,
+                       (const struct sockaddr *)&org->addrs.addr[org->addr_next],
+                       org->addrs.len[org->addr_next]);
         if ((rc == -EMFILE || rc == -ENFILE) && t->n_open > 0) {
             char msg[128];
             snprintf(msg, sizeof msg,
@@ -304,25 +432,34 @@ h1_prepare(struct transport *t, size_t queued)
         fatal(t, "no connection could be opened");
 }
 
-/* The open connection that can take a request now with the fewest in
-   flight, or NULL. */
+/* Whether connection i may take one more request of target_len now. */
+static int
+can_take(const struct transport *t, unsigned i, size_t target_len)
+{
+    const struct conn *c = &t->conns[i];
+    unsigned limit = t->depth;
+
+    if (c->state == CONN_CLOSED || !conn_can_take(c, target_len))
+        return 0;
+    if (t->probe[i] && c->n_responses == 0)
+        limit = 1;
+    if (conn_inflight(c) >= limit)
+        return 0;
+    return !t->max_per_conn || c->n_submitted < t->max_per_conn;
+}
+
+/* The main pool's connection that can take a request now with the fewest
+   in flight, or NULL. */
 static struct conn *
 pick(struct transport *t, size_t target_len)
 {
     struct conn *best = NULL;
     unsigned i;
 
-    for (i = 0; i < t->n_conns; i++) {
+    for (i = 0; i < t->n_main; i++) {
         struct conn *c = &t->conns[i];
-        unsigned limit = t->depth;
 
-        if (c->state == CONN_CLOSED || !conn_can_take(c, target_len))
-            continue;
-        if (t->probe[i] && c->n_responses == 0)
-            limit = 1;
-        if (conn_inflight(c) >= limit)
-            continue;
-        if (t->max_per_conn && c->n_submitted >= t->max_per_conn)
+        if (!can_take(t, i, target_len))
             continue;
         if (!best || conn_inflight(c) < conn_inflight(best))
             best = c;
@@ -330,15 +467,36 @@ pick(struct transport *t, size_t target_len)
     return best;
 }
 
+/* An extra origin's own connection, opened if need be, or NULL. */
+static struct conn *
+pick_extra(struct transport *t, unsigned o, size_t target_len)
+{
+    unsigned i = t->n_main + o - 1;
+    struct conn *c = &t->conns[i];
+    struct origin *org = &t->origins[o];
+
+    if (c->state == CONN_CLOSED) {
+        if (conn_open(c,
+                      (const struct sockaddr *)&org->addrs.addr[org->addr_next],
+                      org->addrs.len[org->addr_next]) < 0)
+            return NULL; /* out of sockets: try again on a later turn */
+        t->probe[i] = 0;
+    }
+    return can_take(t, i, target_len) ? c : NULL;
+}
+
 static int
-h1_submit(struct transport *t, uint32_t job, const char *target,
+h1_submit(struct transport *t, uint32_t job, int origin, const char *target,
           size_t target_len)
 {
     struct conn *c;
 
     if (t->fatal)
         return -EPIPE;
-    c = pick(t, target_len);
+    if (origin < 0 || (unsigned)origin >= t->n_origins)
+        return -EINVAL;
+    c = origin == 0 ? pick(t, target_len)
+                    : pick_extra(t, (unsigned)origin, target_len);
     if (!c || conn_submit(c, job, target, target_len) < 0)
         return -EAGAIN;
     t->n_inflight++;
@@ -404,8 +562,8 @@ h1_stats(const struct transport *t, struct transport_stats *out)
 }
 
 static const struct transport_vt transport_h1 = {
-    "pokefetch", CONN_MAX_PIPELINE, h1_open, h1_prepare, h1_submit,
-    h1_wait,     h1_abort,          h1_stats, h1_close,
+    "pokefetch", CONN_MAX_PIPELINE, h1_open,  h1_prepare, h1_origin,
+    h1_submit,   h1_wait,           h1_abort, h1_stats,   h1_close,
 };
 
 const struct transport_vt *const transport_default = &transport_h1;

@@ -372,6 +372,75 @@ url_parse_template(struct url_template *u, const char *s, size_t len)
  * Write v in decimal at the end of buf[ID_DIGITS_MAX]; return the number
  * of digits, which start at buf + ID_DIGITS_MAX - that number.
  */
+int
+url_target_ok(const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x21 || c > 0x7e || c == '#')
+            return 0;
+    }
+    return 1;
+}
+
+enum url_rc
+url_parse_absolute(struct url_ref *r, const char *s, size_t len)
+{
+    struct url_template u;
+    enum url_rc rc;
+    size_t off = 0, end, stop;
+
+    memset(r, 0, sizeof *r);
+    memset(&u, 0, sizeof u);
+    rc = parse_scheme(&u, s, len, &off);
+    if (rc == URL_OK) {
+        for (end = off; end < len; end++)
+            if (s[end] == '/' || s[end] == '?' || s[end] == '#')
+                break;
+        rc = parse_authority(&u, s, off, end);
+        if (rc == URL_OK) {
+            for (stop = end; stop < len && s[stop] != '#'; stop++)
+                if (!url_target_ok(s + stop, 1)) {
+                    rc = fail(&u, URL_E_CHAR, stop);
+                    break;
+                }
+            if (rc == URL_OK && stop - end > URL_MAX_TARGET - 1)
+                rc = fail(&u, URL_E_TOO_LONG, end);
+            r->target_off = end;
+            r->target_len = stop - end;
+        }
+    }
+    if (rc != URL_OK) {
+        r->target_off = r->target_len = 0;
+        r->error_offset = u.error_offset;
+        return rc;
+    }
+    r->tls = u.tls;
+    r->port = u.port;
+    r->port_explicit = u.port_explicit;
+    r->host_is_ip = u.host_is_ip;
+    r->host_off = u.host_off;
+    r->host_len = u.host_len;
+    return URL_OK;
+}
+
+size_t
+url_ref_authority(const struct url_ref *r, const char *s, char *out,
+                  size_t cap)
+{
+    struct url_template u;
+
+    memset(&u, 0, sizeof u);
+    u.tls = r->tls;
+    u.port = r->port;
+    u.port_explicit = r->port_explicit;
+    u.host_off = r->host_off;
+    u.host_len = r->host_len;
+    return url_authority(&u, s, out, cap);
+}
+
 static size_t
 decimal(char *buf, uint32_t v)
 {

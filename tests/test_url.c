@@ -827,6 +827,57 @@ test_strerror(void)
     CHECK(url_strerror((enum url_rc)99) != NULL);
 }
 
+/* Redirect targets: absolute URLs without {id}. */
+static void
+test_parse_absolute(void)
+{
+    static const struct {
+        const char *s;
+        enum url_rc rc;
+        int tls;
+        unsigned port;
+        const char *host, *target;
+    } abs_cases[] = {
+        {"https://pokeapi.co/api/v2/pokemon/1/", URL_OK, 1, 443, "pokeapi.co",
+         "/api/v2/pokemon/1/"},
+        {"http://127.0.0.1:8080/r/x?y=1#frag", URL_OK, 0, 8080, "127.0.0.1",
+         "/r/x?y=1"},
+        {"HTTPS://[::1]:8443", URL_OK, 1, 8443, "::1", ""},
+        {"http://h?q", URL_OK, 0, 80, "h", "?q"},
+        {"ftp://h/x", URL_E_SCHEME, 0, 0, "", ""},
+        {"http://u@h/x", URL_E_USERINFO, 0, 0, "", ""},
+        {"http://h/a b", URL_E_CHAR, 0, 0, "", ""},
+        {"http://h/a\r\nX: y", URL_E_CHAR, 0, 0, "", ""},
+        {"http://h:0/", URL_E_PORT, 0, 0, "", ""},
+        {"http:///x", URL_E_HOST, 0, 0, "", ""},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof abs_cases / sizeof abs_cases[0]; i++) {
+        size_t n = strlen(abs_cases[i].s);
+        const char *g = guard_place(abs_cases[i].s, n);
+        struct url_ref r;
+        enum url_rc rc = url_parse_absolute(&r, g, n);
+
+        CHECKF(rc == abs_cases[i].rc, "'%s': rc %d", abs_cases[i].s, rc);
+        if (rc != URL_OK)
+            continue;
+        CHECK(r.tls == abs_cases[i].tls && r.port == abs_cases[i].port);
+        CHECK(r.host_len == strlen(abs_cases[i].host) &&
+              memcmp(g + r.host_off, abs_cases[i].host, r.host_len) == 0);
+        CHECKF(r.target_len == strlen(abs_cases[i].target) &&
+                   memcmp(g + r.target_off, abs_cases[i].target,
+                          r.target_len) == 0,
+               "'%s': target '%.*s'", abs_cases[i].s, (int)r.target_len,
+               g + r.target_off);
+    }
+    CHECK(url_target_ok("/a?b=c", 6));
+    CHECK(!url_target_ok("/a b", 4));
+    CHECK(!url_target_ok("/a#b", 4));
+    CHECK(!url_target_ok("/\x80", 2));
+    CHECK(url_target_ok("", 0));
+}
+
 int
 main(void)
 {
@@ -843,5 +894,6 @@ main(void)
     RUN(test_truncations);
     RUN(test_ids);
     RUN(test_strerror);
+    RUN(test_parse_absolute);
     return CHECK_REPORT();
 }
