@@ -1,9 +1,10 @@
 /*
  * decode - undo a response's Content-Encoding (gzip, x-gzip, deflate) as
  * body bytes arrive, in pieces, in a fixed amount of memory: the inflate
- * state and its 32 KiB window live in the decoder, taken once at
- * decode_init() and reused for every response (inflateReset, never a new
- * allocation), and output leaves in chunks of DECODE_OUT_CAP bytes.
+ * state and its 32 KiB window live in the decoder's own arena (the state
+ * at decode_init(), the window on the first compressed response) and are
+ * reused for every response after (inflateReset, never a new allocation);
+ * output leaves in chunks of DECODE_OUT_CAP bytes.
  *
  * Pure computation: no I/O, no clock; the same output for any split of
  * the input. Two implementations, chosen at link time like the transport:
@@ -77,7 +78,7 @@ extern const char *const decode_accept_encoding;
 /* Once per connection. Returns 0, or -ENOMEM. */
 int decode_init(struct decoder *d);
 
-/* Release what decode_init took (nothing is ever taken later). */
+/* Release what the decoder holds (nothing outside its arena). */
 void decode_close(struct decoder *d);
 
 /*
