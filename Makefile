@@ -8,6 +8,8 @@
 #   make pokefetch-curl   the same program over libcurl (issue 4)
 #   make NO_ZLIB=1  build without zlib: no gzip/deflate bodies
 #   make bench      bench/run (see bench/README.md)
+#   make soak       100 000 requests, 256 connections, injected resets
+#                   (tests/soak; make test runs a shorter form)
 #   make deps       install what is missing (apt-get as root on Debian)
 #   make fmt / fmt-check / clean
 #
@@ -71,7 +73,7 @@ nozlib_LDFLAGS := $(LDFLAGS)
 nozlib_DECODER := decode_none
 nozlib_ZLIB :=
 
-.PHONY: all test unit asan ubsan demo bench deps fmt fmt-check clean pokefetch-curl
+.PHONY: all test unit asan ubsan demo soak bench deps fmt fmt-check clean pokefetch-curl
 all: build/$(MAIN_FLAVOR)/pokefetch
 	$(Q)ln -sf build/$(MAIN_FLAVOR)/pokefetch pokefetch
 
@@ -138,6 +140,11 @@ test:
 		build/nozlib/pokefetch \
 		$(patsubst %,build/release/%,$(UNIT_TESTS)) $(TEST_PREREQS)
 	$(Q)tests/run-all
+
+soak:
+	$(Q)tests/deps demo
+	$(Q)$(MAKE) --no-print-directory all build/release/delayline
+	$(Q)SOAK_REQUESTS=100000 SOAK_CONNS=256 tests/soak
 
 bench:
 	$(Q)tests/deps bench

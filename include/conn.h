@@ -42,8 +42,8 @@
 #include "tlsio.h"
 
 #define CONN_MAX_PIPELINE 256 /* requests in flight on one connection */
-#define CONN_IN_CAP 32768     /* read buffer: two TLS records */
-#define CONN_OUT_CAP 16384    /* request bytes not yet written */
+#define CONN_IN_CAP 16384     /* read buffer: one TLS record's plaintext */
+#define CONN_OUT_CAP 8192     /* request bytes not yet written */
 #define CONN_ERR_LEN 192
 
 enum conn_state {

@@ -30,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DECODE_OUT_CAP 16384
+#define DECODE_OUT_CAP 8192
 #define DECODE_ARENA_CAP (48 * 1024) /* inflate state + 32 KiB window */
 #define DECODE_NAME_MAX 64
 

@@ -69,7 +69,8 @@ tlsio_ctx_open(struct tlsio_ctx *t, const char *cafile, int insecure,
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-                              SSL_MODE_ENABLE_PARTIAL_WRITE);
+                              SSL_MODE_ENABLE_PARTIAL_WRITE |
+                              SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_verify(ctx, insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
                        NULL);
     if (cafile) {

@@ -3,6 +3,7 @@
  *
  *   delayline --to HOST:PORT --delay-ms D [--listen PORT] [--rate-mbit R]
  *             [--port-file FILE] [--max-conns N] [--buf-kib K] [--quiet]
+ *             [--reset-pct P [--reset-within-kib K] [--seed S]]
  *
  * The kernel here has no netem, so latency is added in user space: clients
  * connect to the relay, which connects to HOST:PORT (127.0.0.1, [::1] or a
@@ -55,6 +56,12 @@
  *   bufferbloat of up to connections x buffer / R), delayed RSTs, and
  *   upstream refusals (the client sees an RST at 3D, not a failed
  *   connect() at 2D).
+ *
+ * Faults, for soak tests (--reset-pct): P% of the connections, drawn
+ *   with a seeded generator, are reset (RST both ways) once a random
+ *   number of bytes, 1 to --reset-within-kib KiB (default 256), has been
+ *   written towards the client: a server or middlebox failing mid-stream,
+ *   between or inside responses, in front of a real server.
  *
  * Memory is bounded: per connection and direction a fixed ring (--buf-kib;
  * default 256 KiB, or twice the bandwidth-delay product if that is more,
@@ -153,6 +160,7 @@ struct conn {
     uint64_t accepted;
     uint64_t read_at;        /* accept + 2D: the client's connect() returns */
     uint64_t open_at;        /* accept + 3D: the server accepts */
+    uint64_t reset_at;       /* --reset-pct: RST once this much went down */
     unsigned long id;
     int dead;
 };
@@ -177,6 +185,10 @@ static struct {
     int spinning;            /* this turn polls with timeout 0 to wait */
     unsigned long next_id;
     uint64_t up_bytes, down_bytes;
+    unsigned reset_pct;
+    uint64_t reset_within;
+    uint64_t rng;            /* xorshift64 state, from --seed */
+    unsigned long n_resets;
 } g;
 
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -217,9 +229,21 @@ usage(void)
     fputs("usage: delayline --to HOST:PORT --delay-ms D [--listen PORT]\n"
           "                 [--rate-mbit R] [--port-file FILE]"
           " [--max-conns N]\n"
-          "                 [--buf-kib K] [--quiet]\n",
+          "                 [--buf-kib K] [--quiet]\n"
+          "                 [--reset-pct P [--reset-within-kib K]"
+          " [--seed S]]\n",
           stderr);
     exit(2);
+}
+
+/* xorshift64: reproducible with --seed, good enough to pick victims. */
+static uint64_t
+rng_next(void)
+{
+    g.rng ^= g.rng << 13;
+    g.rng ^= g.rng >> 7;
+    g.rng ^= g.rng << 17;
+    return g.rng;
 }
 
 static uint64_t
@@ -520,6 +544,11 @@ conn_service(struct conn *c, uint64_t now)
         conn_close(c, 1, "reset (client side)");
         return;
     }
+    if (c->reset_at && c->down.rd >= c->reset_at) {
+        g.n_resets++;
+        conn_close(c, 1, "reset (injected)");
+        return;
+    }
     if (c->up.eof_out && c->down.eof_out) {
         conn_close(c, 0, "closed");
         return;
@@ -629,6 +658,8 @@ accept_all(void)
         c->read_at = now + 2 * g.delay;
         c->open_at = now + 3 * g.delay;
         c->id = ++g.next_id;
+        if (g.reset_pct && rng_next() % 100 < g.reset_pct)
+            c->reset_at = 1 + rng_next() % g.reset_within;
         g.conns[g.n_conns++] = c;
         note("conn %lu open", c->id);
         conn_service(c, now);
@@ -917,6 +948,8 @@ main(int argc, char **argv)
 
     g.max_conns = 1000;
     g.lead = 50000;
+    g.reset_within = 256 * 1024;
+    g.rng = 0x9e3779b97f4a7c15u;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -941,6 +974,12 @@ main(int argc, char **argv)
             g.max_conns = (size_t)parse_num(a, v, 1, 100000);
         else if (!strcmp(a, "--buf-kib"))
             g.buf_cap = (size_t)parse_num(a, v, 4, 1 << 20) * 1024;
+        else if (!strcmp(a, "--reset-pct"))
+            g.reset_pct = (unsigned)parse_num(a, v, 0, 100);
+        else if (!strcmp(a, "--reset-within-kib"))
+            g.reset_within = (uint64_t)parse_num(a, v, 1, 1 << 20) * 1024;
+        else if (!strcmp(a, "--seed"))
+            g.rng = (uint64_t)parse_num(a, v, 1, 4e9) * 0x9e3779b97f4a7c15u;
         else
             usage();
     }
@@ -998,8 +1037,9 @@ main(int argc, char **argv)
     close(g.tfd);
     close(g.sfd);
     close(g.ep);
-    note("done: %lu connections, up %llu B, down %llu B", g.next_id,
-         (unsigned long long)g.up_bytes, (unsigned long long)g.down_bytes);
+    note("done: %lu connections, up %llu B, down %llu B, %lu reset", g.next_id,
+         (unsigned long long)g.up_bytes, (unsigned long long)g.down_bytes,
+         g.n_resets);
     free(g.conns);
     return 0;
 }
