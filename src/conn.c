@@ -326,7 +326,15 @@ complete_response(struct conn *c)
             r.ok = 1;
             r.text = c->value;
         } else {
+            size_t n;
+
             jf_explain(&c->jf, jr, c->cfg->field, c->err, sizeof c->err);
+            /* Byte offsets are then in the decoded body, and a corrupt
+               stream that still inflates shows up as bad JSON first. */
+            n = strlen(c->err);
+            if (!decode_identity(&c->dec))
+                snprintf(c->err + n, sizeof c->err - n, " of the %s-decoded body",
+                         c->dec.name);
         }
     } else if (c->h1.status == 200) {
         snprintf(c->err, sizeof c->err, "unsupported Content-Encoding: %.*s",

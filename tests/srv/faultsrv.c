@@ -16,10 +16,23 @@
  * /hop/N/ for redirect-chain); the "once per id" ones remember ids for the
  * whole process, across connections.
  *
+ * Compressed bodies (Content-Encoding, RFC 9110 section 8.4): gzip sends
+ * the pre-compressed DIR/.../index.json.gz beside the file (tests/lab/data
+ * makes it), deflate and deflate-raw compress the file per response with
+ * zlib. These three and gzip-chunked honour Accept-Encoding (section
+ * 12.5.3: a listed coding with q > 0, or "*"): a request that did not ask
+ * gets the identity body, and every answer says Vary: Accept-Encoding. The
+ * fault scenarios (gzip-corrupt, gzip-truncated, gzip-trailing, the
+ * gzip-bombs, encoding-unknown) send their coding whatever was asked,
+ * since the point is what the client does with it. A bomb's body is made
+ * once at start-up, in memory (about 1 KiB per MiB it inflates to; see
+ * make_bomb), before the port file appears.
+ *
  * What it deliberately does not do: HTTP/2, request bodies beyond skipping
- * them, any header other than Connection and Content-Length in requests,
- * percent-decoding, or being fast. It is a test tool: a malloc failure is
- * fatal and every connection gets its own growable output buffer.
+ * them, any header other than Connection, Content-Length and
+ * Accept-Encoding in requests, percent-decoding, or being fast. It is a
+ * test tool: a malloc failure is fatal and every connection gets its own
+ * growable output buffer.
  *
  * Structure: one thread, level-triggered epoll, non-blocking sockets. Each
  * connection goes through
@@ -44,6 +57,7 @@
  *
  * Log lines (--log, line-buffered, for tests to count):
  *   listen PORT scenario NAME:ARG tls 0|1 seed S
+ *   bomb BYTES bytes inflate to ARG MiB             (gzip-bomb*)
  *   conn N open
  *   conn N tls VERSION resumed 0|1
  *   conn N plan reset in response R at P%        (random-reset only)
@@ -75,6 +89,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <zlib.h>
 
 /* Connections served at once; more are accepted and closed at once. */
 #define MAX_CONNS 1024
@@ -108,6 +123,13 @@
 #define JSON_TYPE "application/json; charset=utf-8"
 #define TEXT_TYPE "text/plain; charset=utf-8"
 #define NOT_JSON "<html><body><h1>Not JSON</h1></body></html>\n"
+/* gzip-corrupt flips this many bytes at the middle of the .gz. */
+#define CORRUPT_RUN 16
+/* gzip-trailing appends this after the .gz. */
+#define TRAILING_JUNK "GARBAGE!"
+/* Answers of the scenarios that honour Accept-Encoding. */
+#define VARY_AE "Vary: Accept-Encoding\r\n"
+#define CE_GZIP "Content-Encoding: gzip\r\n"
 
 enum sc {
     SC_OK,
@@ -147,7 +169,17 @@ enum sc {
     SC_NESTED_DECOY,
     SC_TRUNCATED_JSON,
     SC_CLOSE_DELIMITED,
-    SC_RANDOM_RESET
+    SC_RANDOM_RESET,
+    SC_GZIP,
+    SC_GZIP_CHUNKED,
+    SC_GZIP_CORRUPT,
+    SC_GZIP_TRUNCATED,
+    SC_GZIP_TRAILING,
+    SC_GZIP_BOMB,
+    SC_GZIP_BOMB_SPACES,
+    SC_ENCODING_UNKNOWN,
+    SC_DEFLATE,
+    SC_DEFLATE_RAW
 };
 
 struct scenario_def {
@@ -228,6 +260,26 @@ static const struct scenario_def scenarios[] = {
     {"random-reset", SC_RANDOM_RESET, 10, 0, 100,
      "ok, but PCT% of connections reset at a random byte of one of"
      " their first 3 responses (--seed)"},
+    {"gzip", SC_GZIP, 0, 0, 0,
+     "Content-Encoding: gzip, body = index.json.gz (identity if not asked)"},
+    {"gzip-chunked", SC_GZIP_CHUNKED, 7, 1, 1L << 20,
+     "as gzip, chunked as chunked:N, sent as tiny-writes"},
+    {"gzip-corrupt", SC_GZIP_CORRUPT, 0, 0, 1,
+     "gzip (always), XOR 0xff on 0: 16 bytes at the middle; 1: the CRC-32"},
+    {"gzip-truncated", SC_GZIP_TRUNCATED, 0, 0, 0,
+     "gzip (always), Content-Length and body = first half of the .gz"},
+    {"gzip-trailing", SC_GZIP_TRAILING, 0, 0, 0,
+     "gzip (always), the .gz then GARBAGE!, Content-Length covers both"},
+    {"gzip-bomb", SC_GZIP_BOMB, 1024, 1, 16384,
+     "gzip (always), about ARG KiB that inflate to ARG MiB of zeros"},
+    {"gzip-bomb-spaces", SC_GZIP_BOMB_SPACES, 1024, 1, 16384,
+     "as gzip-bomb, spaces: valid JSON so far, only a size limit stops it"},
+    {"encoding-unknown", SC_ENCODING_UNKNOWN, 0, 0, 0,
+     "Content-Encoding: br (always) on the identity JSON body"},
+    {"deflate", SC_DEFLATE, 0, 0, 0,
+     "Content-Encoding: deflate, zlib stream (identity if not asked)"},
+    {"deflate-raw", SC_DEFLATE_RAW, 0, 0, 0,
+     "as deflate, but raw deflate without the zlib wrapper"},
 };
 
 enum cstate { C_HANDSHAKE, C_OPEN, C_SHUTDOWN, C_LINGER, C_RST_WAIT };
@@ -278,6 +330,7 @@ struct req {
     unsigned long id;
     char id_str[ID_DIGITS_MAX + 2];
     long body_len;
+    int acc_gzip, acc_deflate; /* Accept-Encoding allows them */
 };
 
 struct reply {
@@ -299,6 +352,8 @@ static FILE *log_fp;
 static struct conn conns[MAX_CONNS];
 static unsigned long n_conns_seen;
 static struct obuf filebuf;
+static struct obuf zbuf; /* deflate: the body compressed per response */
+static struct obuf bomb; /* gzip-bomb: made once at start-up */
 static unsigned long *seen_ids; /* open addressing; 0 is empty, keys id+1 */
 static unsigned long long rng_state;
 static volatile sig_atomic_t stop_flag;
@@ -358,10 +413,18 @@ rng_below(unsigned long n)
     return (unsigned long)(rng_next() % n);
 }
 
+/* tiny-writes pacing: gzip-chunked uses it too, so that the gzip stream
+   reaches the client split at arbitrary bytes, not only at chunk edges. */
+static int
+is_tiny(void)
+{
+    return cfg.def->sc == SC_TINY || cfg.def->sc == SC_GZIP_CHUNKED;
+}
+
 static int
 is_paced(void)
 {
-    return cfg.def->sc == SC_TINY || cfg.def->sc == SC_DRIP;
+    return is_tiny() || cfg.def->sc == SC_DRIP;
 }
 
 /* ---- once-per-id memory ---- */
@@ -502,6 +565,50 @@ has_token(const char *v, size_t len, const char *tok)
     return 0;
 }
 
+/* Does an Accept-Encoding value (RFC 9110 section 12.5.3) allow the
+   coding, or its alias (x-gzip for gzip, section 8.4.1.3; may be NULL)?
+   A listed coding wins over "*"; q=0 (0, 0.0, 0.000) refuses, any other
+   q or none accepts; other parameters are ignored. */
+static int
+accepts(const char *v, size_t len, const char *coding, const char *alias)
+{
+    size_t i = 0, s, e, k;
+    int star = 0, q;
+
+    while (i < len) {
+        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+            i++;
+        s = i;
+        while (i < len && v[i] != ',' && v[i] != ';' && v[i] != ' ' &&
+               v[i] != '\t')
+            i++;
+        e = i;
+        q = 1;
+        while (i < len && v[i] != ',') {
+            if ((v[i] == 'q' || v[i] == 'Q') && i + 1 < len &&
+                v[i + 1] == '=' && (v[i - 1] == ';' || v[i - 1] == ' ' ||
+                                    v[i - 1] == '\t')) {
+                q = 0;
+                for (k = i + 2; k < len && v[k] != ',' && v[k] != ';' &&
+                                v[k] != ' ' && v[k] != '\t';
+                     k++) {
+                    if (v[k] >= '1' && v[k] <= '9')
+                        q = 1;
+                }
+                i = k;
+                continue;
+            }
+            i++;
+        }
+        if (e > s && (ieq(v + s, e - s, coding) ||
+                      (alias && ieq(v + s, e - s, alias))))
+            return q;
+        if (e - s == 1 && v[s] == '*')
+            star = q;
+    }
+    return star;
+}
+
 /* The id is the last path segment made only of 1..ID_DIGITS_MAX digits,
    whatever comes before it: /api/v2/pokemon/25/, /r/.../25, /x/25?q=1. */
 static void
@@ -625,6 +732,10 @@ parse_request(const char *p, size_t len, struct req *r, size_t *used)
                     return -1;
             }
             r->body_len = n;
+        } else if (ieq(line, (size_t)(colon - line), "accept-encoding")) {
+            /* Repeated lines are one comma-joined list (section 5.3). */
+            r->acc_gzip |= accepts(v, vlen, "gzip", "x-gzip");
+            r->acc_deflate |= accepts(v, vlen, "deflate", NULL);
         }
     }
     if (http10 && !keepalive)
@@ -725,9 +836,11 @@ put_text(struct conn *c, const struct req *r, int status, const char *extra,
     put_response(c, r, status, extra, TEXT_TYPE, body, (size_t)n, rep);
 }
 
-/* Reads the id's file into filebuf. 0 on success, -1 if there is none. */
+/* Reads the id's index.json (suffix "") or index.json.gz (".gz") into
+   filebuf, which the caller may change until the next load. 0 on success,
+   -1 if there is none. */
 static int
-load_body(const struct req *r, const char **body, size_t *len)
+load_file(const struct req *r, const char *suffix, char **body, size_t *len)
 {
     char path[4096];
     ssize_t n;
@@ -735,8 +848,8 @@ load_body(const struct req *r, const char **body, size_t *len)
 
     if (!r->has_id)
         return -1;
-    snprintf(path, sizeof path, "%s/api/v2/pokemon/%lu/index.json", cfg.www,
-             r->id);
+    snprintf(path, sizeof path, "%s/api/v2/pokemon/%lu/index.json%s",
+             cfg.www, r->id, suffix);
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -755,6 +868,17 @@ load_body(const struct req *r, const char **body, size_t *len)
         return -1;
     *body = filebuf.base;
     *len = filebuf.wr;
+    return 0;
+}
+
+static int
+load_body(const struct req *r, const char **body, size_t *len)
+{
+    char *p;
+
+    if (load_file(r, "", &p, len) < 0)
+        return -1;
+    *body = p;
     return 0;
 }
 
@@ -792,6 +916,24 @@ put_chunks(struct conn *c, const char *body, size_t len, size_t n)
     }
 }
 
+/* 200, chunked in n-byte chunks with a trailer; extra as put_response. */
+static void
+put_chunked_response(struct conn *c, const struct req *r, const char *extra,
+                     const char *body, size_t len, size_t n,
+                     struct reply *rep)
+{
+    put_head(c, 200, JSON_TYPE, -1, r->close);
+    if (extra)
+        out_str(c, extra);
+    out_str(c, "Transfer-Encoding: chunked\r\nTrailer: X-Trailer\r\n\r\n");
+    rep->status = 200;
+    rep->body_len = len;
+    if (r->head)
+        return;
+    put_chunks(c, body, len, n);
+    out_str(c, "0;ext=1\r\nX-Trailer: 1\r\n\r\n");
+}
+
 static void
 serve_chunked(struct conn *c, const struct req *r, struct reply *rep)
 {
@@ -802,14 +944,7 @@ serve_chunked(struct conn *c, const struct req *r, struct reply *rep)
         put_text(c, r, 404, NULL, rep);
         return;
     }
-    put_head(c, 200, JSON_TYPE, -1, r->close);
-    out_str(c, "Transfer-Encoding: chunked\r\nTrailer: X-Trailer\r\n\r\n");
-    rep->status = 200;
-    rep->body_len = len;
-    if (r->head)
-        return;
-    put_chunks(c, body, len, (size_t)cfg.arg);
-    out_str(c, "0;ext=1\r\nX-Trailer: 1\r\n\r\n");
+    put_chunked_response(c, r, NULL, body, len, (size_t)cfg.arg, rep);
 }
 
 static int
@@ -992,6 +1127,194 @@ serve_malformed(struct conn *c, const struct req *r, struct reply *rep)
     out_put(c, body, len);
 }
 
+/* ---- compressed bodies ---- */
+
+/* The body as a zlib stream (RFC 1950, what "deflate" means in RFC 9110
+   section 8.4.1.2) or, raw, as bare deflate (RFC 1951), which some
+   servers send under the same name; into zbuf. */
+static void
+deflate_body(const char *body, size_t len, int raw)
+{
+    z_stream zs;
+    uLongf zlen;
+    uLong bound;
+    int rc;
+
+    zbuf.rd = zbuf.wr = 0;
+    if (!raw) {
+        bound = compressBound((uLong)len);
+        ob_reserve(&zbuf, bound);
+        zlen = bound;
+        rc = compress2((Bytef *)zbuf.base, &zlen, (const Bytef *)body,
+                       (uLong)len, Z_DEFAULT_COMPRESSION);
+        if (rc != Z_OK)
+            die("compress2: %d", rc);
+        zbuf.wr = zlen;
+        return;
+    }
+    memset(&zs, 0, sizeof zs);
+    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8,
+                     Z_DEFAULT_STRATEGY) != Z_OK)
+        die("deflateInit2 failed");
+    bound = deflateBound(&zs, (uLong)len);
+    ob_reserve(&zbuf, bound);
+    zs.next_in = (Bytef *)body; /* zlib reads it, never writes */
+    zs.avail_in = (uInt)len;
+    zs.next_out = (Bytef *)zbuf.base;
+    zs.avail_out = (uInt)bound;
+    rc = deflate(&zs, Z_FINISH);
+    deflateEnd(&zs);
+    if (rc != Z_STREAM_END)
+        die("deflate: %d", rc);
+    zbuf.wr = zs.total_out;
+}
+
+/* gzip-bomb's body: mib MiB of fill bytes as a gzip member (RFC 1952).
+   Zeros are not JSON, so a client that parses as it inflates stops at
+   byte 0 whatever its size limit; spaces are JSON whitespace (RFC 8259
+   section 2) and reach the limit. One MiB of them is deflated once, at
+   level 9, by a fresh raw deflater and ended with Z_FULL_FLUSH: non-final
+   blocks that refer to nothing before
+   them and end on a byte boundary, so mib copies in a row are one valid
+   deflate stream. A final empty fixed-Huffman block (03 00) ends it, and
+   the CRC-32 comes from crc32_combine. Deflating the whole GiB instead
+   takes seconds; this takes milliseconds and the same memory: about
+   1030 times smaller than what it inflates to, which is the point. */
+static void
+make_bomb(long mib, unsigned char fill)
+{
+    static const unsigned char head[10] = {0x1f, 0x8b, 8, 0, 0, 0,
+                                           0,    0,    2, 3};
+    static const unsigned char last[2] = {0x03, 0x00};
+    static unsigned char one[1 << 20];
+    unsigned char seg[4096], trailer[8];
+    unsigned long crc_seg, crc = crc32(0L, Z_NULL, 0);
+    unsigned long long total = (unsigned long long)mib << 20;
+    size_t seg_len;
+    z_stream zs;
+    long k;
+    int rc, i;
+
+    memset(one, fill, sizeof one);
+    memset(&zs, 0, sizeof zs);
+    if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 9,
+                     Z_DEFAULT_STRATEGY) != Z_OK)
+        die("deflateInit2 failed");
+    zs.next_in = one;
+    zs.avail_in = sizeof one;
+    zs.next_out = seg;
+    zs.avail_out = sizeof seg;
+    rc = deflate(&zs, Z_FULL_FLUSH);
+    if (rc != Z_OK || zs.avail_in != 0 || zs.avail_out == 0)
+        die("deflate of the bomb's segment: %d", rc);
+    seg_len = sizeof seg - zs.avail_out;
+    deflateEnd(&zs);
+    crc_seg = crc32(0L, one, sizeof one);
+
+    ob_put(&bomb, head, sizeof head);
+    for (k = 0; k < mib; k++) {
+        ob_put(&bomb, seg, seg_len);
+        crc = crc32_combine(crc, crc_seg, (z_off_t)sizeof one);
+    }
+    ob_put(&bomb, last, sizeof last);
+    /* CRC-32 and ISIZE (the length modulo 2^32), little-endian. */
+    for (i = 0; i < 4; i++) {
+        trailer[i] = (unsigned char)(crc >> (8 * i));
+        trailer[4 + i] = (unsigned char)(total >> (8 * i));
+    }
+    ob_put(&bomb, trailer, sizeof trailer);
+    logmsg("bomb %zu bytes inflate to %ld MiB\n", bomb.wr, mib);
+}
+
+static void
+serve_coded(struct conn *c, const struct req *r, struct reply *rep)
+{
+    enum sc sc = cfg.def->sc;
+    int deflate = sc == SC_DEFLATE || sc == SC_DEFLATE_RAW;
+    struct stat st;
+    char path[4096];
+    char *body;
+    size_t len, off, i; /* gzip-corrupt flips [off, i) */
+
+    if ((sc == SC_GZIP || sc == SC_GZIP_CHUNKED || deflate) &&
+        !(deflate ? r->acc_deflate : r->acc_gzip)) {
+        serve_file(c, r, VARY_AE, rep);
+        return;
+    }
+    switch (sc) {
+    case SC_ENCODING_UNKNOWN:
+        serve_file(c, r, "Content-Encoding: br\r\n", rep);
+        return;
+    case SC_DEFLATE:
+    case SC_DEFLATE_RAW:
+        if (load_file(r, "", &body, &len) < 0) {
+            put_text(c, r, 404, NULL, rep);
+            return;
+        }
+        deflate_body(body, len, sc == SC_DEFLATE_RAW);
+        put_response(c, r, 200, "Content-Encoding: deflate\r\n" VARY_AE,
+                     JSON_TYPE, zbuf.base, zbuf.wr, rep);
+        return;
+    case SC_GZIP_BOMB:
+    case SC_GZIP_BOMB_SPACES:
+        /* Answers only ids that have a file, as the others do. */
+        snprintf(path, sizeof path, "%s/api/v2/pokemon/%lu/index.json",
+                 cfg.www, r->id);
+        if (!r->has_id || stat(path, &st) < 0)
+            put_text(c, r, 404, NULL, rep);
+        else
+            put_response(c, r, 200, CE_GZIP, JSON_TYPE, bomb.base, bomb.wr,
+                         rep);
+        return;
+    default:
+        break;
+    }
+    /* An id without index.json.gz is a 404 too: run tests/lab/data. */
+    if (load_file(r, ".gz", &body, &len) < 0) {
+        put_text(c, r, 404, NULL, rep);
+        return;
+    }
+    switch (sc) {
+    case SC_GZIP:
+        put_response(c, r, 200, CE_GZIP VARY_AE,
+                     JSON_TYPE, body, len, rep);
+        break;
+    case SC_GZIP_CHUNKED:
+        put_chunked_response(c, r, CE_GZIP VARY_AE,
+                             body, len, (size_t)cfg.arg, rep);
+        break;
+    case SC_GZIP_CORRUPT:
+        /* 0: the middle of a .gz is deflate data, well past the 10-byte
+           header and its file name and before the 8-byte trailer:
+           inflate then fails, or (as with the lab's files) decodes wrong
+           bytes and only the CRC-32 at the end says so. 1: the deflate
+           data is intact and the body inflates to the right JSON; only
+           the CRC-32 (the trailer's first 4 bytes) is wrong. */
+        if (cfg.arg == 0) {
+            off = len / 2 > CORRUPT_RUN / 2 ? len / 2 - CORRUPT_RUN / 2 : 0;
+            i = off + CORRUPT_RUN;
+        } else {
+            off = len >= 8 ? len - 8 : 0;
+            i = off + 4;
+        }
+        for (; off < i && off < len; off++)
+            body[off] ^= (char)0xff;
+        put_response(c, r, 200, CE_GZIP, JSON_TYPE, body, len, rep);
+        break;
+    case SC_GZIP_TRUNCATED:
+        put_response(c, r, 200, CE_GZIP, JSON_TYPE, body, len / 2, rep);
+        break;
+    case SC_GZIP_TRAILING:
+        /* ob_put may move filebuf: take the pointer afterwards. */
+        ob_put(&filebuf, TRAILING_JUNK, sizeof TRAILING_JUNK - 1);
+        put_response(c, r, 200, CE_GZIP, JSON_TYPE, filebuf.base, filebuf.wr,
+                     rep);
+        break;
+    default:
+        die("serve_coded: scenario %s", cfg.def->name);
+    }
+}
+
 /* Turns one parsed request into queued bytes, per the scenario. */
 static void
 answer(struct conn *c, const struct req *r)
@@ -1101,6 +1424,18 @@ answer(struct conn *c, const struct req *r)
         serve_json_text(c, r, "{\"a\":{\"name\":\"x\"},\"name\":\"real\"}",
                         &rep);
         break;
+    case SC_GZIP:
+    case SC_GZIP_CHUNKED:
+    case SC_GZIP_CORRUPT:
+    case SC_GZIP_TRUNCATED:
+    case SC_GZIP_TRAILING:
+    case SC_GZIP_BOMB:
+    case SC_GZIP_BOMB_SPACES:
+    case SC_ENCODING_UNKNOWN:
+    case SC_DEFLATE:
+    case SC_DEFLATE_RAW:
+        serve_coded(c, r, &rep);
+        break;
     default:
         serve_malformed(c, r, &rep);
         break;
@@ -1114,7 +1449,7 @@ answer(struct conn *c, const struct req *r)
         total = cut;
         c->after = ACT_RST;
     }
-    if (cfg.def->sc == SC_TINY) {
+    if (is_tiny()) {
         size_t rate = total / TINY_TICKS + 1;
 
         if (rate > c->rate)
@@ -1454,7 +1789,7 @@ do_write(struct conn *c)
             }
             if (n > c->tick_left)
                 n = c->tick_left;
-            if (cfg.def->sc == SC_TINY && n > 1)
+            if (is_tiny() && n > 1)
                 n = 1 + rng_below(n < TINY_PIECE_MAX ? n : TINY_PIECE_MAX);
             else
                 n = 1;
@@ -1485,7 +1820,7 @@ do_write(struct conn *c)
     }
     if (pending(c) == 0) {
         c->out.rd = c->out.wr = 0;
-        if (cfg.def->sc == SC_TINY) {
+        if (is_tiny()) {
             c->rate = 0;
             c->tick_left = 0;
         }
@@ -2043,6 +2378,8 @@ main(int argc, char **argv)
         die("epoll_ctl: %s", strerror(errno));
     logmsg("listen %d scenario %s:%ld tls %d seed %llu\n", listen_port,
            cfg.def->name, cfg.arg, ssl_ctx != NULL, cfg.seed);
+    if (cfg.def->sc == SC_GZIP_BOMB || cfg.def->sc == SC_GZIP_BOMB_SPACES)
+        make_bomb(cfg.arg, cfg.def->sc == SC_GZIP_BOMB ? 0 : ' ');
     write_port_file();
     if (cfg.max_seconds)
         end_at = now_ms() + cfg.max_seconds * 1000;
@@ -2102,6 +2439,8 @@ main(int argc, char **argv)
     SSL_CTX_free(ssl_ctx);
     free(seen_ids);
     free(filebuf.base);
+    free(zbuf.base);
+    free(bomb.base);
     logmsg("exit\n");
     if (log_fp)
         fclose(log_fp);
