@@ -1,5 +1,5 @@
 /*
- * fuzz.h - what the three harnesses share: the libFuzzer entry point's
+ * fuzz.h - what the harnesses share: the libFuzzer entry point's
  * prototype, a check that says what went wrong and aborts, copies of
  * input pieces placed against the end of a heap block, and the split
  * chooser.
@@ -21,8 +21,10 @@
  *   1  pseudo-random pieces of 1..8 bytes;
  *   2  pseudo-random pieces of 1..64 bytes;
  *   3  pseudo-random pieces of 1..4096 bytes;
- * the remaining bits seed the generator. Each harness also runs one byte
- * at a time and all at once, so every boundary is tried on every input.
+ * the remaining bits seed the generator. The parser harnesses also run
+ * one byte at a time and all at once, so every boundary is tried on every
+ * input (fuzz_decode runs only all at once and split: mode 1 gives it
+ * one-byte pieces often).
  */
 #ifndef POKEFETCH_FUZZ_H
 #define POKEFETCH_FUZZ_H

@@ -9,11 +9,12 @@
 #   make fuzz-replay    replay drivers (CC + ASan+UBSan, no libFuzzer) in
 #                       build/fuzz-replay/, then fuzz/corpus/*/ through them
 #   make fuzz-afl       AFL++ builds in build/fuzz-afl/ (afl-clang-fast)
-#   make fuzz-cov       line coverage of src/<h>.c by the corpora (llvm-cov)
+#   make fuzz-cov       line coverage of each harness's modules by the
+#                       corpora (llvm-cov)
 #
 # The replay drivers are in TEST_PREREQS, so `make test` builds them.
 
-FUZZ_NAMES := h1 jfield url
+FUZZ_NAMES := h1 jfield url decode
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
 FUZZ_SECONDS ?= 60
 FUZZ_CLANG ?= clang
@@ -22,10 +23,14 @@ LLVM_PROFDATA ?= $(firstword \
     $(shell command -v llvm-profdata llvm-profdata-14 2>/dev/null))
 LLVM_COV ?= $(firstword $(shell command -v llvm-cov llvm-cov-14 2>/dev/null))
 
-# The module each harness links besides itself.
+# The modules each harness links besides itself, the libraries it needs,
+# and the sources fuzz-cov reports on (default: src/<h>.c).
 fuzz_h1_MODS := h1
 fuzz_jfield_MODS := jfield
 fuzz_url_MODS := url
+fuzz_decode_MODS := decode_common decode_zlib jfield
+fuzz_decode_LIBS := $(ZLIB_LIBS)
+fuzz_decode_COV := src/decode_zlib.c src/decode_common.c
 
 # Whole-program builds (harness + module sources in one command), so no
 # dependency files: the headers are listed by hand.
@@ -38,6 +43,11 @@ FUZZ_BINS := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_NAMES))
 FUZZ_REPLAY_BINS := $(patsubst %,build/fuzz-replay/fuzz_%,$(FUZZ_NAMES))
 FUZZ_AFL_BINS := $(patsubst %,build/fuzz-afl/fuzz_%,$(FUZZ_NAMES))
 FUZZ_COV_BINS := $(patsubst %,build/fuzz-cov/fuzz_%,$(FUZZ_NAMES))
+# "h=src/a.c,src/b.c" for each harness with a fuzz_<h>_COV list.
+fuzz_comma := ,
+fuzz_space := $(subst ,, )
+FUZZ_COV_MAP := $(foreach h,$(FUZZ_NAMES),$(if $(fuzz_$(h)_COV),\
+    $(h)=$(subst $(fuzz_space),$(fuzz_comma),$(strip $(fuzz_$(h)_COV)))))
 
 TEST_PREREQS += $(FUZZ_REPLAY_BINS)
 
@@ -74,8 +84,12 @@ fuzz-cov: $(FUZZ_COV_BINS)
 			build/fuzz-cov/fuzz_$$h $$dirs 2>&1 | grep -v '^fuzz/' ; \
 		$(LLVM_PROFDATA) merge -o build/fuzz-cov/$$h.profdata \
 			build/fuzz-cov/$$h-*.profraw || exit 1; \
+		srcs=src/$$h.c; \
+		for m in $(FUZZ_COV_MAP); do \
+			test "$${m%%=*}" = "$$h" && srcs=$$(echo "$${m#*=}" | tr , ' '); \
+		done; \
 		$(LLVM_COV) report build/fuzz-cov/fuzz_$$h \
-			-instr-profile=build/fuzz-cov/$$h.profdata src/$$h.c || exit 1; \
+			-instr-profile=build/fuzz-cov/$$h.profdata $$srcs || exit 1; \
 	done
 	@echo "line by line: $(LLVM_COV) show build/fuzz-cov/fuzz_h1" \
 		"-instr-profile=build/fuzz-cov/h1.profdata src/h1.c"
@@ -92,24 +106,25 @@ build/fuzz/fuzz_$(1): $$(fuzz_$(1)_SRCS) $$(FUZZ_HDRS) | build/fuzz
 	@$$(if $$(Q),echo "  FUZZ(libFuzzer) $$@")
 	$$(Q)$$(FUZZ_CLANG) $$(FUZZ_CFLAGS) $$(FUZZ_OPT) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		$$(filter %.c,$$^) -o $$@
+		$$(filter %.c,$$^) $$(fuzz_$(1)_LIBS) -o $$@
 
 build/fuzz-replay/fuzz_$(1): build/fuzz-replay/fuzz_$(1).o \
 		build/fuzz-replay/replay.o \
 		$$(patsubst %,build/asan/%.o,$$(fuzz_$(1)_MODS))
 	@$$(if $$(Q),echo "  LD(fuzz-replay) $$@")
-	$$(Q)$$(CC) $$(asan_LDFLAGS) $$^ -o $$@
+	$$(Q)$$(CC) $$(asan_LDFLAGS) $$^ $$(fuzz_$(1)_LIBS) -o $$@
 
 build/fuzz-afl/fuzz_$(1): $$(fuzz_$(1)_SRCS) $$(FUZZ_HDRS) | build/fuzz-afl
 	@$$(if $$(Q),echo "  FUZZ(AFL++) $$@")
 	$$(Q)AFL_QUIET=1 $$(AFL_CC) $$(FUZZ_CFLAGS) $$(FUZZ_OPT) \
-		-fsanitize=fuzzer $$(FUZZ_SAN) $$(filter %.c,$$^) -o $$@
+		-fsanitize=fuzzer $$(FUZZ_SAN) $$(filter %.c,$$^) \
+		$$(fuzz_$(1)_LIBS) -o $$@
 
 build/fuzz-cov/fuzz_$(1): $$(fuzz_$(1)_SRCS) fuzz/replay.c $$(FUZZ_HDRS) \
 		| build/fuzz-cov
 	@$$(if $$(Q),echo "  FUZZ(coverage) $$@")
 	$$(Q)$$(FUZZ_CLANG) $$(FUZZ_CFLAGS) -O1 -fprofile-instr-generate \
-		-fcoverage-mapping $$(filter %.c,$$^) -o $$@
+		-fcoverage-mapping $$(filter %.c,$$^) $$(fuzz_$(1)_LIBS) -o $$@
 endef
 $(foreach h,$(FUZZ_NAMES),$(eval $(call fuzz_rules,$(h))))
 

@@ -2,7 +2,7 @@
  * fuzz_url.c - libFuzzer harness for the url module (include/url.h).
  *
  * Input: 4 control bytes, then the text. The control bytes give a uint32
- * id (little-endian). The text goes to both parsers:
+ * id (little-endian). The text goes to all three parsers:
  *
  *   url_parse_template: compared with a reference written here from the
  *     header's grammar (IP literals checked with inet_pton), which must
@@ -12,6 +12,15 @@
  *     any id, made of request-line bytes only, url_authority() exactly
  *     host (bracketed for IPv6) and a non-default port, both within cap
  *     and returning 0 one byte short.
+ *   url_parse_absolute (a redirect's Location): compared with a
+ *     reference (the template's scheme and authority, then a target of
+ *     request-line bytes cut at the first "#"), which must agree on
+ *     accept/refuse and every field; the target must be a slice of the
+ *     input that url_target_ok() passes, followed by nothing or "#",
+ *     within URL_MAX_TARGET with the "/" sched.c may put in front;
+ *     url_ref_authority() like url_authority(). Every accepted template
+ *     must be accepted here too, with the same origin and its path and
+ *     query as the target. url_target_ok() is checked on the text.
  *   url_parse_ids: compared with a reference, and round-tripped: the
  *     values printed in decimal parse back to themselves.
  *
@@ -99,19 +108,17 @@ is_ip(int af, const char *s, size_t n)
 }
 
 /*
- * The template grammar of url.h, read plainly. Returns REF_YES (and
- * fills *r), REF_NO, or REF_EITHER for the one window url.h leaves open.
- * Settled as url.c documents, url.h being silent:
- *   - a host of digits and dots only must be a dotted quad (url.h's
- *     reg-name rule alone would accept "1.2.3" or ".");
- *   - URL_E_TOO_LONG counts 10 id digits (any uint32_t) where ids go
- *     up to URL_MAX_ID (9 digits): a target that fits with 9 but not 10
- *     may go either way.
+ * Scheme and authority, common to templates and absolute URLs: returns
+ * REF_YES with *r's scheme, host and port filled and *auth_end where the
+ * authority ends (at the first "/", "?", "#" or the end), or REF_NO.
+ * Settled as url.c documents, url.h being silent: a host of digits and
+ * dots only must be a dotted quad (url.h's reg-name rule alone would
+ * accept "1.2.3" or ".").
  */
 static int
-ref_template(const char *s, size_t len, struct ref_url *r)
+ref_origin(const char *s, size_t len, struct ref_url *r, size_t *auth_end)
 {
-    size_t i, end, k, a, id_off = 0, need;
+    size_t i, end, k, a;
     const char *close;
     unsigned long port;
     int numeric = 1;
@@ -174,6 +181,25 @@ ref_template(const char *s, size_t len, struct ref_url *r)
         r->port = (unsigned)port;
         r->port_explicit = 1;
     }
+    *auth_end = end;
+    return REF_YES;
+}
+
+/*
+ * The template grammar of url.h, read plainly. Returns REF_YES (and
+ * fills *r), REF_NO, or REF_EITHER for the one window url.h leaves open.
+ * Settled as url.c documents, url.h being silent: the host as in
+ * ref_origin(), and URL_E_TOO_LONG counts 10 id digits (any uint32_t)
+ * where ids go up to URL_MAX_ID (9 digits): a target that fits with 9
+ * but not 10 may go either way.
+ */
+static int
+ref_template(const char *s, size_t len, struct ref_url *r)
+{
+    size_t end, k, id_off = 0, need;
+
+    if (ref_origin(s, len, r, &end) != REF_YES)
+        return REF_NO;
     /* Path and query: visible ASCII, no "#", "{id}" exactly once. */
     for (k = end; k < len; k++) {
         unsigned char c = (unsigned char)s[k];
@@ -324,8 +350,9 @@ check_authority(const struct url_template *u, const struct ref_url *r,
     free(out);
 }
 
-static void
-fuzz_template(const char *s, size_t len, uint32_t raw_id)
+static enum url_rc
+fuzz_template(const char *s, size_t len, uint32_t raw_id,
+              struct url_template *out)
 {
     struct url_template u;
     struct ref_url r;
@@ -344,7 +371,8 @@ fuzz_template(const char *s, size_t len, uint32_t raw_id)
                    url_strerror(rc), u.error_offset);
         FUZZ_CHECK(u.error_offset <= len, "error_offset %zu past len %zu",
                    u.error_offset, len);
-        return;
+        *out = u;
+        return rc;
     }
     FUZZ_CHECK(want != REF_NO, "accepted, reference refuses");
     FUZZ_CHECK(u.tls == r.tls && u.port == r.port &&
@@ -386,6 +414,153 @@ fuzz_template(const char *s, size_t len, uint32_t raw_id)
     check_target(&u, s, URL_MAX_ID, target, &tlen);
     check_authority(&u, &r, s, auth, &alen);
     free(target);
+    *out = u;
+    return rc;
+}
+
+/*
+ * An absolute URL (url.h's struct url_ref): the origin as in a template,
+ * then a target of request-line bytes up to the first "#", where the
+ * rest (the fragment) is cut off, unchecked. Returns REF_YES with *r
+ * (prefix_off/len: the target), REF_NO, or REF_EITHER for a window
+ * url.h leaves open: url.c refuses a target of URL_MAX_TARGET bytes
+ * (it keeps one byte for the "/" sched.c puts in front of "?query" or
+ * an empty path), which would fit as it is when it starts with "/".
+ */
+static int
+ref_absolute(const char *s, size_t len, struct ref_url *r)
+{
+    size_t end, stop, k;
+
+    if (ref_origin(s, len, r, &end) != REF_YES)
+        return REF_NO;
+    for (stop = end; stop < len && s[stop] != '#'; stop++)
+        ;
+    for (k = end; k < stop; k++)
+        if (!target_byte((unsigned char)s[k]))
+            return REF_NO;
+    r->prefix_off = end;
+    r->prefix_len = stop - end;
+    if (r->prefix_len < URL_MAX_TARGET)
+        return REF_YES;
+    return r->prefix_len == URL_MAX_TARGET && s[end] == '/' ? REF_EITHER
+                                                            : REF_NO;
+}
+
+/* url_ref_authority, as check_authority does url_authority. */
+static void
+check_ref_authority(const struct url_ref *u, const struct ref_url *r,
+                    const char *s)
+{
+    char want[URL_MAX_HOST + 16], *out;
+    size_t n = 0, got;
+    unsigned dflt = u->tls ? 443 : 80;
+
+    if (r->bracket)
+        want[n++] = '[';
+    memcpy(want + n, s + u->host_off, u->host_len);
+    n += u->host_len;
+    if (r->bracket)
+        want[n++] = ']';
+    if (u->port != dflt)
+        n += (size_t)snprintf(want + n, 8, ":%u", (unsigned)u->port);
+
+    out = fuzz_alloc(n);
+    got = url_ref_authority(u, s, out, n);
+    FUZZ_CHECK(got == n, "url_ref_authority gave %zu, want %zu", got, n);
+    FUZZ_CHECK(memcmp(out, want, n) == 0, "url_ref_authority bytes differ");
+    free(out);
+    out = fuzz_alloc(n - 1);
+    got = url_ref_authority(u, s, out, n - 1);
+    FUZZ_CHECK(got == 0, "url_ref_authority into cap %zu gave %zu", n - 1,
+               got);
+    free(out);
+}
+
+/*
+ * url_parse_absolute against ref_absolute; an accepted template must be
+ * an accepted absolute URL with the same origin, its whole path and
+ * query the target (tpl: url_parse_template's result, tpl_rc its rc).
+ */
+static void
+fuzz_absolute(const char *s, size_t len, const struct url_template *tpl,
+              enum url_rc tpl_rc)
+{
+    struct url_ref u;
+    struct ref_url r;
+    enum url_rc rc;
+    int want;
+
+    memset(&u, 0xa5, sizeof u);
+    rc = url_parse_absolute(&u, s, len);
+    check_strerror(rc);
+    FUZZ_CHECK(rc >= URL_OK && rc <= URL_E_ID, "rc %d out of range",
+               (int)rc);
+    want = ref_absolute(s, len, &r);
+    if (tpl_rc == URL_OK)
+        FUZZ_CHECK(rc == URL_OK && u.target_off == tpl->prefix_off &&
+                       u.target_len == len - tpl->prefix_off,
+                   "a template that is not the same absolute URL (%s)",
+                   url_strerror(rc));
+    if (rc != URL_OK) {
+        FUZZ_CHECK(want != REF_YES,
+                   "absolute refused (%s at %zu), reference accepts",
+                   url_strerror(rc), u.error_offset);
+        FUZZ_CHECK(u.error_offset <= len, "error_offset %zu past len %zu",
+                   u.error_offset, len);
+        FUZZ_CHECK(u.target_off == 0 && u.target_len == 0,
+                   "refused, but a target %zu+%zu", u.target_off,
+                   u.target_len);
+        return;
+    }
+    FUZZ_CHECK(want != REF_NO, "absolute accepted, reference refuses");
+    FUZZ_CHECK(u.tls == r.tls && u.port == r.port &&
+                   !u.port_explicit == !r.port_explicit &&
+                   !u.host_is_ip == !r.host_is_ip,
+               "absolute tls/port/ip differ: got %d/%u/%d/%d want "
+               "%d/%u/%d/%d",
+               u.tls, (unsigned)u.port, u.port_explicit, u.host_is_ip,
+               r.tls, r.port, r.port_explicit, r.host_is_ip);
+    FUZZ_CHECK(u.host_off == r.host_off && u.host_len == r.host_len &&
+                   u.host_len >= 1 && u.host_len <= URL_MAX_HOST,
+               "absolute host %zu+%zu, want %zu+%zu", u.host_off,
+               u.host_len, r.host_off, r.host_len);
+    FUZZ_CHECK(u.target_off == r.prefix_off && u.target_len == r.prefix_len,
+               "target %zu+%zu, want %zu+%zu", u.target_off, u.target_len,
+               r.prefix_off, r.prefix_len);
+    /* Within the input, sendable, followed by nothing or the fragment;
+       the target sched.c makes from it fits URL_MAX_TARGET. */
+    FUZZ_CHECK(u.host_off + u.host_len <= u.target_off &&
+                   u.target_off + u.target_len <= len &&
+                   (u.target_off + u.target_len == len ||
+                    s[u.target_off + u.target_len] == '#'),
+               "target slice out of place");
+    FUZZ_CHECK(url_target_ok(s + u.target_off, u.target_len),
+               "target has bytes a request line cannot carry");
+    FUZZ_CHECK(u.target_len + (u.target_len == 0 || s[u.target_off] != '/') <=
+                   URL_MAX_TARGET,
+               "target of %zu bytes", u.target_len);
+    if (tpl_rc == URL_OK)
+        FUZZ_CHECK(u.tls == tpl->tls && u.port == tpl->port &&
+                       u.host_off == tpl->host_off &&
+                       u.host_len == tpl->host_len &&
+                       !u.host_is_ip == !tpl->host_is_ip &&
+                       !u.port_explicit == !tpl->port_explicit,
+                   "absolute and template origins differ");
+    check_ref_authority(&u, &r, s);
+}
+
+/* url_target_ok on the text, byte by byte against target_byte(). */
+static void
+check_target_ok(const char *s, size_t len)
+{
+    size_t i;
+    int want = 1;
+
+    for (i = 0; i < len; i++)
+        want &= target_byte((unsigned char)s[i]);
+    FUZZ_CHECK(url_target_ok(s, len) == want, "url_target_ok says %d",
+               !want);
 }
 
 static void
@@ -432,6 +607,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint8_t ctl[4] = {0, 0, 0, 0};
     size_t nctl = size < 4 ? size : 4;
+    struct url_template u;
+    enum url_rc rc;
     uint32_t id;
     char *s;
 
@@ -439,7 +616,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     id = (uint32_t)ctl[0] | (uint32_t)ctl[1] << 8 | (uint32_t)ctl[2] << 16 |
          (uint32_t)ctl[3] << 24;
     s = fuzz_dup(data + nctl, size - nctl);
-    fuzz_template(s, size - nctl, id);
+    rc = fuzz_template(s, size - nctl, id, &u);
+    fuzz_absolute(s, size - nctl, &u, rc);
+    check_target_ok(s, size - nctl);
     fuzz_ids(s, size - nctl);
     free(s);
     return 0;

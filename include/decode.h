@@ -57,6 +57,7 @@ struct decoder {
     uint64_t produced;  /* decoded bytes of this response */
     uint64_t limit;     /* DECODE_E_TOO_BIG beyond this */
     int err;            /* sticky error, 0 if none */
+    int deferred;       /* an error found after output still to hand on */
     int ended;          /* the stream's end was seen */
     int pending;        /* inflate filled out[]: more may be waiting */
     unsigned char head[2]; /* deflate: the first two bytes, to tell a

@@ -92,6 +92,7 @@ decode_begin(struct decoder *d, const char *coding, size_t coding_len,
     d->produced = 0;
     d->limit = limit;
     d->err = 0;
+    d->deferred = 0;
     d->ended = 0;
     d->pending = 0;
     d->head_n = 0;
@@ -179,6 +180,12 @@ inflate_some(struct decoder *d, const unsigned char **src, size_t *src_len)
         fail(d, DECODE_E_NOMEM);
         return -1;
     default: /* Z_DATA_ERROR, Z_NEED_DICT, Z_STREAM_ERROR */
+        if (zs->avail_out < sizeof d->out) {
+            /* Hand on what came before the bad byte first. */
+            d->deferred = DECODE_E_CORRUPT;
+            d->pending = 0;
+            break;
+        }
         fail(d, DECODE_E_CORRUPT);
         return -1;
     }
@@ -191,6 +198,8 @@ decode_feed(struct decoder *d, const char **in, size_t *in_len,
 {
     if (d->err)
         return (enum decode_rc)d->err;
+    if (d->deferred)
+        return fail(d, (enum decode_rc)d->deferred);
     if (d->coding == DECODE_IDENTITY) {
         if (!*in_len)
             return DECODE_AGAIN;
@@ -251,6 +260,8 @@ decode_finish(struct decoder *d)
 {
     if (d->err)
         return (enum decode_rc)d->err;
+    if (d->deferred)
+        return fail(d, (enum decode_rc)d->deferred);
     if (d->coding == DECODE_IDENTITY || d->ended)
         return DECODE_END;
     return fail(d, DECODE_E_TRUNCATED);
