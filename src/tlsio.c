@@ -68,6 +68,10 @@ tlsio_ctx_open(struct tlsio_ctx *t, const char *cafile, int insecure,
         return -1;
     }
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    /* Read what the socket has, not one record header and then its body:
+       half the read() calls for a stream of full records. What OpenSSL
+       then holds unprocessed is seen by SSL_has_pending (tlsio_pending). */
+    SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_ENABLE_PARTIAL_WRITE |
                               SSL_MODE_RELEASE_BUFFERS);
