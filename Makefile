@@ -56,7 +56,7 @@ IO_MODULES := loop net tlsio conn transport_h1 sched cli
 # The libcurl build (issue 4): the same program with transport_curl in
 # place of the hand-written transport and everything only it needs.
 CURL_BUILD_MODULES := loop transport_curl sched cli
-UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c)) test_jfield_nosimd
 
 # Flavors: release (plain), asan (ASan+UBSan), nozlib (plain, no zlib).
 # Objects in build/<flavor>; each names its decoder and its zlib flags.
@@ -102,6 +102,11 @@ build/$(1)/pokefetch-curl: $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $($(1)_DE
 build/$(1)/test_%: build/$(1)/tests/test_%.o $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $($(1)_DECODER))
 	@$$(if $$(Q),echo "  LD($(1)) $$@")
 	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(ZLIB_LIBS) -o $$@
+
+# The extractor's portable path (no SSE2), tested on every machine.
+build/$(1)/test_jfield_nosimd: tests/test_jfield.c src/jfield.c src/buf.c | build/$(1)
+	@$$(if $$(Q),echo "  LD($(1)) $$@")
+	$$(Q)$$(CC) $$(filter-out -MMD -MP,$$(BASE_CFLAGS)) $$($(1)_CFLAGS) -DJF_NO_SIMD -Itests $$^ $$($(1)_LDFLAGS) -o $$@
 
 build/$(1) build/$(1)/tests:
 	$$(Q)mkdir -p $$@

@@ -7,7 +7,11 @@
  * paired, no raw control bytes), numbers (the full RFC 8259 sec. 6
  * grammar), the literals true/false/null, whitespace, and nesting up to
  * JF_MAX_DEPTH tracked in a bit stack (1 = object, 0 = array). There must
- * be exactly one value, an object, then only whitespace.
+ * be exactly one value, an object, then only whitespace. Where the input
+ * allows, a block lexer (blk_run) does the same work 64 bytes at a time,
+ * jumping over strings with a mask of the block's quotes, and hands back
+ * to the byte lexer at anything it does not handle: same grammar, same
+ * verdicts, same offsets, only faster on the bulk of a body.
  *
  * Only top-level keys are looked at: each is decoded as it arrives and
  * compared with the wanted key byte by byte; other keys are never
@@ -128,14 +132,22 @@ static const unsigned char str_stop[256] = {
 
 /*
  * Find the lowest marked byte of a word with ctz where that is cheap, and
- * use SSE2 (every x86-64) for 16 bytes at a time where there is one.
+ * use SSE2 (every x86-64) for 16 bytes at a time where there is one. The
+ * block lexer (BLOCKS, blk_run) needs ctz and little-endian words too;
+ * without them everything goes through the byte lexer alone. Two switches
+ * for tests and measurements, results the same either way: -DJF_NO_SIMD
+ * leaves SSE2 out (the portable word-at-a-time code runs instead, on
+ * x86-64 too), -DJF_NO_BLOCKS leaves the block lexer out.
  */
 #if defined(__GNUC__) && defined(__BYTE_ORDER__)
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define SCAN_CTZ 1
+#if !defined(JF_NO_BLOCKS)
+#define BLOCKS 1
 #endif
 #endif
-#if defined(SCAN_CTZ) && defined(__SSE2__)
+#endif
+#if defined(SCAN_CTZ) && defined(__SSE2__) && !defined(JF_NO_SIMD)
 #define SCAN_SSE2 1
 #include <emmintrin.h>
 #endif
@@ -389,23 +401,527 @@ jf_begin(struct jf_extractor *x, const char *key, size_t key_len)
     return 0;
 }
 
+#ifdef BLOCKS
 /*
- * NEXT(s): the next byte into c; at the end of the input, lexing is to
- * resume in state s, and jf_feed() returns JF_AGAIN (from out:, the one
- * place it does). NUM_NEXT(s): the same inside a number, which first
- * keeps the part of the number this input held if it is being kept.
+ * The block lexer. A compact body is mostly short strings (PokeAPI's: 17
+ * bytes on average) between single structural bytes, and lexing it a
+ * byte at a time costs a scan call and a hard-to-predict loop exit per
+ * string. So, where it can, jf_feed() takes the input 64 bytes at a time:
+ * one pass (blk_scan, SSE2 or eight bytes per word) marks the block's
+ * quotes and tells whether it holds a backslash or a control byte.
+ * Without a backslash every quote opens or closes a string, so the state
+ * machine below looks only at the bytes outside strings and goes from a
+ * string's opening quote (always the lowest quote left in the mask) to
+ * just past the next quote, its closing one, with one ctz. Control bytes
+ * inside strings are errors, checked per block: blk_odd_ok marks the
+ * bytes inside strings by the prefix XOR of the quote mask (bit i: an odd
+ * number of quotes at or before i) and ANDs them with the control bytes;
+ * outside strings, control bytes meet the state machine like any byte.
+ * Bytes >= 0x80 are plain string bytes here as in the byte lexer (only
+ * the kept value's UTF-8 is checked, and the kept value is the byte
+ * lexer's), and invalid outside strings.
+ *
+ * It is an accelerator, not a second lexer: it makes no verdict. It runs
+ * only in the states of a plain nested body (BLK_STATES) with nothing
+ * being kept, and hands over to the byte lexer (jf_feed's switch), in the
+ * state that lexer would be in, at the first byte it does not handle
+ * itself: a top-level key that may be the wanted one (equal to it, or
+ * not whole in the block), the end of the top-level object, anything
+ * that is not valid or not simple (a negative number, a fraction, a
+ * number or literal cut by the end of the input, nesting past BLK_DEPTH),
+ * and the whole of a block with a backslash or a control byte inside a
+ * string. The byte lexer then runs to the end of that block and the block
+ * lexer resumes. Both lex the same grammar, so the verdict,
+ * the value and error_offset are the same for any split (which only moves
+ * the blocks) and as with the byte lexer alone; the unit tests and the
+ * fuzz harness compare them, the byte lexer alone being what runs when
+ * bytes come one at a time.
+ */
+#define BLK 64
+
+/*
+ * The first 64 levels of the bit stack are kept in a register: deeper
+ * than BLK_DEPTH, the byte lexer does the work (and says JF_E_TOO_DEEP
+ * when it is time).
+ */
+#define BLK_DEPTH 64
+_Static_assert(JF_MAX_DEPTH >= BLK_DEPTH, "the bit stack holds 64 bits");
+
+/*
+ * How far the byte lexer goes in a state the block lexer cannot start in
+ * (inside a literal, a number, an escape, a top-level key, the kept
+ * value) before the block lexer is tried again: not far, those are short.
+ */
+#define BYTE_RUN 16
+
+#define BLK_STATES                                                            \
+    (1u << ST_OBJ_FIRST | 1u << ST_OBJ_KEY | 1u << ST_KSTR | 1u << ST_COLON | \
+     1u << ST_VALUE | 1u << ST_ARR_FIRST | 1u << ST_VSTR | 1u << ST_AFTER)
+
+#ifdef SCAN_SSE2
+/*
+ * Bit i of *quotes: s[i] is '"'. Returns nonzero if s[0..BLK) holds a
+ * '\\' or a byte <= 0x1f (unchanged by max(v, 0x1f)).
+ */
+static inline int
+blk_scan(const unsigned char *s, uint64_t *quotes)
+{
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i bslash = _mm_set1_epi8('\\');
+    const __m128i ctl = _mm_set1_epi8(0x1f);
+    __m128i v0, v1, v2, v3, odd;
+
+    v0 = _mm_loadu_si128((const __m128i *)(const void *)s);
+    v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
+    v2 = _mm_loadu_si128((const __m128i *)(const void *)(s + 32));
+    v3 = _mm_loadu_si128((const __m128i *)(const void *)(s + 48));
+    *quotes = (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v0, quote)) |
+              (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v1, quote))
+                  << 16 |
+              (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v2, quote))
+                  << 32 |
+              (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v3, quote))
+                  << 48;
+    odd = _mm_or_si128(
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v0, bslash),
+                                  _mm_cmpeq_epi8(v1, bslash)),
+                     _mm_or_si128(_mm_cmpeq_epi8(v2, bslash),
+                                  _mm_cmpeq_epi8(v3, bslash))),
+        _mm_cmpeq_epi8(_mm_max_epu8(_mm_min_epu8(_mm_min_epu8(v0, v1),
+                                                 _mm_min_epu8(v2, v3)),
+                                    ctl),
+                       ctl));
+    return _mm_movemask_epi8(odd);
+}
+
+/* Bit i of *bs: s[i] is '\\'; of *ctl: s[i] <= 0x1f. */
+static void
+blk_odd(const unsigned char *s, uint64_t *bs, uint64_t *ctl)
+{
+    const __m128i bslash = _mm_set1_epi8('\\');
+    const __m128i c1f = _mm_set1_epi8(0x1f);
+    __m128i v;
+    int k;
+
+    *bs = 0;
+    *ctl = 0;
+    for (k = 0; k < BLK; k += 16) {
+        v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+        *bs |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, bslash))
+               << k;
+        *ctl |= (uint64_t)(unsigned)_mm_movemask_epi8(
+                    _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f))
+                << k;
+    }
+}
+#else
+/*
+ * The same eight bytes at a time. Exact per byte, unlike str_scan's test
+ * (no borrow crosses bytes): the high bit of ((x & 0x7f) + 0x7f) | x is
+ * set unless x is zero, and that of ((w & 0x7f) + 0x60) | w unless w is
+ * below 0x20. Then a multiply gathers the eight high bits into one byte.
+ */
+#define LOW7 0x7f7f7f7f7f7f7f7fu
+#define HIGH8 0x8080808080808080u
+#define ONES 0x0101010101010101u
+
+static inline uint64_t
+swar_eq(uint64_t w, unsigned c)
+{
+    uint64_t x = w ^ ONES * c;
+
+    return ~(((x & LOW7) + LOW7) | x) & HIGH8;
+}
+
+static inline uint64_t
+swar_ctl(uint64_t w)
+{
+    return ~(((w & LOW7) + ONES * 0x60) | w) & HIGH8;
+}
+
+static inline uint64_t
+swar_bits(uint64_t m)
+{
+    return (m >> 7) * 0x0102040810204080u >> 56;
+}
+
+static inline int
+blk_scan(const unsigned char *s, uint64_t *quotes)
+{
+    uint64_t w, q = 0, odd = 0;
+    int k;
+
+    for (k = 0; k < BLK; k += 8) {
+        memcpy(&w, s + k, 8);
+        q |= swar_bits(swar_eq(w, '"')) << k;
+        odd |= swar_eq(w, '\\') | swar_ctl(w);
+    }
+    *quotes = q;
+    return odd != 0;
+}
+
+static void
+blk_odd(const unsigned char *s, uint64_t *bs, uint64_t *ctl)
+{
+    uint64_t w;
+    int k;
+
+    *bs = 0;
+    *ctl = 0;
+    for (k = 0; k < BLK; k += 8) {
+        memcpy(&w, s + k, 8);
+        *bs |= swar_bits(swar_eq(w, '\\')) << k;
+        *ctl |= swar_bits(swar_ctl(w)) << k;
+    }
+}
+#endif
+
+/* Bit i: the XOR of bits 0..i of m. */
+static inline uint64_t
+prefix_xor(uint64_t m)
+{
+    m ^= m << 1;
+    m ^= m << 2;
+    m ^= m << 4;
+    m ^= m << 8;
+    m ^= m << 16;
+    m ^= m << 32;
+    return m;
+}
+
+/*
+ * A block with a '\\' or a control byte (blk_scan said so), with quote
+ * mask q, that starts inside a string if in: may the block lexer take it?
+ * Not with a '\\' (an escape changes what the quotes mean), nor with a
+ * control byte inside a string (an error: the byte lexer is to say where).
+ * Outside strings, a control byte is either whitespace or not valid
+ * there, and the block lexer deals with both.
+ */
+static int
+blk_odd_ok(const unsigned char *s, uint64_t q, int in)
+{
+    uint64_t bs, ctl;
+
+    blk_odd(s, &bs, &ctl);
+    return !bs && !(ctl & (prefix_xor(q) ^ (in ? ~(uint64_t)0 : 0)));
+}
+
+/*
+ * In blk_run, r is the next byte to lex, in the block [b, be), whose
+ * quotes not yet passed are the bits of q (bit i for b[i]).
+ *
+ * BNEXT(s): the next byte of the block into c; at the block's end, the
+ * next block starts in state s. BAIL(s, at): the byte lexer takes over in
+ * state s at byte at, up to the block's end. STR_END(s): from an opening
+ * quote (the lowest bit of q) to past its closing one (the next bit),
+ * scanning the blocks the string goes on into right here: the end of a
+ * block most often falls inside a string. s is the string's state, to
+ * hand over in. STR_CLOSE(s) is its second half, once the opening quote
+ * is dropped from q.
+ */
+#define BNEXT(s)                                                              \
+    do {                                                                      \
+        if (r >= be) {                                                        \
+            st = (s);                                                         \
+            goto next;                                                        \
+        }                                                                     \
+        c = *r++;                                                             \
+    } while (0)
+#define BAIL(s, at)                                                           \
+    do {                                                                      \
+        st = (s);                                                             \
+        r = (at);                                                             \
+        goto bail;                                                            \
+    } while (0)
+#define STR_END(s)                                                            \
+    do {                                                                      \
+        q &= q - 1;                                                           \
+        STR_CLOSE(s);                                                         \
+    } while (0)
+#define STR_CLOSE(s)                                                          \
+    do {                                                                      \
+        while (!q) {                                                          \
+            b = be;                                                           \
+            if (end - b < BLK) {                                              \
+                st = (s);                                                     \
+                goto stop;                                                    \
+            }                                                                 \
+            be = b + BLK;                                                     \
+            if (blk_scan(b, &q) && !blk_odd_ok(b, q, 1))                      \
+                BAIL(s, b);                                                   \
+        }                                                                     \
+        r = b + (unsigned)__builtin_ctzll(q) + 1;                             \
+        q &= q - 1;                                                           \
+    } while (0)
+
+/*
+ * Whitespace, where compact bodies have none: tested only once a byte is
+ * not what the state expects.
+ */
+static inline int
+blk_ws(unsigned c)
+{
+    return __builtin_expect(c <= ' ', 0) && is_ws(c);
+}
+
+/* Where blk_run() stopped: the byte lexer's p, lim, st, depth and obj. */
+struct blk_stop {
+    const unsigned char *p, *lim;
+    unsigned st, obj;
+    uint32_t depth;
+};
+
+/*
+ * Lexes whole blocks from p on, in state st (one of BLK_STATES, with
+ * x->copy and x->want clear, 1 <= depth <= BLK_DEPTH), for as long as it
+ * can, updating x->stack. Returns where it stopped, and how far the byte
+ * lexer is to go from there: the end of the block it stopped in, or end
+ * if fewer than BLK bytes are left.
+ */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static struct blk_stop
+blk_run(struct jf_extractor *x, const unsigned char *p,
+        const unsigned char *end, unsigned st, uint32_t depth)
+{
+    const unsigned char *b, *be, *r, *t;
+    unsigned c;
+    uint64_t q, stack, lvl;
+    size_t n;
+    struct blk_stop stop;
+
+    /*
+     * The innermost level is bit lvl of stack (little-endian, as BLOCKS
+     * requires): depth is ctz(lvl) + 1 and obj is stack & lvl. The bits
+     * above lvl are stale, as in x->stack.
+     */
+    memcpy(&stack, x->stack, sizeof stack);
+    lvl = (uint64_t)1 << (depth - 1);
+    r = p;
+    for (b = p; end - b >= BLK; b += BLK) {
+        /*
+         * r is b, or past it after a literal or number that went on into
+         * this block: those hold no quote, and are outside strings.
+         */
+        be = b + BLK;
+        if (blk_scan(b, &q) &&
+            !blk_odd_ok(b, q, st == ST_KSTR || st == ST_VSTR))
+            BAIL(st, r);
+        switch (st) {
+        case ST_KSTR:
+        case ST_VSTR:
+            /* In a string: the lowest quote closes it. */
+            if (!q)
+                goto next;
+            r = b + (unsigned)__builtin_ctzll(q) + 1;
+            q &= q - 1;
+            if (st == ST_KSTR)
+                goto colon;
+            goto after;
+        case ST_OBJ_FIRST:
+            goto obj_first;
+        case ST_OBJ_KEY:
+            goto obj_key;
+        case ST_COLON:
+            goto colon;
+        case ST_VALUE:
+            goto value;
+        case ST_ARR_FIRST:
+            goto arr_first;
+        default:
+            goto after;
+        }
+
+    obj_first:
+        BNEXT(ST_OBJ_FIRST);
+        if (c == '"')
+            goto key;
+        if (c == '}')
+            goto close_obj;
+        if (blk_ws(c))
+            goto obj_first;
+        BAIL(ST_OBJ_FIRST, r - 1);
+
+    obj_key:
+        BNEXT(ST_OBJ_KEY);
+        if (c != '"') {
+            if (blk_ws(c))
+                goto obj_key;
+            BAIL(ST_OBJ_KEY, r - 1);
+        }
+    key:
+        q &= q - 1; /* the opening quote */
+        if (lvl == 1)
+            goto top_key;
+    key_str:
+        STR_CLOSE(ST_KSTR);
+        /* Compact bodies: ':' and the value's first byte next. */
+        if (be - r >= 2 && r[0] == ':') {
+            c = r[1];
+            r += 2;
+            goto value_c;
+        }
+        /* fall through */
+    colon:
+        BNEXT(ST_COLON);
+        if (c != ':') {
+            if (blk_ws(c))
+                goto colon;
+            BAIL(ST_COLON, r - 1);
+        }
+        /* fall through */
+    value:
+        BNEXT(ST_VALUE);
+    value_c:
+        if (c == '"') {
+        vstr:
+            STR_END(ST_VSTR);
+            /* Compact bodies: ',' and the next string next. */
+            if (be - r >= 2 && r[0] == ',' && r[1] == '"') {
+                r += 2;
+                if (stack & lvl)
+                    goto key;
+                goto vstr;
+            }
+            goto after;
+        }
+        if (c == '{') {
+            if (lvl >> (BLK_DEPTH - 1))
+                BAIL(ST_VALUE, r - 1);
+            lvl <<= 1;
+            stack |= lvl;
+            goto obj_first;
+        }
+        if (c == '[') {
+            if (lvl >> (BLK_DEPTH - 1))
+                BAIL(ST_VALUE, r - 1);
+            lvl <<= 1;
+            stack &= ~lvl;
+            goto arr_first;
+        }
+        /*
+         * An integer or a literal, whole in the input, with the byte
+         * after an integer there too. Either may end in the next block:
+         * BNEXT goes on there, past it.
+         */
+        if (c - '1' < 9u) {
+            for (t = r; t < end && is_digit(*t); t++)
+                ;
+            if (t == end || *t == '.' || (*t | 0x20) == 'e')
+                BAIL(ST_VALUE, r - 1);
+            r = t;
+            goto after;
+        }
+        if (c == '0') {
+            if (r == end || is_digit(*r) || *r == '.' || (*r | 0x20) == 'e')
+                BAIL(ST_VALUE, r - 1);
+            goto after;
+        }
+        if (c == 't' || c == 'n') {
+            if (end - r < 3 || memcmp(r, c == 't' ? "rue" : "ull", 3) != 0)
+                BAIL(ST_VALUE, r - 1);
+            r += 3;
+            goto after;
+        }
+        if (c == 'f') {
+            if (end - r < 4 || memcmp(r, "alse", 4) != 0)
+                BAIL(ST_VALUE, r - 1);
+            r += 4;
+            goto after;
+        }
+        if (blk_ws(c))
+            goto value;
+        BAIL(ST_VALUE, r - 1);
+
+    arr_first:
+        BNEXT(ST_ARR_FIRST);
+        if (c == ']') {
+            lvl >>= 1; /* never the top level, an object */
+            goto after;
+        }
+        if (blk_ws(c))
+            goto arr_first;
+        goto value_c; /* ST_VALUE's now: ']' and spaces are gone */
+
+    after:
+        BNEXT(ST_AFTER);
+        if (c == ',') {
+            if (stack & lvl)
+                goto obj_key;
+            goto value;
+        }
+        if (c == '}') {
+            if (!(stack & lvl))
+                BAIL(ST_AFTER, r - 1);
+        close_obj:
+            /* The top-level object's end is the byte lexer's. */
+            if (lvl == 1)
+                BAIL(ST_AFTER, r - 1);
+            lvl >>= 1;
+            goto after;
+        }
+        if (c == ']') {
+            if (stack & lvl)
+                BAIL(ST_AFTER, r - 1);
+            lvl >>= 1;
+            goto after;
+        }
+        if (blk_ws(c))
+            goto after;
+        BAIL(ST_AFTER, r - 1);
+
+    top_key:
+        /*
+         * A top-level key. Without a backslash its raw bytes are its
+         * decoded bytes: one whole in this block that is not the wanted
+         * key needs nothing more (the byte lexer would copy it to keep
+         * and take it back). Else it is the byte lexer's.
+         */
+        if (!q)
+            BAIL(ST_OBJ_KEY, r - 1);
+        n = (size_t)__builtin_ctzll(q) - (size_t)(r - b);
+        if (n == x->key_len && memcmp(r, x->key, n) == 0)
+            BAIL(ST_OBJ_KEY, r - 1);
+        goto key_str;
+
+    next:;
+    }
+stop:
+    /* Fewer than BLK bytes left: the byte lexer ends the input. */
+    if (r < b)
+        r = b;
+    be = end;
+bail:
+    memcpy(x->stack, &stack, sizeof stack);
+    stop.p = r;
+    stop.lim = be;
+    stop.st = st;
+    stop.depth = (uint32_t)__builtin_ctzll(lvl) + 1;
+    stop.obj = (stack & lvl) != 0;
+    return stop;
+}
+#endif
+
+/*
+ * NEXT(s): the next byte into c; at lim (the end of the input, or of the
+ * stretch the byte lexer is to do, see top:), lexing is to resume in
+ * state s, and at the end of the input jf_feed() returns JF_AGAIN (from
+ * out:, the one place it does). NUM_NEXT(s): the same inside a number,
+ * which first keeps the part of the number lexed so far if it is being
+ * kept.
  */
 #define NEXT(s)                                                               \
     do {                                                                      \
-        if (p == end) {                                                       \
+        if (p == lim) {                                                       \
             st = (s);                                                         \
-            goto out;                                                         \
+            goto top;                                                         \
         }                                                                     \
         c = *p++;                                                             \
     } while (0)
 #define NUM_NEXT(s)                                                           \
     do {                                                                      \
-        if (p == end) {                                                       \
+        if (p == lim) {                                                       \
             st = (s);                                                         \
             goto num_out;                                                     \
         }                                                                     \
@@ -424,6 +940,7 @@ enum jf_rc
 jf_feed(struct jf_extractor *x, const char *data, size_t len)
 {
     const unsigned char *base, *end, *p, *q;
+    const unsigned char *lim; /* the byte lexer stops here, see top: */
     const unsigned char *num; /* start of this input's part of a number */
     enum jf_rc rc = JF_E_SYNTAX;
     unsigned st, c, obj;
@@ -432,6 +949,9 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
     size_t n, i;
     unsigned char u8[4];
     int h;
+#ifdef BLOCKS
+    struct blk_stop stop;
+#endif
 
     if (x->err) {
         x->consumed += len;
@@ -442,14 +962,42 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
     base = (const unsigned char *)data;
     end = base + len;
     p = base;
+    lim = base;
     num = base;
     st = x->state;
     depth = x->depth;
     obj = x->obj;
 
     for (;;) {
+    top:
+        /*
+         * The byte lexer runs to lim, then the block lexer gets a chance
+         * (see blk_run): it returns where the byte lexer is to take over
+         * and up to where, the end of a block. In other states the byte
+         * lexer goes on for BYTE_RUN bytes: so a body goes back to blocks
+         * soon after whatever needed bytes.
+         */
         if (p == end)
             goto out;
+        if (p >= lim) {
+#ifdef BLOCKS
+            if (end - p >= BLK && (BLK_STATES >> st & 1) && !x->copy &&
+                !x->want && depth - 1 < BLK_DEPTH) {
+                stop = blk_run(x, p, end, st, depth);
+                p = stop.p;
+                lim = stop.lim;
+                st = stop.st;
+                depth = stop.depth;
+                obj = stop.obj;
+                if (p == end)
+                    goto out;
+            } else {
+                lim = end - p > BYTE_RUN ? p + BYTE_RUN : end;
+            }
+#else
+            lim = end;
+#endif
+        }
         switch (st) {
         case ST_START:
             c = *p++;
@@ -502,7 +1050,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
             }
             /* fall through */
         case ST_KSTR:
-            p = str_scan(p, end);
+            p = str_scan(p, lim);
             NEXT(ST_KSTR);
             if (c != '"') {
                 if (c != '\\')
@@ -576,7 +1124,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
             if (c == 't' || c == 'f' || c == 'n') {
                 x->lit = c == 't' ? "rue" : c == 'f' ? "alse" : "ull";
                 n = c == 'f' ? 4 : 3;
-                if (!x->copy && (size_t)(end - p) >= n &&
+                if (!x->copy && (size_t)(lim - p) >= n &&
                     memcmp(p, x->lit, n) == 0) {
                     p += n;
                     goto after;
@@ -599,7 +1147,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
 
         case ST_VSTR:
         vstr:
-            p = str_scan(p, end);
+            p = str_scan(p, lim);
             NEXT(ST_VSTR);
             if (c != '"') {
                 if (c != '\\')
@@ -635,7 +1183,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
 
         case ST_TKEY:
             q = p;
-            p = str_scan(p, end);
+            p = str_scan(p, lim);
             if (x->kmatch && p > q) {
                 key_cmp(x, q, (size_t)(p - q));
                 if (x->copy && keep_put(x, q, (size_t)(p - q))) {
@@ -643,7 +1191,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
                     goto too_long;
                 }
             }
-            if (p == end)
+            if (p == lim)
                 break;
             c = *p++;
             if (c == '"') {
@@ -665,7 +1213,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
 
         case ST_CSTR:
             q = p;
-            p = str_scan(p, end);
+            p = str_scan(p, lim);
             if (p > q && keep_put(x, q, (size_t)(p - q))) {
                 /* Keep what fits, for the UTF-8 check at too_long. */
                 n = x->keep_lim - x->keep_len;
@@ -674,7 +1222,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
                 p = q + n;
                 goto too_long;
             }
-            if (p == end)
+            if (p == lim)
                 break;
             c = *p++;
             if (c == '"') {
@@ -799,7 +1347,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
 
         case ST_INT:
         num_int:
-            while (p < end && is_digit(*p))
+            while (p < lim && is_digit(*p))
                 p++;
             NUM_NEXT(ST_INT);
             if (c == '.')
@@ -815,7 +1363,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
                 goto fail_c;
             /* fall through */
         case ST_FRAC:
-            while (p < end && is_digit(*p))
+            while (p < lim && is_digit(*p))
                 p++;
             NUM_NEXT(ST_FRAC);
             if (c == 'e' || c == 'E')
@@ -837,7 +1385,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
                 goto fail_c;
             /* fall through */
         case ST_EDIG:
-            while (p < end && is_digit(*p))
+            while (p < lim && is_digit(*p))
                 p++;
             NUM_NEXT(ST_EDIG);
             goto num_end;
@@ -853,8 +1401,9 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
 
         num_out:
             if (x->copy)
-                keep_num(x, num, (size_t)(end - num));
-            goto out;
+                keep_num(x, num, (size_t)(p - num));
+            num = p;
+            goto top;
 
         case ST_LIT:
             if (*p != (unsigned char)*x->lit)

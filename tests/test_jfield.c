@@ -943,6 +943,417 @@ test_scan_positions(void)
     free(v.s);
 }
 
+/*
+ * The block lexer (jfield.c: blk_run) takes 64 bytes at a time where it
+ * can and hands the rest to the byte lexer; fed one byte at a time, only
+ * the byte lexer runs. So here the byte-at-a-time run is the reference:
+ * it must give the expected verdict (and offset, when the case says),
+ * and the whole body, cuts next to multiples of 16 and 64, and random
+ * splits must give exactly what it gave. Features are swept over
+ * BLK_SWEEP offsets, so each lands on every byte of a block, on its first
+ * and last byte and across its end, wherever the blocks start.
+ */
+#define BLK_SWEEP 140
+
+static int
+blk_check(const struct tcase *c)
+{
+    static const size_t cuts[] = {1,  15, 16, 17,  31,  32,  33,
+                                  63, 64, 65, 127, 128, 129, 200};
+    const char *key = c->key ? c->key : "name";
+    size_t key_len = strlen(key), i;
+    struct tcase ref = *c;
+    struct outcome o;
+    char how[64];
+
+    run_bytes(key, key_len, c->body, c->len, &o);
+    if (!expect(c, &o, "bytes"))
+        return 0;
+    ref.at = NULL;
+    ref.off = (long long)o.off;
+    run_cuts(key, key_len, c->body, c->len, c->len, c->len, &o);
+    if (!expect(&ref, &o, "whole"))
+        return 0;
+    for (i = 0; i < sizeof cuts / sizeof cuts[0] && cuts[i] < c->len; i++) {
+        run_cuts(key, key_len, c->body, c->len, cuts[i],
+                 cuts[i] + 64 < c->len ? cuts[i] + 64 : c->len, &o);
+        snprintf(how, sizeof how, "cuts %zu,+64", cuts[i]);
+        if (!expect(&ref, &o, how))
+            return 0;
+    }
+    for (i = 0; i < 3; i++) {
+        run_random(key, key_len, c->body, c->len, 0, &o);
+        if (!expect(&ref, &o, "random split"))
+            return 0;
+    }
+    return 1;
+}
+
+/* blk_check on a generated body; off -1: the byte lexer's is taken. */
+static int
+blk_case(const char *label, const struct sb *b, enum jf_rc rc,
+         const char *val, size_t val_len, long long off)
+{
+    struct tcase c = {label, NULL, b->s, b->len, rc, val, val_len, NULL, off};
+
+    return blk_check(&c);
+}
+
+/*
+ * Strings around block edges: the closing quote on every byte; every
+ * control byte (an error, at its offset) and bytes >= 0x80 (fine outside
+ * the kept value) on every byte; escapes, an escaped quote among them,
+ * and a bad escape, everywhere, in a skipped string and in the value.
+ */
+static void
+test_block_strings(void)
+{
+    static const char *const escs[] = {
+        "\\\"", "\\\\", "\\/", "\\n", "\\u00e9", "\\ud83d\\ude00", "\\\"\\\"",
+    };
+    static const char *const decoded[] = {
+        "\"", "\\", "/", "\n", "\xc3\xa9", "\xf0\x9f\x98\x80", "\"\"",
+    };
+    struct sb b = {0}, v = {0};
+    char label[96];
+    size_t n, i, n_ok = 0, n_cases = 0;
+    unsigned byte;
+    char ch;
+
+    for (n = 0; n < BLK_SWEEP; n++) {
+        /* A string of n bytes in an array: its closing quote at 7 + n. */
+        b.len = 0;
+        sb_str(&b, "{\"a\":[\"");
+        sb_rep(&b, "x", n);
+        sb_str(&b, "\",\"s\"],\"name\":\"v\"}");
+        snprintf(label, sizeof label, "string of %zu bytes", n);
+        n_ok += (size_t)blk_case(label, &b, JF_OK, "v", 1, -1);
+        n_cases++;
+
+        /* Every control byte at 7 + n, in a skipped string. */
+        for (byte = 0; byte < 0x20; byte++) {
+            b.len = 0;
+            sb_str(&b, "{\"a\":[\"");
+            sb_rep(&b, "x", n);
+            ch = (char)byte;
+            sb_add(&b, &ch, 1);
+            sb_rep(&b, "y", 30);
+            sb_str(&b, "\"],\"name\":\"v\"}");
+            snprintf(label, sizeof label, "control 0x%02x at %zu", byte,
+                     7 + n);
+            n_ok += (size_t)blk_case(label, &b, JF_E_SYNTAX, NULL, 0,
+                                     (long long)(7 + n));
+            n_cases++;
+        }
+
+        /* Bytes >= 0x80, not UTF-8 at all, in a key and a value. */
+        b.len = 0;
+        sb_str(&b, "{\"a\":{\"");
+        sb_rep(&b, "x", n);
+        sb_str(&b, "\xff\x80\xc3\":\"\xe9");
+        sb_rep(&b, "\x7f", n % 7);
+        sb_str(&b, "\"},\"name\":\"v\"}");
+        snprintf(label, sizeof label, "high bytes at %zu", 7 + n);
+        n_ok += (size_t)blk_case(label, &b, JF_OK, "v", 1, -1);
+        n_cases++;
+
+        for (i = 0; i < sizeof escs / sizeof escs[0]; i++) {
+            /* In a skipped string: the escaped quote must not end it. */
+            b.len = 0;
+            sb_str(&b, "{\"a\":[\"");
+            sb_rep(&b, "x", n);
+            sb_str(&b, escs[i]);
+            sb_str(&b, "\"],\"b\":\"");
+            sb_rep(&b, "y", 70);
+            sb_str(&b, "\",\"name\":\"v\"}");
+            snprintf(label, sizeof label, "escape %s at %zu", escs[i], 7 + n);
+            n_ok += (size_t)blk_case(label, &b, JF_OK, "v", 1, -1);
+            n_cases++;
+
+            /* In the kept value, decoded. */
+            b.len = 0;
+            v.len = 0;
+            sb_str(&b, "{\"b\":[1],\"name\":\"");
+            sb_rep(&b, "x", n);
+            sb_rep(&v, "x", n);
+            sb_str(&b, escs[i]);
+            sb_str(&v, decoded[i]);
+            sb_str(&b, "z\",\"c\":[\"");
+            sb_str(&v, "z");
+            sb_rep(&b, "y", 70);
+            sb_str(&b, "\"]}");
+            snprintf(label, sizeof label, "value escape %s at %zu", escs[i],
+                     17 + n);
+            n_ok += (size_t)blk_case(label, &b, JF_OK, v.s, v.len, -1);
+            n_cases++;
+        }
+
+        /* A bad escape: the byte after the backslash is the error. */
+        b.len = 0;
+        sb_str(&b, "{\"a\":[\"");
+        sb_rep(&b, "x", n);
+        sb_str(&b, "\\x\"],\"name\":\"v\"}");
+        snprintf(label, sizeof label, "bad escape at %zu", 7 + n);
+        n_ok += (size_t)blk_case(label, &b, JF_E_SYNTAX, NULL, 0,
+                                 (long long)(8 + n));
+        n_cases++;
+    }
+    CHECK(n_ok == n_cases);
+    free(b.s);
+    free(v.s);
+}
+
+/*
+ * Structure around block edges: whitespace and other control bytes
+ * between tokens, literals and numbers (whole or cut by a block's end,
+ * good or bad), brackets that do not match, top-level keys and the kept
+ * value across block ends, nesting around the block lexer's 64 levels.
+ */
+static void
+test_block_structure(void)
+{
+    static const char *const good[] = {
+        "null", "true",  "false", "0",   "7",    "123",      "-1",
+        "0.5",  "1e3",   "-0.0E+1", "{}", "[]",  "{\"k\":[]}", "\"\"",
+    };
+    static const char *const bad[] = {
+        "nul]", "tru ", "fals", "01",  "1.]", "-]", "1e]", "nulll",
+        "+1",   ".5",   "0x1",  "[}",  "{]",  "{\"k\"}", "{,}", "[1,]",
+    };
+    struct sb b = {0}, v = {0};
+    char label[96];
+    size_t n, i, n_ok = 0, n_cases = 0;
+    unsigned byte;
+    char ch;
+
+    for (n = 0; n < BLK_SWEEP; n++) {
+        for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+            b.len = 0;
+            sb_str(&b, "{\"a\":[\"");
+            sb_rep(&b, "x", n);
+            sb_str(&b, "\",");
+            sb_str(&b, good[i]);
+            sb_str(&b, ",");
+            sb_str(&b, good[i]);
+            sb_str(&b, "],\"b\":{\"c\":");
+            sb_str(&b, good[i]);
+            sb_str(&b, "},\"name\":\"v\"}");
+            snprintf(label, sizeof label, "%s at %zu", good[i], 9 + n);
+            n_ok += (size_t)blk_case(label, &b, JF_OK, "v", 1, -1);
+            n_cases++;
+        }
+        for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            b.len = 0;
+            sb_str(&b, "{\"a\":[\"");
+            sb_rep(&b, "x", n);
+            sb_str(&b, "\",");
+            sb_str(&b, bad[i]);
+            sb_str(&b, "],\"name\":\"v\"}");
+            snprintf(label, sizeof label, "bad %s at %zu", bad[i], 9 + n);
+            n_ok += (size_t)blk_case(label, &b, JF_E_SYNTAX, NULL, 0, -1);
+            n_cases++;
+        }
+
+        /* Between tokens: whitespace is fine, other control bytes not. */
+        for (byte = 0; byte < 0x20; byte++) {
+            b.len = 0;
+            sb_str(&b, "{\"a\":[\"");
+            sb_rep(&b, "x", n);
+            ch = (char)byte;
+            sb_str(&b, "\"");
+            sb_add(&b, &ch, 1);
+            sb_str(&b, ",");
+            sb_add(&b, &ch, 1);
+            sb_str(&b, "{");
+            sb_add(&b, &ch, 1);
+            sb_str(&b, "\"k\"");
+            sb_add(&b, &ch, 1);
+            sb_str(&b, ":");
+            sb_add(&b, &ch, 1);
+            sb_str(&b, "1");
+            sb_add(&b, &ch, 1);
+            sb_str(&b, "}");
+            sb_add(&b, &ch, 1);
+            sb_str(&b, "],\"name\":\"v\"}");
+            snprintf(label, sizeof label, "0x%02x between tokens at %zu",
+                     byte, 8 + n);
+            if (byte == ' ' || byte == '\t' || byte == '\n' || byte == '\r')
+                n_ok += (size_t)blk_case(label, &b, JF_OK, "v", 1, -1);
+            else
+                n_ok += (size_t)blk_case(label, &b, JF_E_SYNTAX, NULL, 0,
+                                         (long long)(8 + n));
+            n_cases++;
+        }
+
+        /* A top-level key of n bytes; then the key itself after n bytes. */
+        b.len = 0;
+        sb_str(&b, "{\"");
+        sb_rep(&b, "n", n);
+        sb_str(&b, "\":[\"name\"],\"name\":\"v\"}");
+        snprintf(label, sizeof label, "top-level key of %zu bytes", n);
+        n_ok += (size_t)blk_case(label, &b, JF_OK, "v", 1, -1);
+        n_cases++;
+
+        /* The kept value of n bytes, after a string that ends anywhere. */
+        b.len = 0;
+        v.len = 0;
+        sb_str(&b, "{\"a\":[\"");
+        sb_rep(&b, "x", (n * 37) % 64);
+        sb_str(&b, "\"],\"name\":\"");
+        sb_rep(&b, "y", n);
+        sb_rep(&v, "y", n);
+        sb_str(&b, "\",\"z\":\"");
+        sb_rep(&b, "z", 80);
+        sb_str(&b, "\"}");
+        snprintf(label, sizeof label, "value of %zu bytes", n);
+        n_ok += (size_t)blk_case(label, &b, JF_OK, v.len ? v.s : "", v.len,
+                                 -1);
+        n_cases++;
+
+        /*
+         * Top-level keys that are nearly the wanted key, and the key
+         * itself, after a string that ends anywhere: the block lexer
+         * skips the others itself and leaves the key to the byte lexer.
+         */
+        b.len = 0;
+        sb_str(&b, "{\"a\":\"");
+        sb_rep(&b, "x", n);
+        sb_str(&b, "\",\"nam\":1,\"namf\":[],\"Name\":{},\"\xc3\xa9\":2,"
+                   "\"name\":\"v\",\"names\":\"w\",\"\":3,\"nname\":4}");
+        snprintf(label, sizeof label, "near-miss keys after %zu bytes", n);
+        n_ok += (size_t)blk_case(label, &b, JF_OK, "v", 1, -1);
+        n_cases++;
+
+        /* A second "name" deep down and one more at the top. */
+        b.len = 0;
+        sb_str(&b, "{\"name\":\"v\",\"a\":[{\"name\":\"");
+        sb_rep(&b, "x", n);
+        sb_str(&b, "\"}],\"name\":\"w\"}");
+        snprintf(label, sizeof label, "duplicate after %zu bytes", n);
+        n_ok += (size_t)blk_case(label, &b, JF_E_DUP_KEY, NULL, 0, -1);
+        n_cases++;
+
+        /* A closing bracket that does not match, at 8 + n. */
+        b.len = 0;
+        sb_str(&b, "{\"a\":[");
+        sb_rep(&b, "0,", n / 2);
+        sb_str(&b, n % 2 ? "{\"k\":1]" : "1}");
+        sb_str(&b, "],\"name\":\"v\"}");
+        snprintf(label, sizeof label, "mismatched bracket after %zu", n);
+        n_ok += (size_t)blk_case(label, &b, JF_E_SYNTAX, NULL, 0, -1);
+        n_cases++;
+    }
+
+    /*
+     * A long number or a literal that goes on into a block the block
+     * lexer will not take (an escape, a control byte in a string).
+     */
+    for (n = 0; n < BLK_SWEEP; n++) {
+        for (i = 0; i < 2; i++) {
+            b.len = 0;
+            sb_str(&b, "{\"a\":[\"");
+            sb_rep(&b, "x", n);
+            sb_str(&b, "\",12345678901234567890,null,\"\\n\"");
+            sb_str(&b, i ? ",\"\x01\"]}" : ",[true]],\"name\":\"v\"}");
+            snprintf(label, sizeof label, "number, then %s, after %zu",
+                     i ? "a control byte" : "an escape", n);
+            n_ok += (size_t)blk_case(label, &b, i ? JF_E_SYNTAX : JF_OK,
+                                     i ? NULL : "v", i ? 0 : 1, -1);
+            n_cases++;
+        }
+    }
+
+    /* Nesting around 64 levels, where the block lexer hands over. */
+    for (n = 56; n <= 72; n++) {
+        for (i = 0; i < 2; i++) {
+            b.len = 0;
+            sb_str(&b, "{\"a\":");
+            sb_rep(&b, i ? "{\"k\":[" : "[", n);
+            sb_str(&b, "\"deep\"");
+            sb_rep(&b, i ? "]}" : "]", n);
+            sb_str(&b, ",\"name\":\"v\"}");
+            snprintf(label, sizeof label, "%zu levels of %s", n,
+                     i ? "{[" : "[");
+            n_ok += (size_t)blk_case(label, &b, JF_OK, "v", 1, -1);
+            n_cases++;
+        }
+    }
+    CHECK(n_ok == n_cases);
+    free(b.s);
+    free(v.s);
+}
+
+/*
+ * Random bodies: JSON-like text from a small grammar (compact or with
+ * whitespace), some of it then damaged by a changed byte. Whatever the
+ * verdict, every split must agree with the byte-at-a-time run.
+ */
+static void
+gen_json(struct sb *b, int depth)
+{
+    static const char *const atoms[] = {
+        "null", "true", "false", "0", "12", "-3.5e2", "\"\"", "\"name\"",
+        "\"https://pokeapi.co/api/v2/move/1/\"", "\"a\\\"b\\\\\"",
+        "\"\\u00e9\\n\"", "\"\xc3\xa9t\xc3\xa9\"",
+    };
+    static const char *const ws[] = {"", "", "", " ", "\n  ", "\t"};
+    unsigned k = (unsigned)(rnd() % 10), i, n;
+
+    if (depth > 5 || k < 5) {
+        sb_str(b, atoms[rnd() % (sizeof atoms / sizeof atoms[0])]);
+        return;
+    }
+    n = (unsigned)(rnd() % 6);
+    sb_str(b, k < 8 ? "{" : "[");
+    for (i = 0; i < n; i++) {
+        if (i)
+            sb_str(b, ",");
+        sb_str(b, ws[rnd() % 6]);
+        if (k < 8) {
+            sb_str(b, rnd() % 4 ? "\"key\"" : "\"name\"");
+            sb_str(b, ws[rnd() % 6]);
+            sb_str(b, ":");
+        }
+        gen_json(b, depth + 1);
+        sb_str(b, ws[rnd() % 6]);
+    }
+    sb_str(b, k < 8 ? "}" : "]");
+}
+
+static void
+test_block_random(void)
+{
+    static const char damage[] = "\"\\{}[],:0 \x01\x1f\x80n";
+    struct sb b = {0};
+    struct tcase c;
+    struct outcome o;
+    size_t i, at, n_ok = 0;
+    int rounds = 3000;
+
+    for (i = 0; i < (size_t)rounds; i++) {
+        b.len = 0;
+        sb_str(&b, "{\"pad\":\"");
+        sb_rep(&b, "p", (size_t)(rnd() % 64));
+        sb_str(&b, "\",\"a\":");
+        while (b.len < 300 + rnd() % 400) {
+            sb_str(&b, "[");
+            gen_json(&b, 0);
+            sb_str(&b, "],\"a\":");
+        }
+        sb_str(&b, "1,\"name\":\"v\"}");
+        if (i % 2) {
+            at = (size_t)(rnd() % b.len);
+            b.s[at] = damage[rnd() % (sizeof damage - 1)];
+        }
+        run_bytes("name", 4, b.s, b.len, &o);
+        c = (struct tcase){"random body", NULL, b.s, b.len, o.rc,
+                           o.val, o.val_len, NULL, -1};
+        n_ok += (size_t)blk_check(&c);
+    }
+    CHECK(n_ok == (size_t)rounds);
+    free(b.s);
+}
+
 /* A key with a NUL byte in it, which the table cannot say. */
 static void
 test_key_with_nul(void)
@@ -1198,6 +1609,9 @@ main(void)
     RUN(test_key_limits);
     RUN(test_key_with_nul);
     RUN(test_scan_positions);
+    RUN(test_block_strings);
+    RUN(test_block_structure);
+    RUN(test_block_random);
     RUN(test_truncated_everywhere);
     RUN(test_sticky);
     RUN(test_fixed_memory);
