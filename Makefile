@@ -104,9 +104,10 @@ build/$(1)/test_%: build/$(1)/tests/test_%.o $(patsubst %,build/$(1)/%.o,$(PURE_
 	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(ZLIB_LIBS) -o $$@
 
 # The extractor's portable path (no SSE2), tested on every machine.
-build/$(1)/test_jfield_nosimd: tests/test_jfield.c src/jfield.c src/buf.c | build/$(1)
+build/$(1)/test_jfield_nosimd: tests/test_jfield.c src/jfield.c src/buf.c \
+		$(wildcard tests/*.h) include/jfield.h include/buf.h | build/$(1)
 	@$$(if $$(Q),echo "  LD($(1)) $$@")
-	$$(Q)$$(CC) $$(filter-out -MMD -MP,$$(BASE_CFLAGS)) $$($(1)_CFLAGS) -DJF_NO_SIMD -Itests $$^ $$($(1)_LDFLAGS) -o $$@
+	$$(Q)$$(CC) $$(filter-out -MMD -MP,$$(BASE_CFLAGS)) $$($(1)_CFLAGS) -DJF_NO_SIMD -Itests $$(filter %.c,$$^) $$($(1)_LDFLAGS) -o $$@
 
 build/$(1) build/$(1)/tests:
 	$$(Q)mkdir -p $$@

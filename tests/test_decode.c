@@ -42,6 +42,7 @@
 
 #include "check.h"
 #include "guard.h"
+#include "realdata.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -1579,55 +1580,6 @@ test_no_zlib(void)
 
 /* ---- real data --------------------------------------------------------- */
 
-static char data_dir[4096];
-
-static unsigned char *
-read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    unsigned char *s;
-    long n;
-
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-        fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return NULL;
-    }
-    s = xmalloc((size_t)n);
-    if (fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    *len = (size_t)n;
-    fclose(f);
-    return s;
-}
-
-/* Sets data_dir to the pokemon directory; 0 if there is none. */
-static int
-find_data_dir(void)
-{
-    const char *root = getenv("POKEFETCH_DATA_DIR");
-    static const char *const subs[] = {"/api/v2/pokemon", ""};
-    char path[4200];
-    FILE *f;
-    size_t i;
-
-    if (!root || !*root)
-        root = "/tmp/pk";
-    for (i = 0; i < 2; i++) {
-        snprintf(data_dir, sizeof data_dir, "%s%s", root, subs[i]);
-        snprintf(path, sizeof path, "%s/1/index.json", data_dir);
-        if ((f = fopen(path, "rb"))) {
-            fclose(f);
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* A few real bodies (151 is the biggest), compressed three ways. */
 static void
 test_real_data(void)
@@ -1642,8 +1594,8 @@ test_real_data(void)
     char path[4400], label[128];
 
     for (i = 0; i < sizeof ids / sizeof ids[0]; i++) {
-        snprintf(path, sizeof path, "%s/%d/index.json", data_dir, ids[i]);
-        body = read_file(path, &len);
+        snprintf(path, sizeof path, "%s/%d/index.json", realdata_dir, ids[i]);
+        body = (unsigned char *)realdata_read(path, &len);
         CHECKF(body != NULL, "%s: cannot read", path);
         if (!body)
             continue;
@@ -1662,7 +1614,7 @@ test_real_data(void)
         n++;
         free(body);
     }
-    printf("real data: %zu bodies from %s, 3 codings each\n", n, data_dir);
+    printf("real data: %zu bodies from %s, 3 codings each\n", n, realdata_dir);
 }
 
 /* ---- throughput --------------------------------------------------------- */
@@ -1798,7 +1750,7 @@ main(void)
     RUN_ZLIB(test_reuse);
     if (!decode_available)
         printf("SKIP test_real_data: this build has no zlib\n");
-    else if (find_data_dir())
+    else if (realdata_find())
         RUN(test_real_data);
     else
         printf("SKIP test_real_data: no PokeAPI extract in "

@@ -22,6 +22,7 @@
 
 #include "check.h"
 #include "guard.h"
+#include "realdata.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -1467,53 +1468,6 @@ test_strerror(void)
     }
 }
 
-/* The PokeAPI archive extract, if there is one. */
-static char data_dir[4096];
-
-static char *
-read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *s = NULL;
-    long n;
-
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-        fseek(f, 0, SEEK_SET) == 0 && (s = malloc((size_t)n + 1)) &&
-        fread(s, 1, (size_t)n, f) == (size_t)n) {
-        *len = (size_t)n;
-    } else {
-        free(s);
-        s = NULL;
-    }
-    fclose(f);
-    return s;
-}
-
-/* Sets data_dir to the pokemon directory; 0 if there is none. */
-static int
-find_data_dir(void)
-{
-    const char *root = getenv("POKEFETCH_DATA_DIR");
-    static const char *const subs[] = {"/api/v2/pokemon", ""};
-    char path[4200];
-    FILE *f;
-    size_t i;
-
-    if (!root || !*root)
-        root = "/tmp/pk";
-    for (i = 0; i < 2; i++) {
-        snprintf(data_dir, sizeof data_dir, "%s%s", root, subs[i]);
-        snprintf(path, sizeof path, "%s/index.json", data_dir);
-        if ((f = fopen(path, "rb"))) {
-            fclose(f);
-            return 1;
-        }
-    }
-    return 0;
-}
-
 #define MAX_ID 20000
 
 static void
@@ -1531,8 +1485,8 @@ test_real_data(void)
     struct dirent *de;
     int i;
 
-    snprintf(path, sizeof path, "%s/index.json", data_dir);
-    list = read_file(path, &list_len);
+    snprintf(path, sizeof path, "%s/index.json", realdata_dir);
+    list = realdata_read(path, &list_len);
     CHECKF(list != NULL, "%s: cannot read", path);
     if (!list)
         return;
@@ -1554,15 +1508,15 @@ test_real_data(void)
     }
     CHECKF(n_list > 1000, "only %zu names in the list", n_list);
 
-    d = opendir(data_dir);
+    d = opendir(realdata_dir);
     CHECK(d != NULL);
     while (d && (de = readdir(d))) {
         id = strtoul(de->d_name, &e, 10);
         if (*e || id == 0)
             continue;
-        snprintf(path, sizeof path, "%s/%s/index.json", data_dir,
+        snprintf(path, sizeof path, "%s/%s/index.json", realdata_dir,
                  de->d_name);
-        body = read_file(path, &len);
+        body = realdata_read(path, &len);
         CHECKF(body != NULL, "%s: cannot read", path);
         if (!body)
             continue;
@@ -1588,7 +1542,7 @@ test_real_data(void)
         closedir(d);
     CHECKF(n_files == n_list, "%zu bodies, %zu names in the list", n_files,
            n_list);
-    printf("real data: %zu bodies from %s\n", n_files, data_dir);
+    printf("real data: %zu bodies from %s\n", n_files, realdata_dir);
     free(list);
 }
 
@@ -1616,7 +1570,7 @@ main(void)
     RUN(test_sticky);
     RUN(test_fixed_memory);
     RUN(test_strerror);
-    if (find_data_dir())
+    if (realdata_find())
         RUN(test_real_data);
     else
         printf("SKIP test_real_data: no PokeAPI extract in "
