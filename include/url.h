@@ -114,6 +114,29 @@ enum url_rc url_parse_absolute(struct url_ref *r, const char *s, size_t len);
 size_t url_ref_authority(const struct url_ref *r, const char *s, char *out,
                          size_t cap);
 
+/* The request-target of r (path and query; an empty path is "/") into
+   out; returns its length, or 0 if it does not fit in cap. */
+size_t url_ref_target(const struct url_ref *r, const char *s, char *out,
+                      size_t cap);
+
+/*
+ * Resolve a redirect's Location (loc, n bytes) against the request it
+ * answers: cur_tls, and cur, that request's target. The forms servers
+ * send (RFC 9110 sec. 10.2.2, RFC 3986 sec. 5.2): an absolute URL,
+ * "//host/path" (scheme kept), "/path", "?query" (same path), a relative
+ * path (against cur's directory), and "" (cur itself). A fragment is cut
+ * off; dot segments are left as they are. Writes into out[cap]:
+ *   - a form naming an origin: the absolute URL, parsed into *ref (its
+ *     offsets point into out), *absolute = 1;
+ *   - any other: the new request-target on the same origin, *absolute = 0.
+ * *out_len is what was written. URL_E_TOO_LONG if it does not fit (or the
+ * target would not fit a request line), URL_E_CHAR for a byte that
+ * cannot be sent, or url_parse_absolute's error.
+ */
+enum url_rc url_resolve(int cur_tls, const char *cur, size_t cur_len,
+                        const char *loc, size_t n, char *out, size_t cap,
+                        size_t *out_len, struct url_ref *ref, int *absolute);
+
 /* Whether s[0..len) can be sent as a request-target: visible ASCII, no
    "#", no space or control byte. Returns 1 or 0. */
 int url_target_ok(const char *s, size_t len);

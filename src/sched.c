@@ -267,102 +267,42 @@ busy(struct sched *s, uint32_t job, const struct fetch_result *r)
         queue_push_front(s, job);
 }
 
-static int
-has_scheme(const char *p, size_t n)
-{
-    size_t i;
-
-    if (!n || !((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z'))
-        return 0;
-    for (i = 1; i < n; i++) {
-        char c = p[i];
-        if (c == ':')
-            return 1;
-        if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z') &&
-            !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.')
-            return 0;
-    }
-    return 0;
-}
-
 /*
- * Resolve a Location (RFC 9110 sec. 10.2.2, RFC 3986 sec. 5.2 for the
- * forms servers send) against the job's current URL into an origin and
- * a request-target. Forms: absolute URL, "//host/path" (scheme kept),
- * "/path" (same origin), and a relative path (against the current
- * target's directory). Dot segments are left as they are. Returns the
- * origin, or -1 with why.
+ * Where a Location sends the job: url_resolve() works out the URL, and
+ * the transport the origin when the Location names one. Returns the
+ * origin and the request-target in out, or -1 with why.
  */
 static int
 resolve(struct sched *s, int cur_origin, const char *cur, size_t cur_len,
         const char *loc, size_t n, char *out, size_t *out_len, char *why,
         size_t whycap)
 {
-    char abs[URL_MAX_TARGET + 8];
-    const char *hash = memchr(loc, '#', n);
+    char buf[URL_MAX_TARGET + 8];
     struct url_ref ref;
-    size_t dir;
-    int origin;
+    size_t len;
+    int absolute, origin;
+    enum url_rc rc;
 
-    if (hash)
-        n = (size_t)(hash - loc); /* a fragment is never sent */
-    if (has_scheme(loc, n) || (n >= 2 && loc[0] == '/' && loc[1] == '/')) {
-        const char *u = loc;
-        enum url_rc rc;
-
-        if (!has_scheme(loc, n)) {
-            int k = snprintf(abs, sizeof abs, "%s:%.*s",
-                             s->origin_tls[cur_origin] ? "https" : "http",
-                             (int)n, loc);
-            if (k < 0 || (size_t)k >= sizeof abs) {
-                snprintf(why, whycap, "Location too long");
-                return -1;
-            }
-            u = abs;
-            n = (size_t)k;
-        }
-        rc = url_parse_absolute(&ref, u, n);
-        if (rc != URL_OK) {
-            snprintf(why, whycap, "%s", url_strerror(rc));
-            return -1;
-        }
-        origin = s->vt->origin(s->tr, &ref, u, why, whycap);
-        if (origin < 0)
-            return -1;
-        if (origin < TRANSPORT_MAX_ORIGINS)
-            s->origin_tls[origin] = ref.tls;
-        if (ref.target_len == 0 || u[ref.target_off] != '/') {
-            out[0] = '/';
-            memcpy(out + 1, u + ref.target_off, ref.target_len);
-            *out_len = ref.target_len + 1;
-        } else {
-            memcpy(out, u + ref.target_off, ref.target_len);
-            *out_len = ref.target_len;
-        }
-        return origin;
-    }
-    if (n > 0 && loc[0] == '/') {
-        dir = 0;
-    } else {
-        /* Relative: the current target's path up to its last "/". */
-        const char *q = memchr(cur, '?', cur_len);
-        size_t path_len = q ? (size_t)(q - cur) : cur_len;
-
-        for (dir = path_len; dir > 0 && cur[dir - 1] != '/'; dir--)
-            ;
-    }
-    if (dir + n > URL_MAX_TARGET - 1 || n == 0) {
-        snprintf(why, whycap, n ? "Location too long" : "empty Location");
+    rc = url_resolve(s->origin_tls[cur_origin], cur, cur_len, loc, n, buf,
+                     sizeof buf, &len, &ref, &absolute);
+    if (rc != URL_OK) {
+        snprintf(why, whycap, "%s", url_strerror(rc));
         return -1;
     }
-    memcpy(out, cur, dir);
-    memcpy(out + dir, loc, n);
-    *out_len = dir + n;
-    if (!url_target_ok(out, *out_len)) {
-        snprintf(why, whycap, "a byte that cannot go on a request line");
+    if (!absolute) {
+        memcpy(out, buf, len);
+        *out_len = len;
+        return cur_origin;
+    }
+    *out_len = url_ref_target(&ref, buf, out, URL_MAX_TARGET);
+    if (!*out_len) {
+        snprintf(why, whycap, "%s", url_strerror(URL_E_TOO_LONG));
         return -1;
     }
-    return cur_origin;
+    origin = s->vt->origin(s->tr, &ref, buf, why, whycap);
+    if (origin >= 0)
+        s->origin_tls[origin] = ref.tls;
+    return origin;
 }
 
 static void

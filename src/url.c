@@ -368,10 +368,6 @@ url_parse_template(struct url_template *u, const char *s, size_t len)
     return rc;
 }
 
-/*
- * Write v in decimal at the end of buf[ID_DIGITS_MAX]; return the number
- * of digits, which start at buf + ID_DIGITS_MAX - that number.
- */
 int
 url_target_ok(const char *s, size_t len)
 {
@@ -441,6 +437,89 @@ url_ref_authority(const struct url_ref *r, const char *s, char *out,
     return url_authority(&u, s, out, cap);
 }
 
+size_t
+url_ref_target(const struct url_ref *r, const char *s, char *out, size_t cap)
+{
+    /* "http://h" and "http://h?q" ask for "/" and "/?q" (RFC 9112
+       sec. 3.2.1: an empty path is sent as "/"). */
+    size_t slash = r->target_len == 0 || s[r->target_off] != '/';
+
+    if (slash + r->target_len > cap)
+        return 0;
+    out[0] = '/';
+    memcpy(out + slash, s + r->target_off, r->target_len);
+    return slash + r->target_len;
+}
+
+/* An RFC 3986 scheme followed by ":" at the start of p[0..n). */
+static int
+has_scheme(const char *p, size_t n)
+{
+    size_t i;
+
+    if (!n || !is_alpha((unsigned char)p[0]))
+        return 0;
+    for (i = 1; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == ':')
+            return 1;
+        if (!is_alpha(c) && !(c >= '0' && c <= '9') && c != '+' &&
+            c != '-' && c != '.')
+            return 0;
+    }
+    return 0;
+}
+
+enum url_rc
+url_resolve(int cur_tls, const char *cur, size_t cur_len, const char *loc,
+            size_t n, char *out, size_t cap, size_t *out_len,
+            struct url_ref *ref, int *absolute)
+{
+    const char *hash = memchr(loc, '#', n);
+    size_t dir, k;
+
+    *out_len = 0;
+    *absolute = 0;
+    if (hash)
+        n = (size_t)(hash - loc); /* a fragment is never sent */
+    if (has_scheme(loc, n) || (n >= 2 && loc[0] == '/' && loc[1] == '/')) {
+        /* It names an origin: parse it whole ("//host" keeps the scheme). */
+        k = has_scheme(loc, n) ? 0 : (cur_tls ? 6 : 5);
+        if (k + n > cap)
+            return URL_E_TOO_LONG;
+        memcpy(out, cur_tls ? "https:" : "http:", k);
+        memcpy(out + k, loc, n);
+        *out_len = k + n;
+        *absolute = 1;
+        return url_parse_absolute(ref, out, k + n);
+    }
+    if (n > 0 && loc[0] == '/') {
+        dir = 0;
+    } else {
+        /* Relative (or empty: the current resource itself, RFC 3986
+           sec. 5.2.2): against the current path up to its last "/". */
+        const char *q = memchr(cur, '?', cur_len);
+        size_t path_len = q ? (size_t)(q - cur) : cur_len;
+
+        for (dir = path_len; dir > 0 && cur[dir - 1] != '/'; dir--)
+            ;
+        if (n == 0)
+            dir = cur_len;
+        else if (loc[0] == '?')
+            dir = path_len; /* a new query on the same path */
+    }
+    if (dir + n > URL_MAX_TARGET - 1 || dir + n > cap)
+        return URL_E_TOO_LONG;
+    memcpy(out, cur, dir);
+    memcpy(out + dir, loc, n);
+    *out_len = dir + n;
+    return url_target_ok(out, *out_len) ? URL_OK : URL_E_CHAR;
+}
+
+/*
+ * Write v in decimal at the end of buf[ID_DIGITS_MAX]; return the number
+ * of digits, which start at buf + ID_DIGITS_MAX - that number.
+ */
 static size_t
 decimal(char *buf, uint32_t v)
 {

@@ -878,6 +878,80 @@ test_parse_absolute(void)
     CHECK(url_target_ok("", 0));
 }
 
+/* A Location against the request it answers: every form servers send. */
+static void
+test_resolve(void)
+{
+    static const struct {
+        int tls;
+        const char *cur, *loc;
+        enum url_rc rc;
+        int absolute;
+        const char *out;    /* the absolute URL, or the new target */
+        const char *target; /* absolute: url_ref_target's answer */
+    } cases[] = {
+        {1, "/api/v2/pokemon/1", "https://h:8443/x?y#f", URL_OK, 1,
+         "https://h:8443/x?y", "/x?y"},
+        {1, "/a", "HTTP://h", URL_OK, 1, "HTTP://h", "/"},
+        {1, "/a", "http://h?q", URL_OK, 1, "http://h?q", "/?q"},
+        {1, "/a/b", "//other/c", URL_OK, 1, "https://other/c", "/c"},
+        {0, "/a/b", "//other", URL_OK, 1, "http://other", "/"},
+        {1, "/a/b?q", "/r/x", URL_OK, 0, "/r/x", NULL},
+        {1, "/a/b?q=/z", "c?d", URL_OK, 0, "/a/c?d", NULL},
+        {1, "/a/b?q", "?p", URL_OK, 0, "/a/b?p", NULL},
+        {1, "/a/b?q", "", URL_OK, 0, "/a/b?q", NULL},
+        {1, "/a/b?q", "#top", URL_OK, 0, "/a/b?q", NULL},
+        {1, "/a/b", "../c", URL_OK, 0, "/a/../c", NULL},
+        {1, "/a", "/x y", URL_E_CHAR, 0, NULL, NULL},
+        {1, "/a", "ftp://h/x", URL_E_SCHEME, 1, NULL, NULL},
+        {1, "/a", "https://u@h/x", URL_E_USERINFO, 1, NULL, NULL},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[URL_MAX_TARGET + 8], target[URL_MAX_TARGET];
+        struct url_ref ref;
+        size_t len, n = strlen(cases[i].loc);
+        int absolute;
+        enum url_rc rc =
+            url_resolve(cases[i].tls, cases[i].cur, strlen(cases[i].cur),
+                        guard_place(cases[i].loc, n), n, out, sizeof out,
+                        &len, &ref, &absolute);
+
+        CHECKF(rc == cases[i].rc, "'%s': rc %d", cases[i].loc, rc);
+        if (rc != URL_OK)
+            continue;
+        CHECKF(absolute == cases[i].absolute &&
+                   len == strlen(cases[i].out) &&
+                   memcmp(out, cases[i].out, len) == 0,
+               "'%s': '%.*s'", cases[i].loc, (int)len, out);
+        if (absolute) {
+            size_t t = url_ref_target(&ref, out, target, sizeof target);
+            CHECKF(t == strlen(cases[i].target) &&
+                       memcmp(target, cases[i].target, t) == 0,
+                   "'%s': target '%.*s'", cases[i].loc, (int)t, target);
+        }
+    }
+    /* Limits: a relative target one byte too long, an output too small. */
+    {
+        static char loc[URL_MAX_TARGET + 1];
+        char out[URL_MAX_TARGET + 8];
+        struct url_ref ref;
+        size_t len;
+        int absolute;
+
+        memset(loc, 'a', URL_MAX_TARGET - 1);
+        loc[0] = '/';
+        CHECK(url_resolve(1, "/", 1, loc, URL_MAX_TARGET - 1, out, sizeof out,
+                          &len, &ref, &absolute) == URL_OK &&
+              len == URL_MAX_TARGET - 1);
+        CHECK(url_resolve(1, "/", 1, loc, URL_MAX_TARGET, out, sizeof out,
+                          &len, &ref, &absolute) == URL_E_TOO_LONG);
+        CHECK(url_resolve(1, "/", 1, "//h/x", 5, out, 8, &len, &ref,
+                          &absolute) == URL_E_TOO_LONG);
+    }
+}
+
 int
 main(void)
 {
@@ -895,5 +969,6 @@ main(void)
     RUN(test_ids);
     RUN(test_strerror);
     RUN(test_parse_absolute);
+    RUN(test_resolve);
     return CHECK_REPORT();
 }
