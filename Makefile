@@ -51,12 +51,13 @@ endif
 
 # Modules in dependency order (see README "Source tour"). The pure ones
 # build and test with no OpenSSL and no sockets.
-PURE_MODULES := buf url h1 jfield decode_common
+PURE_MODULES := buf url h1 jfield crc decode_common
 IO_MODULES := loop net tlsio conn transport_h1 sched cli
 # The libcurl build (issue 4): the same program with transport_curl in
 # place of the hand-written transport and everything only it needs.
 CURL_BUILD_MODULES := loop transport_curl sched cli
-UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c)) test_jfield_nosimd
+UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c)) test_jfield_nosimd \
+              test_decode_noclmul
 
 # Flavors: release (plain), asan (ASan+UBSan), nozlib (plain, no zlib).
 # Objects in build/<flavor>; each names its decoder and its zlib flags.
@@ -108,6 +109,14 @@ build/$(1)/test_jfield_nosimd: tests/test_jfield.c src/jfield.c src/buf.c \
 		$(wildcard tests/*.h) include/jfield.h include/buf.h | build/$(1)
 	@$$(if $$(Q),echo "  LD($(1)) $$@")
 	$$(Q)$$(CC) $$(filter-out -MMD -MP,$$(BASE_CFLAGS)) $$($(1)_CFLAGS) -DJF_NO_SIMD -Itests $$(filter %.c,$$^) $$($(1)_LDFLAGS) -o $$@
+
+# The decoder on a CPU without carry-less multiply: gzip's CRC-32 from
+# zlib's crc32(), tested on every machine.
+build/$(1)/test_decode_noclmul: tests/test_decode.c src/decode_zlib.c \
+		src/decode_common.c src/crc.c src/jfield.c src/buf.c \
+		$(wildcard tests/*.h) include/decode.h include/crc.h | build/$(1)
+	@$$(if $$(Q),echo "  LD($(1)) $$@")
+	$$(Q)$$(CC) $$(filter-out -MMD -MP,$$(BASE_CFLAGS)) $$($(1)_CFLAGS) -DCRC_NO_SIMD -Itests $$(filter %.c,$$^) $$($(1)_LDFLAGS) $$(ZLIB_LIBS) -o $$@
 
 build/$(1) build/$(1)/tests:
 	$$(Q)mkdir -p $$@

@@ -16,6 +16,10 @@
  *   a8  the same into DECODE_OUT_CAP (8 KiB) pieces of output, the size
  *       the project's decoder uses: separates the output size from the
  *       wrapper's own cost in b / a.
+ *   r   zlib's raw inflate over the deflate data alone (the gzip
+ *       header and trailer skipped, no check value computed), into
+ *       DECODE_OUT_CAP pieces: inflate's own work, under any gzip
+ *       decoder built on zlib.
  *   b   the project's decoder alone (src/decode_zlib.c): decode_begin,
  *       decode_feed per piece until DECODE_AGAIN, decode_finish; output
  *       discarded (counted).
@@ -26,7 +30,7 @@
  *       DECODE_OUT_CAP pieces (what the decoder hands it in c); checked
  *       the same way.
  *
- * a, a8 and b check that every body inflated completely to exactly the
+ * a, a8, r and b check that every body inflated completely to exactly the
  * size of its index.json. Inside each repetition the cases take turns
  * over batches of BATCH bodies (16; 0: all at once), in an order that
  * rotates per batch, and a case's time is the sum over its batches: a
@@ -40,6 +44,7 @@
  * --limit N uses the first N ids of names.tsv; --only a,c runs only those
  * cases (for perf record / callgrind on one of them).
  */
+#include "crc.h"
 #include "decode.h"
 #include "jfield.h"
 
@@ -62,9 +67,9 @@ struct body {
     size_t json_len;
 };
 
-enum { C_A, C_A8, C_B, C_C, C_D, N_CASES };
+enum { C_A, C_A8, C_R, C_B, C_C, C_D, N_CASES };
 
-static const char *const case_tag[N_CASES] = {"a", "a8", "b", "c", "d"};
+static const char *const case_tag[N_CASES] = {"a", "a8", "r", "b", "c", "d"};
 
 static struct body *bodies;
 static size_t n_bodies;
@@ -219,6 +224,71 @@ run_zlib(size_t cap, size_t lo, size_t hi)
     return total;
 }
 
+/* Where body b's deflate data starts (RFC 1952's header skipped). */
+static size_t
+deflate_start(const struct body *b)
+{
+    const unsigned char *g = b->gz;
+    size_t at = 10;
+
+    if (b->gz_len < 18 || g[0] != 0x1f || g[1] != 0x8b || g[2] != 8)
+        fail_body("not a gzip member", b);
+    if (g[3] & 0x04)
+        at += 2 + (size_t)(g[10] | g[11] << 8);
+    for (unsigned flag = 0x08; flag <= 0x10; flag <<= 1)
+        if (g[3] & flag)
+            while (at < b->gz_len && g[at++] != 0)
+                ;
+    if (g[3] & 0x02)
+        at += 2;
+    if (at + 8 > b->gz_len)
+        fail_body("gzip header runs past the body", b);
+    return at;
+}
+
+/* r: raw inflate of the deflate data only, no check value. */
+static uint64_t
+run_raw(size_t lo, size_t hi)
+{
+    static z_stream zs;
+    static int ready;
+    uint64_t total = 0;
+    size_t i, off, n, start, end;
+    int r;
+
+    if (!ready) {
+        if (inflateInit2(&zs, -15) != Z_OK)
+            die("inflateInit2");
+        ready = 1;
+    }
+    for (i = lo; i < hi; i++) {
+        const struct body *b = &bodies[i];
+
+        if (inflateReset(&zs) != Z_OK)
+            die("inflateReset");
+        start = deflate_start(b);
+        end = b->gz_len - 8;
+        r = Z_OK;
+        for (off = start; off < end && r != Z_STREAM_END; off += n) {
+            n = end - off < piece ? end - off : piece;
+            zs.next_in = b->gz + off;
+            zs.avail_in = (uInt)n;
+            do {
+                zs.next_out = zout;
+                zs.avail_out = DECODE_OUT_CAP;
+                r = inflate(&zs, Z_NO_FLUSH);
+                if (r != Z_OK && r != Z_STREAM_END && r != Z_BUF_ERROR)
+                    fail_body("zlib: raw inflate error", b);
+                total += DECODE_OUT_CAP - zs.avail_out;
+            } while (zs.avail_out == 0 && r != Z_STREAM_END);
+        }
+        if (r != Z_STREAM_END || zs.avail_in != 0 ||
+            zs.total_out != b->json_len)
+            fail_body("zlib: raw output is not index.json's size", b);
+    }
+    return total;
+}
+
 /* b and c: the decoder over one body in pieces; with extract, into jf as
    src/conn.c does. Returns the bytes decoded. */
 static uint64_t
@@ -322,6 +392,8 @@ run_case(int k, size_t lo, size_t hi)
         return run_zlib(zout_cap, lo, hi);
     case C_A8:
         return run_zlib(DECODE_OUT_CAP, lo, hi);
+    case C_R:
+        return run_raw(lo, hi);
     case C_B:
         return run_decode(0, lo, hi);
     case C_C:
@@ -404,7 +476,7 @@ int
 main(int argc, char **argv)
 {
     const char *lab = "build/lab";
-    int reps = 7, warmup = 1, on[N_CASES] = {1, 1, 1, 1, 1};
+    int reps = 7, warmup = 1, on[N_CASES] = {1, 1, 1, 1, 1, 1};
     size_t limit = (size_t)-1, batch = 16, i;
     static double t[N_CASES][256];
     uint64_t out_bytes[N_CASES] = {0};
@@ -537,6 +609,11 @@ main(int argc, char **argv)
                      "zlib alone, %d KiB output buffer (= DECODE_OUT_CAP)",
                      DECODE_OUT_CAP / 1024);
             break;
+        case C_R:
+            snprintf(w, sizeof w,
+                     "zlib raw inflate of the deflate data, no check value, "
+                     "%d KiB output", DECODE_OUT_CAP / 1024);
+            break;
         case C_B:
             snprintf(w, sizeof w,
                      "decoder alone (decode_zlib.c), output discarded");
@@ -574,6 +651,16 @@ main(int argc, char **argv)
         printf("- (b)/(a8) = %.2fx (same 8 KiB output size: the wrapper "
                "alone); (a8)/(a) = %.2fx (8 vs %zu KiB output)\n",
                med[C_B] / med[C_A8], med[C_A8] / med[C_A], zout_cap / 1024);
+    if (on[C_R] && on[C_B])
+        printf("- (b)/(r) = %.2fx: what the decoder adds to inflate's own "
+               "work (gzip framing, CRC-32 by %s, the wrapper); (a8)/(r) = "
+               "%.2fx: zlib's check value\n",
+               med[C_B] / med[C_R],
+               crc_fast() ? "src/crc.c" : "zlib", on[C_A8] ? med[C_A8] / med[C_R] : 0.0);
+    if (on[C_R] && on[C_D])
+        printf("- (r)+(d) = %.1f ms: inflate's and the extractor's own work, "
+               "the floor of (c) with zlib and this extractor\n",
+               (med[C_R] + med[C_D]) * 1e3);
     if (on[C_B] && on[C_C] && on[C_D])
         printf("- (c)-(b) = %.1f ms, jfield's cost when chained, vs (d) = "
                "%.1f ms alone (%.2fx)\n",

@@ -28,9 +28,9 @@ LLVM_COV ?= $(firstword $(shell command -v llvm-cov llvm-cov-14 2>/dev/null))
 fuzz_h1_MODS := h1
 fuzz_jfield_MODS := jfield
 fuzz_url_MODS := url
-fuzz_decode_MODS := decode_common decode_zlib jfield
+fuzz_decode_MODS := crc decode_common decode_zlib jfield
 fuzz_decode_LIBS := $(ZLIB_LIBS)
-fuzz_decode_COV := src/decode_zlib.c src/decode_common.c
+fuzz_decode_COV := src/decode_zlib.c src/decode_common.c src/crc.c
 
 # Whole-program builds (harness + module sources in one command), so no
 # dependency files: the headers are listed by hand.

@@ -39,6 +39,7 @@
  * and not counted as passed, when there is none.
  */
 #include "decode.h"
+#include "crc.h"
 
 #include "check.h"
 #include "guard.h"
@@ -1028,6 +1029,139 @@ test_corrupt(void)
     free(gz);
 }
 
+/*
+ * A gzip member made by hand (zlib's deflate never writes the optional
+ * header fields): 1f 8b 08 FLG, MTIME, XFL, OS, then FEXTRA (5 bytes, a
+ * zero among them), FNAME, FCOMMENT, FHCRC as FLG asks, the raw deflate
+ * data of src, CRC-32 and ISIZE. The CRCs come from zlib's crc32().
+ */
+static unsigned char *
+gz_member(unsigned flg, const void *src, size_t len, size_t *out_len)
+{
+    static const unsigned char extra[] = {5, 0, 'A', 'P', 1, 0, 'z'};
+    static const char name[] = "pokemon-25.json", comment[] = "a comment";
+    unsigned char *raw, *m, *p;
+    size_t raw_len;
+    uLong crc;
+
+    raw = zpack_level(src, len, -15, 6, &raw_len);
+    m = xmalloc(64 + raw_len);
+    p = m;
+    memcpy(p, "\x1f\x8b\x08", 3);
+    p[3] = (unsigned char)flg;
+    memcpy(p + 4, "\x01\x02\x03\x04\x00\x03", 6); /* MTIME XFL OS */
+    p += 10;
+    if (flg & 0x04) {
+        memcpy(p, extra, sizeof extra);
+        p += sizeof extra;
+    }
+    if (flg & 0x08) {
+        memcpy(p, name, sizeof name); /* the zero included */
+        p += sizeof name;
+    }
+    if (flg & 0x10) {
+        memcpy(p, comment, sizeof comment);
+        p += sizeof comment;
+    }
+    if (flg & 0x02) {
+        crc = crc32(0, m, (uInt)(p - m));
+        p[0] = (unsigned char)crc;
+        p[1] = (unsigned char)(crc >> 8);
+        p += 2;
+    }
+    memcpy(p, raw, raw_len);
+    p += raw_len;
+    crc = crc32(0, src, (uInt)len);
+    for (int i = 0; i < 4; i++) {
+        p[i] = (unsigned char)(crc >> (8 * i));
+        p[4 + i] = (unsigned char)(len >> (8 * i));
+    }
+    p += 8;
+    free(raw);
+    *out_len = (size_t)(p - m);
+    return m;
+}
+
+/*
+ * gzip's framing, which decode_zlib.c reads itself: every optional
+ * header field, the header CRC, and the trailer's two checks in zlib's
+ * order. Each case has its verdict spelled out and must also agree with
+ * the oracle (zlib reading the whole member), for every split; then
+ * every bit flip of a header with all the fields, and every prefix of
+ * it, go by the oracle alone.
+ */
+static void
+test_gzip_framing(void)
+{
+    unsigned char *m, *b;
+    size_t len, hdr_len, i;
+    unsigned flg;
+    enum decode_rc rc;
+    char label[128];
+
+    for (flg = 0; flg < 0x20; flg++) {
+        m = gz_member(flg, text, 3000, &len);
+        snprintf(label, sizeof label, "gzip FLG 0x%02x", flg);
+        gen_case(label, "gzip", UNLIMITED, m, len, DECODE_END, text, 3000,
+                 3);
+        rc = oracle_case(label, "gzip", 31, m, len, 0);
+        CHECKF(rc == DECODE_END, "%s: the oracle says %s", label,
+               rc_name(rc));
+        free(m);
+    }
+
+    m = gz_member(0x1e, text, 3000, &len);
+    hdr_len = 10 + 7 + sizeof "pokemon-25.json" + sizeof "a comment" + 2;
+    b = concat(m, len, "", 0);
+    b[hdr_len - 1] ^= 0x40;
+    gen_case("gzip header CRC wrong", "gzip", UNLIMITED, b, len,
+             DECODE_E_CORRUPT, "", 0, 3);
+    CHECK(oracle_case("gzip header CRC wrong", "gzip", 31, b, len, 0) ==
+          DECODE_E_CORRUPT);
+    free(b);
+
+    /* The trailer: CRC-32 first, then the length; a wrong CRC-32 is
+       corrupt as soon as its four bytes are in, the length or not. */
+    b = concat(m, len, "", 0);
+    b[len - 6] ^= 1;
+    gen_case("gzip CRC-32 wrong", "gzip", UNLIMITED, b, len,
+             DECODE_E_CORRUPT, text, 3000, 3);
+    gen_case("gzip CRC-32 wrong, ISIZE cut", "gzip", UNLIMITED, b, len - 2,
+             DECODE_E_CORRUPT, text, 3000, 3);
+    CHECK(oracle_case("gzip CRC-32 wrong, ISIZE cut", "gzip", 31, b,
+                      len - 2, 0) == DECODE_E_CORRUPT);
+    free(b);
+    gen_case("gzip ISIZE cut", "gzip", UNLIMITED, m, len - 2,
+             DECODE_E_TRUNCATED, text, 3000, 3);
+    gen_case("gzip CRC-32 cut", "gzip", UNLIMITED, m, len - 6,
+             DECODE_E_TRUNCATED, text, 3000, 3);
+    b = concat(m, len, "", 0);
+    b[len - 4] ^= 0x10;
+    gen_case("gzip ISIZE wrong", "gzip", UNLIMITED, b, len,
+             DECODE_E_CORRUPT, text, 3000, 3);
+    free(b);
+
+    /* Every bit of the header, and every prefix of the member. */
+    for (i = 0; i < hdr_len * 8; i++) {
+        b = concat(m, len, "", 0);
+        b[i / 8] ^= (unsigned char)(1u << (i % 8));
+        snprintf(label, sizeof label, "gzip header bit %zu flipped", i);
+        oracle_case(label, "gzip", 31, b, len, 1);
+        free(b);
+        if (check_failures_in_case)
+            break;
+    }
+    for (i = 0; i < len; i++) {
+        snprintf(label, sizeof label, "gzip member cut at %zu of %zu", i,
+                 len);
+        whole_case(label, "gzip", UNLIMITED, m, i, DECODE_E_TRUNCATED,
+                   text, 3000);
+        if (check_failures_in_case)
+            break;
+    }
+    free(m);
+}
+
 /* Errors are sticky until decode_begin, which clears them. */
 static void
 test_sticky(void)
@@ -1731,6 +1865,8 @@ main(void)
         return 2;
     }
 
+    printf("decode: gzip's CRC-32 by %s\n",
+           crc_fast() ? "src/crc.c (PCLMULQDQ)" : "zlib's crc32()");
     RUN(test_identity);
     RUN(test_codings);
     RUN(test_accept_encoding);
@@ -1743,6 +1879,7 @@ main(void)
     RUN_ZLIB(test_pending_output);
     RUN_ZLIB(test_deflate_detection);
     RUN_ZLIB(test_corrupt);
+    RUN_ZLIB(test_gzip_framing);
     RUN_ZLIB(test_sticky);
     RUN_ZLIB(test_truncated);
     RUN_ZLIB(test_trailing);
