@@ -57,7 +57,7 @@ IO_MODULES := loop net tlsio conn transport_h1 sched cli
 # place of the hand-written transport and everything only it needs.
 CURL_BUILD_MODULES := loop transport_curl sched cli
 UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c)) test_jfield_nosimd \
-              test_decode_noclmul
+              test_decode_noclmul test_crc_narrow
 
 # Flavors: release (plain), asan (ASan+UBSan), nozlib (plain, no zlib).
 # Objects in build/<flavor>; each names its decoder and its zlib flags.
@@ -117,6 +117,13 @@ build/$(1)/test_decode_noclmul: tests/test_decode.c src/decode_zlib.c \
 		$(wildcard tests/*.h) include/decode.h include/crc.h | build/$(1)
 	@$$(if $$(Q),echo "  LD($(1)) $$@")
 	$$(Q)$$(CC) $$(filter-out -MMD -MP,$$(BASE_CFLAGS)) $$($(1)_CFLAGS) -DCRC_NO_SIMD -Itests $$(filter %.c,$$^) $$($(1)_LDFLAGS) $$(ZLIB_LIBS) -o $$@
+
+# The CRC-32's 128-bit carry-less multiply path, on CPUs that would take
+# the 256-bit one.
+build/$(1)/test_crc_narrow: tests/test_crc.c src/crc.c $(wildcard tests/*.h) \
+		include/crc.h | build/$(1)
+	@$$(if $$(Q),echo "  LD($(1)) $$@")
+	$$(Q)$$(CC) $$(filter-out -MMD -MP,$$(BASE_CFLAGS)) $$($(1)_CFLAGS) -DCRC_NO_WIDE -Itests $$(filter %.c,$$^) $$($(1)_LDFLAGS) $$(ZLIB_LIBS) -o $$@
 
 build/$(1) build/$(1)/tests:
 	$$(Q)mkdir -p $$@

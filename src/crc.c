@@ -5,7 +5,7 @@
  * GF(2), one coefficient per bit) the register holds M(x) * x^32 mod P(x),
  * P = x^32 + 0x04C11DB7. gzip's variant is "reflected": the first byte's
  * lowest bit is the highest power of x, so shifting the register right is
- * multiplying by x (crc_update_portable does exactly that, bit by bit).
+ * multiplying by x (crc_update_portable does that, a byte at a time).
  *
  * The fast path never divides until the end. Take the message 16 bytes at
  * a time; a block R (128 coefficients) followed by the rest of the message
@@ -19,8 +19,9 @@
  * block: the message got 16 bytes shorter and its CRC did not change.
  * Four blocks are carried at once (D = 512) so the multiplier's latency
  * overlaps, then folded into one (D = 128), and the last 16 bytes plus
- * the tail go through the bit loop: 16 + tail bytes of slow work per call
- * instead of all of them.
+ * the tail go through the byte loop: 16 + tail bytes of slow work per
+ * call instead of all of them. With VPCLMULQDQ (256-bit registers, AVX2)
+ * each register carries two blocks, so a step folds 128 bytes.
  *
  * Two details of the reflected form: a carry-less product of two reflected
  * 64-bit values comes out one bit short of its reflected 128-bit place
@@ -34,14 +35,25 @@
 
 #define POLY_REFLECTED 0xEDB88320u /* 0x04C11DB7 with its bits reversed */
 
+/*
+ * A byte at a time: entry b is eight steps of the bit loop from b (one
+ * multiplication by x each, P subtracted whenever a coefficient leaves
+ * the register), spelled out by the preprocessor so the table is a
+ * constant computed from P, with nothing to initialise at run time.
+ */
+#define STEP(c) (((c) >> 1) ^ (((c) & 1u) ? POLY_REFLECTED : 0u))
+#define BYTE(b) STEP(STEP(STEP(STEP(STEP(STEP(STEP(STEP((uint32_t)(b)))))))))
+#define ROW4(b) BYTE(b), BYTE((b) + 1), BYTE((b) + 2), BYTE((b) + 3)
+#define ROW16(b) ROW4(b), ROW4((b) + 4), ROW4((b) + 8), ROW4((b) + 12)
+#define ROW64(b) ROW16(b), ROW16((b) + 16), ROW16((b) + 32), ROW16((b) + 48)
+static const uint32_t byte_table[256] = {ROW64(0), ROW64(64), ROW64(128),
+                                         ROW64(192)};
+
 static uint32_t
 raw_update(uint32_t reg, const unsigned char *p, size_t n)
 {
-    while (n--) {
-        reg ^= *p++;
-        for (int bit = 0; bit < 8; bit++)
-            reg = (reg >> 1) ^ (POLY_REFLECTED & (0u - (reg & 1u)));
-    }
+    while (n--)
+        reg = byte_table[(reg ^ *p++) & 0xffu] ^ (reg >> 8);
     return reg;
 }
 
@@ -74,8 +86,9 @@ fold_constant(unsigned n)
 }
 
 static struct {
-    int checked, usable;
-    uint64_t by512_hi, by512_lo, by128_hi, by128_lo;
+    int checked, usable, wide;
+    uint64_t by1024_hi, by1024_lo, by512_hi, by512_lo;
+    uint64_t by256_hi, by256_lo, by128_hi, by128_lo;
 } clmul;
 
 __attribute__((target("sse2,pclmul"))) static inline __m128i
@@ -126,6 +139,59 @@ clmul_update(uint32_t reg, const unsigned char *p, size_t len)
     return raw_update(reg, (const unsigned char *)q, len);
 }
 
+/* The same with 256-bit registers (VPCLMULQDQ + AVX2): two blocks per
+   register, eight per step (D = 1024), then halved down to one block.
+   len >= 128. */
+__attribute__((target("avx2,vpclmulqdq,pclmul"))) static uint32_t
+vclmul_update(uint32_t reg, const unsigned char *p, size_t len)
+{
+    const __m256i *q = (const __m256i *)(const void *)p;
+    __m256i k1024 = _mm256_set_epi64x(
+        (long long)clmul.by1024_hi, (long long)clmul.by1024_lo,
+        (long long)clmul.by1024_hi, (long long)clmul.by1024_lo);
+    __m256i k256 = _mm256_set_epi64x(
+        (long long)clmul.by256_hi, (long long)clmul.by256_lo,
+        (long long)clmul.by256_hi, (long long)clmul.by256_lo);
+    __m128i k128 = _mm_set_epi64x((long long)clmul.by128_hi,
+                                  (long long)clmul.by128_lo);
+    __m256i y0 = _mm256_loadu_si256(q), y1 = _mm256_loadu_si256(q + 1);
+    __m256i y2 = _mm256_loadu_si256(q + 2), y3 = _mm256_loadu_si256(q + 3);
+    __m128i x;
+    unsigned char last[16];
+
+    y0 = _mm256_xor_si256(y0, _mm256_zextsi128_si256(
+                                  _mm_cvtsi32_si128((int)reg)));
+    q += 4;
+    len -= 128;
+#define VFOLD(y, k, next)                                                     \
+    _mm256_xor_si256(_mm256_xor_si256(_mm256_clmulepi64_epi128(y, k, 0x00),   \
+                                      _mm256_clmulepi64_epi128(y, k, 0x11)),  \
+                     next)
+    while (len >= 128) {
+        y0 = VFOLD(y0, k1024, _mm256_loadu_si256(q));
+        y1 = VFOLD(y1, k1024, _mm256_loadu_si256(q + 1));
+        y2 = VFOLD(y2, k1024, _mm256_loadu_si256(q + 2));
+        y3 = VFOLD(y3, k1024, _mm256_loadu_si256(q + 3));
+        q += 4;
+        len -= 128;
+    }
+    y1 = VFOLD(y0, k256, y1);
+    y2 = VFOLD(y1, k256, y2);
+    y3 = VFOLD(y2, k256, y3);
+#undef VFOLD
+    x = fold(_mm256_castsi256_si128(y3), k128,
+             _mm256_extracti128_si256(y3, 1));
+    p = (const unsigned char *)q;
+    while (len >= 16) {
+        x = fold(x, k128, _mm_loadu_si128((const __m128i *)(const void *)p));
+        p += 16;
+        len -= 16;
+    }
+    _mm_storeu_si128((__m128i *)(void *)last, x);
+    reg = raw_update(0, last, sizeof last);
+    return raw_update(reg, p, len);
+}
+
 int
 crc_fast(void)
 {
@@ -139,15 +205,26 @@ crc_fast(void)
         clmul.by512_hi = fold_constant(512);
         clmul.by128_lo = fold_constant(128 + 64);
         clmul.by128_hi = fold_constant(128);
+#ifndef CRC_NO_WIDE
+        clmul.wide = clmul.usable && __builtin_cpu_supports("avx2") &&
+                     __builtin_cpu_supports("vpclmulqdq");
+#endif
+        clmul.by1024_lo = fold_constant(1024 + 64);
+        clmul.by1024_hi = fold_constant(1024);
+        clmul.by256_lo = fold_constant(256 + 64);
+        clmul.by256_hi = fold_constant(256);
     }
-    return clmul.usable;
+    return clmul.usable + clmul.wide;
 }
 
 uint32_t
 crc_update(uint32_t crc, const void *buf, size_t len)
 {
-    if (len >= 64 && crc_fast())
+    if (len >= 64 && crc_fast()) {
+        if (len >= 128 && clmul.wide)
+            return ~vclmul_update(~crc, buf, len);
         return ~clmul_update(~crc, buf, len);
+    }
     return crc_update_portable(crc, buf, len);
 }
 

@@ -17,9 +17,9 @@
  * gzip: the member's framing (RFC 1952: header, then CRC-32 and length
  * of the output after the deflate data) is read here, and zlib inflates
  * only the raw deflate data between. Why not let zlib check the CRC too:
- * Debian 12's zlib computes it at ~2.3 GB/s, a third of the client's CPU
+ * Debian 12's zlib computes it at 2-4 GB/s, a third of the client's CPU
  * for a gzip response; src/crc.c does it several times faster where the
- * CPU can (and calls zlib's crc32() where it cannot, so never slower).
+ * CPU can (and zlib's crc32() is used where it cannot, so never slower).
  * Every check zlib would make is made, in the same order, each waiting
  * for all the bytes it judges as zlib's does, so the verdict for any body
  * is zlib's own (fuzz/fuzz_decode.c compares the two on every input).
