@@ -27,16 +27,7 @@
 
 static unsigned char *data;
 
-static uint64_t rng = 0x2545f4914f6cdd1du;
-
-static uint64_t
-rnd(void)
-{
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return rng * 0x9e3779b97f4a7c15u;
-}
+#include "rng.h"
 
 static uint32_t
 ref(uint32_t crc, const unsigned char *p, size_t n)

@@ -79,17 +79,8 @@ is_error(enum decode_rc rc)
     return rc >= DECODE_E_UNSUPPORTED && rc <= DECODE_E_NOMEM;
 }
 
-/* xorshift64*: reproducible splits and fixtures. */
-static uint64_t rng = 0x9e3779b97f4a7c15u;
-
-static uint64_t
-rnd(void)
-{
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return rng * 0x2545f4914f6cdd1du;
-}
+/* Reproducible splits and fixtures. */
+#include "rng.h"
 
 static void *
 xmalloc(size_t n)

@@ -69,17 +69,9 @@ rc_name(enum jf_rc rc)
                : "(bad rc)";
 }
 
-/* xorshift64*: reproducible splits. */
-static uint64_t rng = 0x2545f4914f6cdd1du;
-
-static uint64_t
-rnd(void)
-{
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return rng * 0x2545f4914f6cdd1du;
-}
+/* Reproducible splits. */
+#define RNG_SEED 0x2545f4914f6cdd1du
+#include "rng.h"
 
 struct outcome {
     enum jf_rc rc;
