@@ -358,12 +358,21 @@ h1_open(const struct transport_config *cfg, const struct transport_events *ev,
      * trip from now, and building it is the slowest thing the program
      * does before its first byte (loading Debian's default trust store,
      * ~140 certificates, takes ~30 ms here; SSL_CTX_new ~2 ms). If it
-     * fails, the connections just opened close unused, and the run ends
-     * with the reason, as before anything was sent.
+     * fails, it may be for want of a file descriptor (a low ulimit -n,
+     * all of them just taken by sockets): those connections close unused
+     * and it is tried once more (the scheduler opens them again); if it
+     * fails then too, the run ends with the reason, as before anything
+     * was sent.
      */
     h1_prepare(t, jobs);
-    if (origin_tls_init(t, 0, err, errcap) < 0)
-        goto fail;
+    if (origin_tls_init(t, 0, err, errcap) < 0) {
+        if (t->n_open == 0)
+            goto fail;
+        for (i = 0; i < t->n_main; i++)
+            conn_close(&t->conns[i]);
+        if (origin_tls_init(t, 0, err, errcap) < 0)
+            goto fail;
+    }
     if (cfg->insecure && u->tls)
         ev->on_warning(ev->owner, "warning: --insecure: the server's "
                                   "certificate is not verified");
