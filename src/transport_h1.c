@@ -86,6 +86,7 @@ struct transport {
     unsigned max_per_conn; /* 0: no limit known */
     int probe_next;
     unsigned pipelined_deaths;
+    unsigned long n_ended; /* connections ended so far (h1_wait) */
     int last_status;
     int fatal;
 };
@@ -160,6 +161,7 @@ on_close(void *owner, struct conn *c, enum conn_end why, const char *err)
     unsigned k = conn_inflight(c), o = origin_of(t, c);
     struct origin *org = &t->origins[o];
 
+    t->n_ended++;
     if (o == 0)
         t->n_open--;
     switch (why) {
@@ -560,12 +562,22 @@ static int
 h1_wait(struct transport *t, int64_t deadline_ms)
 {
     int64_t now;
+    unsigned long ended;
     unsigned i;
     int rc;
 
-    /* Requests queued since the last turn leave now, together. */
+    /*
+     * Requests queued since the last turn leave now, together. A
+     * connection that ends here (the server reset it: the write fails)
+     * has handed its requests back to the scheduler, which must place
+     * them, and open another connection, before anything waits: with
+     * no connection left, nothing would ever wake this wait.
+     */
+    ended = t->n_ended;
     for (i = 0; i < t->n_conns; i++)
         conn_flush(&t->conns[i]);
+    if (t->n_ended != ended)
+        return 0;
     rc = loop_run_once(&t->loop, nearest_deadline(t, deadline_ms));
     if (rc < 0)
         return rc;
