@@ -321,22 +321,35 @@ check_target(const struct url_template *u, const char *s, uint32_t id,
 }
 
 /* url_authority against the expected bytes; returns them in want. */
+
+/* The authority a request carries for host (brackets for an IPv6
+   literal) and port (left out when it is the scheme's default), written
+   to want; returns its length. */
+static size_t
+want_authority(const char *host, size_t host_len, int bracket, int tls,
+               unsigned port, char *want)
+{
+    size_t n = 0;
+
+    if (bracket)
+        want[n++] = '[';
+    memcpy(want + n, host, host_len);
+    n += host_len;
+    if (bracket)
+        want[n++] = ']';
+    if (port != (tls ? 443u : 80u))
+        n += (size_t)snprintf(want + n, 8, ":%u", port);
+    return n;
+}
 static void
 check_authority(const struct url_template *u, const struct ref_url *r,
                 const char *s, char *want, size_t *want_len)
 {
     char *out;
-    size_t n = 0, got;
-    unsigned dflt = u->tls ? 443 : 80;
+    size_t n, got;
 
-    if (r->bracket)
-        want[n++] = '[';
-    memcpy(want + n, s + u->host_off, u->host_len);
-    n += u->host_len;
-    if (r->bracket)
-        want[n++] = ']';
-    if (u->port != dflt)
-        n += (size_t)snprintf(want + n, 8, ":%u", (unsigned)u->port);
+    n = want_authority(s + u->host_off, u->host_len, r->bracket, u->tls,
+                       u->port, want);
     *want_len = n;
 
     out = fuzz_alloc(n);
@@ -453,17 +466,10 @@ check_ref_authority(const struct url_ref *u, const struct ref_url *r,
                     const char *s)
 {
     char want[URL_MAX_HOST + 16], *out;
-    size_t n = 0, got;
-    unsigned dflt = u->tls ? 443 : 80;
+    size_t n, got;
 
-    if (r->bracket)
-        want[n++] = '[';
-    memcpy(want + n, s + u->host_off, u->host_len);
-    n += u->host_len;
-    if (r->bracket)
-        want[n++] = ']';
-    if (u->port != dflt)
-        n += (size_t)snprintf(want + n, 8, ":%u", (unsigned)u->port);
+    n = want_authority(s + u->host_off, u->host_len, r->bracket, u->tls,
+                       u->port, want);
 
     out = fuzz_alloc(n);
     got = url_ref_authority(u, s, out, n);

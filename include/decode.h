@@ -64,14 +64,17 @@ struct decoder {
                               zlib stream from a raw one */
     unsigned head_n;
     /* gzip's framing (RFC 1952) is read here, the deflate data inside it
-       by the implementation (decode_zlib.c says why). */
-    int gz_part;        /* which part of the member comes next */
-    unsigned gz_flags;  /* the header's FLG byte */
-    uint32_t gz_skip;   /* FEXTRA bytes still to skip */
-    uint32_t gz_hcrc;   /* CRC-32 of the header bytes so far */
-    uint32_t gz_crc;    /* CRC-32 of the output so far */
-    unsigned gz_got;    /* bytes of gz_field gathered */
-    unsigned char gz_field[4]; /* a field read whole before it is judged */
+       by the implementation (decode_zlib.c says why); all zero at the
+       start of a member. */
+    struct {
+        int part;          /* which part of the member comes next */
+        unsigned flags;    /* the header's FLG byte */
+        uint32_t skip;     /* FEXTRA bytes still to skip */
+        uint32_t hcrc;     /* CRC-32 of the header bytes so far */
+        uint32_t crc;      /* CRC-32 of the output so far */
+        unsigned got;      /* bytes of field gathered */
+        unsigned char field[4]; /* a field read whole before it is judged */
+    } gz;
     char name[DECODE_NAME_MAX]; /* the coding as the server named it */
     void *impl;         /* the implementation's state, in arena */
     size_t arena_used;

@@ -43,7 +43,7 @@ const char *const decode_accept_encoding = "gzip, deflate";
 
 /* The parts of a gzip member, in order (RFC 1952 sec. 2.3). */
 enum gz_part {
-    GZ_MAGIC,   /* ID1 ID2: 1f 8b */
+    GZ_MAGIC,   /* ID1 ID2: 1f 8b (0: where memset leaves a member) */
     GZ_METHOD,  /* CM FLG: 8 (deflate), no reserved flag */
     GZ_MTIME,   /* MTIME XFL OS: 6 bytes nobody needs */
     GZ_XLEN,    /* FEXTRA: the extra field's length */
@@ -133,12 +133,7 @@ decode_begin(struct decoder *d, const char *coding, size_t coding_len,
         d->err = DECODE_E_UNSUPPORTED;
         return DECODE_E_UNSUPPORTED;
     }
-    d->gz_part = GZ_MAGIC;
-    d->gz_flags = 0;
-    d->gz_skip = 0;
-    d->gz_hcrc = 0;
-    d->gz_crc = 0;
-    d->gz_got = 0;
+    memset(&d->gz, 0, sizeof d->gz); /* part GZ_MAGIC, CRCs of nothing */
     if (d->coding == DECODE_GZIP &&
         inflateReset2(d->impl, -WINDOW_BITS) != Z_OK)
         d->err = DECODE_E_NOMEM;
@@ -176,40 +171,40 @@ gz_consume(struct decoder *d, const unsigned char **in, size_t *in_len,
 {
     if (!n)
         return; /* *in may be NULL, and crc32_z(crc, NULL, 0) is 0 */
-    if (d->gz_part < GZ_HCRC)
-        d->gz_hcrc = gz_crc_update(d->gz_hcrc, *in, n);
+    if (d->gz.part < GZ_HCRC)
+        d->gz.hcrc = gz_crc_update(d->gz.hcrc, *in, n);
     *in += n;
     *in_len -= n;
 }
 
-/* Gather a want-byte field into gz_field; 1 once it is whole. */
+/* Gather a want-byte field into gz.field; 1 once it is whole. */
 static int
 gz_gather(struct decoder *d, const unsigned char **in, size_t *in_len,
           unsigned want)
 {
-    size_t n = want - d->gz_got;
+    size_t n = want - d->gz.got;
 
     if (n > *in_len)
         n = *in_len;
     if (n)
-        memcpy(d->gz_field + d->gz_got, *in, n);
-    d->gz_got += (unsigned)n;
+        memcpy(d->gz.field + d->gz.got, *in, n);
+    d->gz.got += (unsigned)n;
     gz_consume(d, in, in_len, n);
-    if (d->gz_got < want)
+    if (d->gz.got < want)
         return 0;
-    d->gz_got = 0;
+    d->gz.got = 0;
     return 1;
 }
 
-/* Skip gz_skip bytes; 1 once none are left. */
+/* Skip gz.skip bytes; 1 once none are left. */
 static int
 gz_skip_bytes(struct decoder *d, const unsigned char **in, size_t *in_len)
 {
-    size_t n = d->gz_skip < *in_len ? d->gz_skip : *in_len;
+    size_t n = d->gz.skip < *in_len ? d->gz.skip : *in_len;
 
-    d->gz_skip -= (uint32_t)n;
+    d->gz.skip -= (uint32_t)n;
     gz_consume(d, in, in_len, n);
-    return d->gz_skip == 0;
+    return d->gz.skip == 0;
 }
 
 /* Skip a zero-terminated field, the zero included; 1 once it is past. */
@@ -246,58 +241,58 @@ static enum decode_rc
 gz_read_header(struct decoder *d, const unsigned char **in, size_t *in_len)
 {
     for (;;) {
-        switch (d->gz_part) {
+        switch (d->gz.part) {
         case GZ_MAGIC:
             if (!gz_gather(d, in, in_len, 2))
                 return DECODE_AGAIN;
-            if (d->gz_field[0] != 0x1f || d->gz_field[1] != 0x8b)
+            if (d->gz.field[0] != 0x1f || d->gz.field[1] != 0x8b)
                 return DECODE_E_CORRUPT;
-            d->gz_part = GZ_METHOD;
+            d->gz.part = GZ_METHOD;
             break;
         case GZ_METHOD:
             if (!gz_gather(d, in, in_len, 2))
                 return DECODE_AGAIN;
-            if (d->gz_field[0] != Z_DEFLATED ||
-                (d->gz_field[1] & GZ_FRESERVED))
+            if (d->gz.field[0] != Z_DEFLATED ||
+                (d->gz.field[1] & GZ_FRESERVED))
                 return DECODE_E_CORRUPT;
-            d->gz_flags = d->gz_field[1];
-            d->gz_skip = 6;
-            d->gz_part = GZ_MTIME;
+            d->gz.flags = d->gz.field[1];
+            d->gz.skip = 6;
+            d->gz.part = GZ_MTIME;
             break;
         case GZ_MTIME:
             if (!gz_skip_bytes(d, in, in_len))
                 return DECODE_AGAIN;
-            d->gz_part = GZ_XLEN;
+            d->gz.part = GZ_XLEN;
             break;
         case GZ_XLEN:
-            if (d->gz_flags & GZ_FEXTRA) {
+            if (d->gz.flags & GZ_FEXTRA) {
                 if (!gz_gather(d, in, in_len, 2))
                     return DECODE_AGAIN;
-                d->gz_skip = gz_le(d->gz_field, 2);
+                d->gz.skip = gz_le(d->gz.field, 2);
             }
-            d->gz_part = GZ_EXTRA;
+            d->gz.part = GZ_EXTRA;
             break;
         case GZ_EXTRA:
             if (!gz_skip_bytes(d, in, in_len))
                 return DECODE_AGAIN;
-            d->gz_part = GZ_NAME;
+            d->gz.part = GZ_NAME;
             break;
         case GZ_NAME:
         case GZ_COMMENT:
-            if ((d->gz_flags &
-                 (d->gz_part == GZ_NAME ? GZ_FNAME : GZ_FCOMMENT)) &&
+            if ((d->gz.flags &
+                 (d->gz.part == GZ_NAME ? GZ_FNAME : GZ_FCOMMENT)) &&
                 !gz_skip_string(d, in, in_len))
                 return DECODE_AGAIN;
-            d->gz_part++;
+            d->gz.part++;
             break;
         case GZ_HCRC:
-            if (d->gz_flags & GZ_FHCRC) {
+            if (d->gz.flags & GZ_FHCRC) {
                 if (!gz_gather(d, in, in_len, 2))
                     return DECODE_AGAIN;
-                if (gz_le(d->gz_field, 2) != (d->gz_hcrc & 0xffffu))
+                if (gz_le(d->gz.field, 2) != (d->gz.hcrc & 0xffffu))
                     return DECODE_E_CORRUPT;
             }
-            d->gz_part = GZ_DATA;
+            d->gz.part = GZ_DATA;
             return DECODE_OUTPUT;
         default:
             return DECODE_OUTPUT;
@@ -312,18 +307,18 @@ gz_read_header(struct decoder *d, const unsigned char **in, size_t *in_len)
 static enum decode_rc
 gz_read_trailer(struct decoder *d, const unsigned char **in, size_t *in_len)
 {
-    if (d->gz_part == GZ_CRC32) {
+    if (d->gz.part == GZ_CRC32) {
         if (!gz_gather(d, in, in_len, 4))
             return DECODE_AGAIN;
-        if (gz_le(d->gz_field, 4) != d->gz_crc)
+        if (gz_le(d->gz.field, 4) != d->gz.crc)
             return DECODE_E_CORRUPT;
-        d->gz_part = GZ_ISIZE;
+        d->gz.part = GZ_ISIZE;
     }
     if (!gz_gather(d, in, in_len, 4))
         return DECODE_AGAIN;
-    if (gz_le(d->gz_field, 4) != (uint32_t)d->produced)
+    if (gz_le(d->gz.field, 4) != (uint32_t)d->produced)
         return DECODE_E_CORRUPT;
-    d->gz_part = GZ_DONE;
+    d->gz.part = GZ_DONE;
     return DECODE_END;
 }
 
@@ -377,13 +372,13 @@ inflate_some(struct decoder *d, const unsigned char **src, size_t *src_len)
     *src_len -= used;
     d->pending = zs->avail_out == 0;
     if (d->coding == DECODE_GZIP && zs->avail_out < sizeof d->out)
-        d->gz_crc = gz_crc_update(d->gz_crc, d->out,
+        d->gz.crc = gz_crc_update(d->gz.crc, d->out,
                                   sizeof d->out - zs->avail_out);
     switch (r) {
     case Z_STREAM_END:
         /* gzip: the trailer follows, and is ours to read. */
         if (d->coding == DECODE_GZIP)
-            d->gz_part = GZ_CRC32;
+            d->gz.part = GZ_CRC32;
         else
             d->ended = 1;
         d->pending = 0;
@@ -429,7 +424,7 @@ decode_feed(struct decoder *d, const char **in, size_t *in_len,
             return fail(d, DECODE_E_TOO_BIG);
         return DECODE_OUTPUT;
     }
-    if (d->coding == DECODE_GZIP && d->gz_part < GZ_DATA) {
+    if (d->coding == DECODE_GZIP && d->gz.part < GZ_DATA) {
         const unsigned char *src = (const unsigned char *)*in;
         enum decode_rc rc = gz_read_header(d, &src, in_len);
 
@@ -457,7 +452,7 @@ decode_feed(struct decoder *d, const char **in, size_t *in_len,
         } else {
             const unsigned char *src = (const unsigned char *)*in;
 
-            if (d->gz_part > GZ_DATA && !d->ended) {
+            if (d->gz.part > GZ_DATA && !d->ended) {
                 enum decode_rc rc = gz_read_trailer(d, &src, in_len);
 
                 *in = (const char *)src;

@@ -414,11 +414,8 @@ h1_origin(struct transport *t, const struct url_ref *ref, const char *s,
     o = t->n_origins;
     if (origin_init(t, o, ref->tls, host, ref->host_is_ip, ref->port,
                     authority, len, err, errcap) < 0 ||
-        origin_tls_init(t, o, err, errcap) < 0) {
-        if (t->origins[o].tls_open)
-            tlsio_ctx_close(&t->origins[o].tls_ctx);
-        return -1;
-    }
+        origin_tls_init(t, o, err, errcap) < 0)
+        return -1; /* nothing opened: a failed context frees itself */
     if (conn_slot_init(t, t->n_main + o - 1, o) < 0) {
         snprintf(err, errcap, "out of memory for the decompressor");
         tlsio_ctx_close(&t->origins[o].tls_ctx);

@@ -513,16 +513,8 @@ gen_case(const char *label, const char *coding, uint64_t limit,
          const void *body, size_t len, enum decode_rc rc, const void *want,
          size_t want_len, unsigned n_random)
 {
-    struct tcase c;
+    struct tcase c = {label, coding, limit, body, len, rc, want, want_len};
 
-    c.label = label;
-    c.coding = coding;
-    c.limit = limit;
-    c.body = body;
-    c.len = len;
-    c.rc = rc;
-    c.want = want;
-    c.want_len = want_len;
     check_case(&c, n_random);
 }
 
@@ -532,18 +524,10 @@ whole_case(const char *label, const char *coding, uint64_t limit,
            const void *body, size_t len, enum decode_rc rc, const void *want,
            size_t want_len)
 {
-    struct tcase c;
+    struct tcase c = {label, coding, limit, body, len, rc, want, want_len};
     struct split sp;
     struct res r;
 
-    c.label = label;
-    c.coding = coding;
-    c.limit = limit;
-    c.body = body;
-    c.len = len;
-    c.rc = rc;
-    c.want = want;
-    c.want_len = want_len;
     memset(&sp, 0, sizeof sp);
     sp.kind = SPLIT_WHOLE;
     run(&dec, &c, &sp, &r);
