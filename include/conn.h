@@ -131,6 +131,7 @@ struct conn {
     int write_wants_read;   /* SSL_write returned WANT_READ */
     size_t retry_len;       /* SSL_write to repeat with this length */
 
+    const struct sockaddr *peer; /* the address given to conn_open */
     int64_t opened_at;      /* loop_now_ms() at conn_open */
     int64_t last_rx;        /* last byte received, or last request sent */
 

@@ -21,6 +21,23 @@
  * on_fatal says that no job can succeed (untrusted certificate, every
  * connect refused): the scheduler then fails every job left.
  *
+ * Connection attempts, one rule for both transports: an origin gets
+ * 1 + max_retries attempts to connect (TCP, then TLS) that fail in a row,
+ * counting a connect() that fails at once, a refusal, a connect timeout
+ * and a failed handshake alike; one response from the origin starts the
+ * count again. Jobs waiting on a failed attempt go back free. After the
+ * last attempt the origin is unreachable: for the template's origin that
+ * is on_fatal; for an origin a redirect named, the jobs sent there fail
+ * with the reason and "(N attempts)", and so does every later job
+ * submitted to it. An untrusted certificate is not retried.
+ *
+ * The promise that keeps a run from hanging: whenever submit() says "not
+ * now" (-EAGAIN), the transport has something that will wake wait() and
+ * change that: a connection in flight or being opened for the work, or a
+ * deadline. A connection that can no longer take work (it has carried as
+ * many requests as the server allows and answered them) is closed and
+ * its slot used for a new one.
+ *
  * Which transport a binary has is decided at link time: each
  * implementation defines transport_default. No #ifdef anywhere.
  */
@@ -47,6 +64,7 @@ struct transport_config {
     const char *field;               /* top-level key to extract */
     int compressed;                  /* ask for gzip/deflate */
     uint64_t max_body;               /* largest body after decoding */
+    unsigned max_retries;            /* connect attempts: 1 + this */
 };
 
 
@@ -101,9 +119,11 @@ struct transport_vt {
     int (*origin)(struct transport *t, const struct url_ref *ref,
                   const char *s, char *err, size_t errcap);
 
-    /* Take job now, for target on origin? 0 yes (it is in flight),
-       -EAGAIN not now (connections full: wait for events), other negative
-       errno: never. */
+    /* Take job now, for target on origin? 0 yes: it is in flight, or it
+       has already ended through the callbacks (its origin is unreachable:
+       on_result with the reason, during this call). -EAGAIN not now
+       (connections full: wait for events; see the promise above). Other
+       negative errno: never. */
     int (*submit)(struct transport *t, uint32_t job, int origin,
                   const char *target, size_t target_len);
 

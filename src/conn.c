@@ -174,6 +174,7 @@ conn_open(struct conn *c, const struct sockaddr *addr, socklen_t len)
     if (rc < 0)
         return rc;
     c->fd = fd;
+    c->peer = addr;
     c->state = CONN_CONNECTING;
     c->n_submitted = 0;
     c->n_responses = 0;
@@ -562,7 +563,12 @@ connected(struct conn *c)
     int rc = net_connect_finish(c->fd);
 
     if (rc < 0) {
-        fail(c, CONN_END_CONNECT, "connect", strerror(-rc));
+        char to[80];
+
+        net_addr_text(c->peer, to, sizeof to);
+        snprintf(c->err, sizeof c->err, "connect to %s: %s", to,
+                 strerror(-rc));
+        end(c, CONN_END_CONNECT, c->err);
         return;
     }
     if (!c->cfg->tls) {

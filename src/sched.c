@@ -417,14 +417,17 @@ dispatch(struct sched *s)
         if (job >= s->next_print + s->window)
             break;
         origin = job_target(s, job, target, sizeof target, &len);
+        /* Off the queue before submit(): the transport may end the job
+           during the call (an unreachable origin), through callbacks that
+           finish it or put it back at the front. */
+        (void)queue_pop_front(s);
         rc = s->vt->submit(s->tr, job, origin, target, len);
-        if (rc == -EAGAIN)
-            break;
         if (rc < 0) {
-            on_fatal(s, strerror(-rc));
+            queue_push_front(s, job);
+            if (rc != -EAGAIN)
+                on_fatal(s, strerror(-rc));
             break;
         }
-        (void)queue_pop_front(s);
         if (s->sent[job])
             s->st->retries++;
         if (s->sent[job] < 255)
@@ -483,6 +486,7 @@ setup(struct sched *s, char *err, size_t errcap)
     s->tcfg.field = o->field;
     s->tcfg.compressed = o->compressed;
     s->tcfg.max_body = o->max_body;
+    s->tcfg.max_retries = o->max_retries;
     s->ev.on_result = on_result;
     s->ev.on_unanswered = on_unanswered;
     s->ev.on_fatal = on_fatal;
@@ -560,7 +564,8 @@ sched_run(const struct transport_vt *vt, const struct sched_options *o,
         }
         vt->prepare(s.tr, s.q_len);
         dispatch(&s);
-        if (s.fatal)
+        /* submit() may have ended the last jobs: nothing to wait for. */
+        if (s.fatal || s.n_done == o->n_ids)
             continue;
         wrc = vt->wait(s.tr, next_wake(&s, run_deadline));
         if (wrc < 0) {
