@@ -8,8 +8,10 @@
 #   make pokefetch-curl   the same program over libcurl (issue 4)
 #   make NO_ZLIB=1  build without zlib: no gzip/deflate bodies
 #   make bench      bench/run (see bench/README.md)
-#   make soak       100 000 requests, 256 connections, injected resets
-#                   (tests/soak; make test runs a shorter form)
+#   make soak       200 000 seeded runs of the pool over a simulated
+#                   network (tests/test_pool), then 100 000 requests,
+#                   256 connections, injected resets (tests/soak); make
+#                   test runs shorter forms of both
 #   make deps       install what is missing (apt-get as root on Debian)
 #   make fmt / fmt-check / clean
 #
@@ -104,6 +106,12 @@ build/$(1)/test_%: build/$(1)/tests/test_%.o $(patsubst %,build/$(1)/%.o,$(PURE_
 	@$$(if $$(Q),echo "  LD($(1)) $$@")
 	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(ZLIB_LIBS) -o $$@
 
+# The scheduler and the hand-written transport over a simulated network
+# (the test provides conn, loop, net and the TLS context itself).
+build/$(1)/test_pool: build/$(1)/tests/test_pool.o $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $($(1)_DECODER) transport_h1 sched)
+	@$$(if $$(Q),echo "  LD($(1)) $$@")
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(ZLIB_LIBS) -o $$@
+
 # The extractor's portable path (no SSE2), tested on every machine.
 build/$(1)/test_jfield_nosimd: tests/test_jfield.c src/jfield.c src/buf.c \
 		$(wildcard tests/*.h) include/jfield.h include/buf.h | build/$(1)
@@ -165,7 +173,9 @@ test:
 
 soak:
 	$(Q)tests/deps demo
-	$(Q)$(MAKE) --no-print-directory all build/release/delayline
+	$(Q)$(MAKE) --no-print-directory all build/release/delayline \
+		build/release/test_pool
+	$(Q)POOL_SEED=5001 POOL_RUNS=200000 build/release/test_pool
 	$(Q)SOAK_REQUESTS=100000 SOAK_CONNS=256 tests/soak
 
 bench:
