@@ -19,7 +19,10 @@
  *  - Redirects (301, 302, 303, 307, 308): followed for GET, at most
  *    `max_redirects` per id, to the same or another origin; a Location
  *    that is missing, unusable or points at the URL itself, and one hop
- *    too many, are errors for that id.
+ *    too many, are errors for that id. A redirect from https to plain
+ *    http is refused (an error naming both URLs) unless
+ *    allow_http_redirect: what comes over plain http can be written by
+ *    anyone on the path, and it would be printed as if fetched over TLS.
  *  - Busy servers (429, 503): sending pauses for the Retry-After the
  *    server gave (at most SCHED_MAX_PAUSE_S; a longer wait fails the id
  *    at once), or without one for an exponential back-off with jitter
@@ -62,6 +65,7 @@ struct sched_options {
     int compressed;               /* ask for gzip/deflate */
     uint64_t max_body;            /* largest body after decoding */
     unsigned max_redirects;       /* redirects followed per id */
+    int allow_http_redirect;      /* follow https -> http redirects */
 };
 
 #define SCHED_MAX_CONNECTIONS 1024

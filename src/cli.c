@@ -87,6 +87,8 @@ static const char usage_text[] =
     "64M (default)\n"
     "      --max-redirs N       redirects followed per id (default 5, 0: "
     "none)\n"
+    "      --allow-http-redirect  follow redirects from https to plain "
+    "http\n"
     "  -q, --quiet              no summary on stderr\n"
     "  -h, --help               this text\n"
     "  -V, --version            version\n"
@@ -213,6 +215,7 @@ enum long_only {
     OPT_NO_COMPRESSED,
     OPT_MAX_BODY,
     OPT_MAX_REDIRS,
+    OPT_ALLOW_HTTP_REDIRECT,
 };
 
 static const struct option long_options[] = {
@@ -234,6 +237,7 @@ static const struct option long_options[] = {
     {"no-compressed", no_argument, NULL, OPT_NO_COMPRESSED},
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
     {"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
+    {"allow-http-redirect", no_argument, NULL, OPT_ALLOW_HTTP_REDIRECT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -369,6 +373,9 @@ parse_args(struct cli *cl, int argc, char **argv)
             if (parse_uint(optarg, 0, 50, &o->max_redirects) < 0)
                 return usage_error("--max-redirs takes 0..50, not '%s'",
                                    optarg);
+            break;
+        case OPT_ALLOW_HTTP_REDIRECT:
+            o->allow_http_redirect = 1;
             break;
         case 'q':
             cl->quiet = 1;

@@ -284,11 +284,41 @@ conn_flush(struct conn *c)
     }
 }
 
+/* The head job has its result r: off the FIFO, then up to the owner. */
 static void
-pop_head(struct conn *c)
+pop_head_report(struct conn *c, const struct fetch_result *r)
 {
+    uint32_t job = conn_inflight_job(c, 0);
+
     c->fifo_head = (c->fifo_head + 1) % CONN_MAX_PIPELINE;
     c->fifo_n--;
+    c->n_responses++;
+    c->cfg->ops->on_result(c->cfg->owner, c, job, r);
+}
+
+static int complete_response(struct conn *c);
+
+/* The head response ends here, before its body does: the body went past
+   what is read of it (a 200's --max-body, an error's
+   CONN_ERROR_BODY_MAX). The job gets its result (err, or for an error
+   status the status itself), and the connection closes, since the rest
+   of the body would still come first: the requests behind go again. */
+static void
+cut_response(struct conn *c, const char *err)
+{
+    if (c->h1.status == 200) {
+        struct fetch_result r;
+
+        memset(&r, 0, sizeof r);
+        r.status = 200;
+        r.retry_after_s = -1;
+        r.text = err;
+        r.len = strlen(err);
+        pop_head_report(c, &r);
+    } else if (complete_response(c) < 0) {
+        return;
+    }
+    end(c, CONN_END_LOCAL, "response body cut short by pokefetch");
 }
 
 /* The head response is complete: hand its result up and get ready for
@@ -297,7 +327,6 @@ static int
 complete_response(struct conn *c)
 {
     struct fetch_result r;
-    uint32_t job = conn_inflight_job(c, 0);
     unsigned close_after = c->h1.flags & H1_F_CONN_CLOSE;
 
     memset(&r, 0, sizeof r);
@@ -347,9 +376,7 @@ complete_response(struct conn *c)
         r.text = c->err;
         r.len = strlen(c->err);
     }
-    pop_head(c);
-    c->n_responses++;
-    c->cfg->ops->on_result(c->cfg->owner, c, job, &r);
+    pop_head_report(c, &r);
     if (close_after) {
         /* RFC 9112 sec. 9.6: no more requests on this connection, and the
            ones already sent will not be processed. */
@@ -367,6 +394,7 @@ start_body(struct conn *c)
 {
     c->extracting = 0;
     c->body_failed = 0;
+    c->body_wire = 0;
     if (c->h1.status != 200)
         return;
     if (decode_begin(&c->dec, c->h1.content_encoding,
@@ -396,6 +424,34 @@ body_bytes(struct conn *c, const char *data, size_t len)
     }
     if (dr != DECODE_AGAIN)
         c->body_failed = BODY_FAILED_DECODE;
+}
+
+/*
+ * Whether the head response's body has gone past what is read of it:
+ * --max-body counts the bytes on the wire too (an endless run of empty
+ * deflate blocks decodes to nothing), and an error status needs only
+ * CONN_ERROR_BODY_MAX. If so the response is cut (the connection ends)
+ * and 1 is returned.
+ */
+static int
+body_past_limit(struct conn *c)
+{
+    char why[CONN_ERR_LEN];
+
+    if (c->h1.status == 200 && c->body_wire > c->cfg->max_body) {
+        snprintf(why, sizeof why,
+                 "body over --max-body (%llu bytes) as sent%s%.*s",
+                 (unsigned long long)c->cfg->max_body,
+                 c->h1.content_encoding_len ? ", Content-Encoding " : "",
+                 (int)c->h1.content_encoding_len, c->h1.content_encoding);
+        cut_response(c, why);
+        return 1;
+    }
+    if (c->h1.status != 200 && c->body_wire > CONN_ERROR_BODY_MAX) {
+        cut_response(c, NULL);
+        return 1;
+    }
+    return 0;
 }
 
 /* Feed what was just read to the parser and the extractor. Returns -1 if
@@ -430,6 +486,9 @@ process_input(struct conn *c)
             start_body(c);
             break;
         case H1_BODY:
+            c->body_wire += c->h1.body_len;
+            if (body_past_limit(c))
+                return -1;
             if (c->extracting && !c->body_failed)
                 body_bytes(c, data + c->h1.body_off, c->h1.body_len);
             break;

@@ -72,10 +72,12 @@ struct sched {
     char *slot_text;
     size_t next_print;
 
-    /* Redirects: hops per job, slots taken at the first redirect. */
+    /* Redirects: hops per job, slots taken at the first redirect. Each
+       origin's "scheme://authority", for messages. */
     unsigned char *hops;
     struct redirect *redirs;
     int origin_tls[TRANSPORT_MAX_ORIGINS];
+    char origin_base[TRANSPORT_MAX_ORIGINS][URL_MAX_HOST + 24];
 
     /* 429/503: no request leaves before paused_until. */
     int64_t paused_until;
@@ -267,10 +269,25 @@ busy(struct sched *s, uint32_t job, const struct fetch_result *r)
         queue_push_front(s, job);
 }
 
+/* Remember origin o's scheme and authority (of the URL in s). */
+static void
+set_origin(struct sched *s, int o, int tls, const char *str,
+           const struct url_ref *ref)
+{
+    char auth[URL_MAX_HOST + 16];
+    size_t n = ref ? url_ref_authority(ref, str, auth, sizeof auth)
+                   : url_authority(&s->o->tmpl, str, auth, sizeof auth);
+
+    s->origin_tls[o] = tls;
+    snprintf(s->origin_base[o], sizeof s->origin_base[o], "%s://%.*s",
+             tls ? "https" : "http", (int)n, auth);
+}
+
 /*
  * Where a Location sends the job: url_resolve() works out the URL, and
  * the transport the origin when the Location names one. Returns the
- * origin and the request-target in out, or -1 with why.
+ * origin and the request-target in out, or -1 with why, or -2 for a
+ * refused downgrade to plain http with both URLs in why.
  */
 static int
 resolve(struct sched *s, int cur_origin, const char *cur, size_t cur_len,
@@ -294,6 +311,12 @@ resolve(struct sched *s, int cur_origin, const char *cur, size_t cur_len,
         *out_len = len;
         return cur_origin;
     }
+    if (s->origin_tls[cur_origin] && !ref.tls &&
+        !s->o->allow_http_redirect) {
+        snprintf(why, whycap, "%s%.*s -> %.*s", s->origin_base[cur_origin],
+                 (int)cur_len, cur, (int)len, buf);
+        return -2;
+    }
     *out_len = url_ref_target(&ref, buf, out, URL_MAX_TARGET);
     if (!*out_len) {
         snprintf(why, whycap, "%s", url_strerror(URL_E_TOO_LONG));
@@ -301,14 +324,14 @@ resolve(struct sched *s, int cur_origin, const char *cur, size_t cur_len,
     }
     origin = s->vt->origin(s->tr, &ref, buf, why, whycap);
     if (origin >= 0)
-        s->origin_tls[origin] = ref.tls;
+        set_origin(s, origin, ref.tls, buf, &ref);
     return origin;
 }
 
 static void
 redirect(struct sched *s, uint32_t job, const struct fetch_result *r)
 {
-    char cur[URL_MAX_TARGET], next[URL_MAX_TARGET], why[200], msg[400];
+    char cur[URL_MAX_TARGET], next[URL_MAX_TARGET], why[400], msg[600];
     size_t cur_len, next_len;
     int cur_origin, origin;
     struct redirect *slot;
@@ -341,10 +364,20 @@ redirect(struct sched *s, uint32_t job, const struct fetch_result *r)
     cur_origin = job_target(s, job, cur, sizeof cur, &cur_len);
     origin = resolve(s, cur_origin, cur, cur_len, r->location,
                      r->location_len, next, &next_len, why, sizeof why);
+    if (origin == -2) {
+        snprintf(msg, sizeof msg,
+                 "HTTP status %d: redirect from https to plain http refused: "
+                 "%.400s (--allow-http-redirect follows it)",
+                 r->status, why);
+        fail_job(s, job, msg);
+        return;
+    }
     if (origin < 0) {
         snprintf(msg, sizeof msg, "HTTP status %d: cannot follow Location "
-                                  "'%.100s': %s",
-                 r->status, r->location, why);
+                                  "'%.*s': %.400s",
+                 r->status,
+                 (int)(r->location_len < 100 ? r->location_len : 100),
+                 r->location, why);
         fail_job(s, job, msg);
         return;
     }
@@ -492,7 +525,7 @@ setup(struct sched *s, char *err, size_t errcap)
     s->ev.on_fatal = on_fatal;
     s->ev.on_warning = on_warning;
     s->ev.owner = s;
-    s->origin_tls[0] = o->tmpl.tls;
+    set_origin(s, 0, o->tmpl.tls, o->url, NULL);
     s->rng = (uint64_t)loop_now_ms() * 0x9e3779b97f4a7c15ull | 1;
     s->tr = s->vt->open(&s->tcfg, &s->ev, n, err, errcap);
     return s->tr ? 0 : -1;

@@ -1858,9 +1858,11 @@ do_write(struct conn *c)
     size_t n, done;
     long long now;
 
-    while (pending(c) > 0) {
+    for (;;) {
         if (c->endless && !c->retry_len && pending(c) < ENDLESS_PIECE)
             out_put(c, (const char *)c->endless, c->endless_len);
+        if (pending(c) == 0)
+            break;
         n = pending(c);
         if (c->retry_len) {
             n = c->retry_len;
