@@ -87,7 +87,7 @@ struct sched_stats {
 struct sched_result {
     size_t index;     /* position in options.ids */
     uint32_t id;
-    int ok;
+    int ok;           /* enum fetch_ok (result.h) */
     const char *text; /* value (ok) or reason */
     size_t len;
 };

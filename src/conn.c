@@ -323,7 +323,7 @@ complete_response(struct conn *c)
             snprintf(c->err, sizeof c->err, "Content-Encoding %s: %s",
                      c->dec.name, decode_strerror(dr));
         } else if (jr == JF_OK) {
-            r.ok = 1;
+            r.ok = c->jf.value_json ? FETCH_JSON : FETCH_STRING;
             r.text = c->value;
         } else {
             size_t n;

@@ -28,7 +28,8 @@
    so one slow response does not stall every connection at once. */
 #define WINDOW_MIN 64
 
-enum slot_state { SLOT_EMPTY = 0, SLOT_OK, SLOT_FAILED };
+/* A slot holds SLOT_EMPTY, or SLOT_FULL + its result's ok. */
+enum slot_state { SLOT_EMPTY = 0, SLOT_FULL };
 
 /* Back-off for 429/503 without Retry-After: base doubling up to the cap,
    times a random factor in [0.5, 1.5) so clients do not pulse together. */
@@ -151,12 +152,12 @@ finish(struct sched *s, uint32_t job, int ok, const char *text, size_t len)
         len = SLOT_CAP;
     memcpy(s->slot_text + slot * SLOT_CAP, text, len);
     s->slot_len[slot] = (uint16_t)len;
-    s->slot_state[slot] = ok ? SLOT_OK : SLOT_FAILED;
+    s->slot_state[slot] = (unsigned char)(SLOT_FULL + ok);
     while (s->next_print < s->o->n_ids) {
         slot = s->next_print % s->window;
         if (s->slot_state[slot] == SLOT_EMPTY)
             break;
-        emit(s, s->next_print, s->slot_state[slot] == SLOT_OK,
+        emit(s, s->next_print, s->slot_state[slot] - SLOT_FULL,
              s->slot_text + slot * SLOT_CAP, s->slot_len[slot]);
         s->slot_state[slot] = SLOT_EMPTY;
         s->next_print++;

@@ -191,7 +191,7 @@ finished(struct transport *t, struct transfer *x, CURLcode code)
     if (x->extracting) {
         enum jf_rc jr = jf_finish(&x->jf, x->value, sizeof x->value, &r.len);
         if (jr == JF_OK) {
-            r.ok = 1;
+            r.ok = x->jf.value_json ? FETCH_JSON : FETCH_STRING;
             r.text = x->value;
         } else {
             jf_explain(&x->jf, jr, t->cfg->field, err, sizeof err);
