@@ -319,7 +319,11 @@ complete_response(struct conn *c)
         /* The first failure in the body's order names the cause: a JSON
            error found while decoding went fine stopped the decoding, so
            the decoder's "cut short" would be a wrong reason then. */
-        if (dr != DECODE_END && c->body_failed != BODY_FAILED_JSON) {
+        if (dr == DECODE_E_TOO_BIG && c->body_failed != BODY_FAILED_JSON) {
+            decode_over_limit(c->err, sizeof c->err,
+                              decode_identity(&c->dec) ? NULL : c->dec.name,
+                              c->dec.limit);
+        } else if (dr != DECODE_END && c->body_failed != BODY_FAILED_JSON) {
             snprintf(c->err, sizeof c->err, "Content-Encoding %s: %s",
                      c->dec.name, decode_strerror(dr));
         } else if (jr == JF_OK) {

@@ -36,6 +36,7 @@
 
 #include <curl/curl.h>
 
+#include "decode.h"
 #include "jfield.h"
 #include "loop.h"
 
@@ -139,9 +140,14 @@ finished(struct transport *t, struct transfer *x, CURLcode code)
 
     t->st.bytes_decoded += x->decoded;
     if (code == CURLE_WRITE_ERROR && x->too_big) {
+        struct curl_header *ce = NULL;
+
         memset(&r, 0, sizeof r);
         r.retry_after_s = -1;
-        snprintf(err, sizeof err, "decompressed body over the limit");
+        (void)curl_easy_header(x->easy, "Content-Encoding", 0, CURLH_HEADER,
+                               -1, &ce);
+        decode_over_limit(err, sizeof err, ce ? ce->value : NULL,
+                          t->cfg->max_body);
         r.status = (int)x->status;
         r.text = err;
         r.len = strlen(err);
