@@ -136,4 +136,8 @@ const char *decode_strerror(enum decode_rc rc);
 void decode_over_limit(char *out, size_t cap, const char *coding,
                        uint64_t limit);
 
+/* For --version: a line naming the zlib this build was made with and
+   runs with, or saying there is none. */
+void decode_version(char *out, size_t cap);
+
 #endif

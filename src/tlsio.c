@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -275,4 +276,11 @@ tlsio_close(struct tlsio *s, int polite)
     ERR_clear_error();
     SSL_free(s->ssl);
     s->ssl = NULL;
+}
+
+void
+tlsio_version(char *out, size_t cap)
+{
+    snprintf(out, cap, "OpenSSL: built with %s, running %s\n",
+             OPENSSL_VERSION_TEXT, OpenSSL_version(OPENSSL_VERSION));
 }

@@ -35,6 +35,7 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/opensslv.h>
 
 #include "decode.h"
 #include "jfield.h"
@@ -495,9 +496,25 @@ curl_stats(const struct transport *t, struct transport_stats *out)
     out->handshakes_unknown = 1;
 }
 
+/* The OpenSSL that counts is libcurl's: only its headers are ours. */
+static const char *
+curl_version_text(char *out, size_t cap)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+    snprintf(out, cap,
+             "transport: libcurl\n"
+             "libcurl: built with %s, running %s\n"
+             "OpenSSL: built with the headers of %s, running %s (libcurl's)\n",
+             LIBCURL_VERSION, v->version, OPENSSL_VERSION_TEXT,
+             v->ssl_version ? v->ssl_version : "none");
+    return "libcurl";
+}
+
 static const struct transport_vt transport_curl = {
     "libcurl",   1,         curl_open,  curl_prepare, curl_origin,
     curl_submit, curl_wait, curl_abort, curl_stats,   curl_close,
+    curl_version_text,
 };
 
 const struct transport_vt *const transport_default = &transport_curl;
