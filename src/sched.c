@@ -525,7 +525,7 @@ next_wake(const struct sched *s, int64_t run_deadline)
 
 int
 sched_run(const struct transport_vt *vt, const struct sched_options *o,
-          sched_output_fn out, void *arg,
+          sched_output_fn out, sched_turn_fn turn, void *arg,
           void (*warn)(void *arg, const char *msg), struct sched_stats *st,
           char *err, size_t errcap)
 {
@@ -575,6 +575,11 @@ sched_run(const struct transport_vt *vt, const struct sched_options *o,
             snprintf(msg, sizeof msg, "timed out: --max-time %.3g s reached",
                      (double)o->max_time_ms / 1000);
             on_fatal(&s, msg);
+        }
+        if (turn && turn(arg) != 0) {
+            vt->abort(s.tr); /* the output is gone: stop asking */
+            rc = 1;
+            break;
         }
     }
     vt->stats(s.tr, &ts);
