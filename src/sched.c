@@ -147,12 +147,19 @@ finish(struct sched *s, uint32_t job, int ok, const char *text, size_t len)
             s->next_print++;
         return;
     }
-    slot = job % s->window;
     if (len > SLOT_CAP)
         len = SLOT_CAP;
-    memcpy(s->slot_text + slot * SLOT_CAP, text, len);
-    s->slot_len[slot] = (uint16_t)len;
-    s->slot_state[slot] = (unsigned char)(SLOT_FULL + ok);
+    if (job == s->next_print) {
+        /* Its turn already (every job at --max-time): out at once, not
+           copied through a slot first. */
+        emit(s, job, ok, text, len);
+        s->next_print++;
+    } else {
+        slot = job % s->window;
+        memcpy(s->slot_text + slot * SLOT_CAP, text, len);
+        s->slot_len[slot] = (uint16_t)len;
+        s->slot_state[slot] = (unsigned char)(SLOT_FULL + ok);
+    }
     while (s->next_print < s->o->n_ids) {
         slot = s->next_print % s->window;
         if (s->slot_state[slot] == SLOT_EMPTY)
