@@ -194,6 +194,31 @@ put_utf8(unsigned char *out, size_t *o, uint32_t cp)
 }
 
 /*
+ * A UTF-8 sequence starts with byte c (>= 0x80): how many continuation
+ * bytes it needs, and the range of the first one (RFC 3629 sec. 4);
+ * 0 if c starts none.
+ */
+static unsigned
+ref_lead(unsigned c, unsigned *lo, unsigned *hi)
+{
+    *lo = 0x80;
+    *hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf)
+        return 1;
+    if (c >= 0xe0 && c <= 0xef) {
+        *lo = c == 0xe0 ? 0xa0 : 0x80;
+        *hi = c == 0xed ? 0x9f : 0xbf;
+        return 2;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        *lo = c == 0xf0 ? 0x90 : 0x80;
+        *hi = c == 0xf4 ? 0x8f : 0xbf;
+        return 3;
+    }
+    return 0;
+}
+
+/*
  * A string at s[i] == '"'. Decodes into out (if not NULL), sets *olen
  * and *raw (content bytes between the quotes). STR_VALUE also checks
  * the raw UTF-8 and the JF_MAX_VALUE limit. Returns 0 or -1 (verdict).
@@ -233,17 +258,8 @@ ref_string(struct ref *r, int kind, unsigned char *out, size_t *olen,
                 }
             } else if (c >= 0x80) {
                 seq = at;
-                if (c >= 0xc2 && c <= 0xdf) {
-                    need = 1;
-                } else if (c >= 0xe0 && c <= 0xef) {
-                    need = 2;
-                    lo = c == 0xe0 ? 0xa0 : 0x80;
-                    hi = c == 0xed ? 0x9f : 0xbf;
-                } else if (c >= 0xf0 && c <= 0xf4) {
-                    need = 3;
-                    lo = c == 0xf0 ? 0x90 : 0x80;
-                    hi = c == 0xf4 ? 0x8f : 0xbf;
-                } else {
+                need = ref_lead(c, &lo, &hi);
+                if (!need) {
                     bad = 1;
                     bad_lo = bad_hi = at;
                 }
@@ -434,19 +450,9 @@ ref_capture(struct ref *r, size_t upto)
             hi = 0xbf;
         } else if (c >= 0x80) {
             seq = i;
-            if (c >= 0xc2 && c <= 0xdf) {
-                need = 1;
-            } else if (c >= 0xe0 && c <= 0xef) {
-                need = 2;
-                lo = c == 0xe0 ? 0xa0 : 0x80;
-                hi = c == 0xed ? 0x9f : 0xbf;
-            } else if (c >= 0xf0 && c <= 0xf4) {
-                need = 3;
-                lo = c == 0xf0 ? 0x90 : 0x80;
-                hi = c == 0xf4 ? 0x8f : 0xbf;
-            } else {
+            need = ref_lead(c, &lo, &hi);
+            if (!need)
                 return stop(r, JF_E_UTF8, NONE, i, i, 1);
-            }
         } else if (esc) {
             esc = 0;
         } else if (c == '"') {

@@ -66,15 +66,17 @@ unsafe(uint32_t cp)
 }
 
 /*
- * The length of the run of printable ASCII at s other than the two bytes
- * a format escapes: the bulk of every name and message. Eight bytes at a
+ * Copies the run of printable ASCII at s other than the two bytes a
+ * format escapes (the bulk of every name and message) to out; returns
+ * its length. Eight bytes at a
  * time while no byte of the word may end the run (a byte >= 0x80, below
  * 0x20, 0x7f, a or b: the usual "has a zero byte" test, whose false
  * alarms only ever come after a true one in the word), then byte by
  * byte. The failure lines of a million ids at --max-time pass here.
  */
 static size_t
-plain_run(const unsigned char *s, size_t n, unsigned a, unsigned b)
+plain_run(char *out, const unsigned char *s, size_t n, unsigned a,
+          unsigned b)
 {
     const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
     uint64_t w, va, vb;
@@ -92,6 +94,7 @@ plain_run(const unsigned char *s, size_t n, unsigned a, unsigned b)
     }
     while (i < n && s[i] >= 0x20 && s[i] < 0x7f && s[i] != a && s[i] != b)
         i++;
+    memcpy(out, s, i);
     return i;
 }
 
@@ -104,11 +107,9 @@ esc_line(char *out, const char *in, size_t n)
     unsigned c;
 
     while (i < n) {
-        m = plain_run(s + i, n - i, '\\', '\\');
-        memcpy(out + o, s + i, m);
+        m = plain_run(out + o, s + i, n - i, '\\', '\\');
         o += m;
-        i += m;
-        if (i == n)
+        if ((i += m) == n)
             break;
         c = s[i];
         if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
@@ -163,12 +164,10 @@ json_escape(char *out, const char *in, size_t n, int text)
     unsigned c;
 
     while (i < n) {
-        m = text ? plain_run(s + i, n - i, 0x7f, 0x7f)
-                 : plain_run(s + i, n - i, '"', '\\');
-        memcpy(out + o, s + i, m);
+        m = text ? plain_run(out + o, s + i, n - i, 0x7f, 0x7f)
+                 : plain_run(out + o, s + i, n - i, '"', '\\');
         o += m;
-        i += m;
-        if (i == n)
+        if ((i += m) == n)
             break;
         c = s[i];
         if (!text && (c == '"' || c == '\\' || (c < 0x20 && short_esc[c]))) {

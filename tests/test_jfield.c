@@ -836,92 +836,54 @@ test_json_value_limit(void)
     gen_json_case("number of JF_MAX_VALUE + 1 bytes", b.s, b.len,
                   JF_E_TOO_LONG, NULL, 0, 8 + JF_MAX_VALUE);
 
-    /* A string inside: its raw bytes count, escapes as written. */
-    b.len = 8;
-    sb_str(&b, "[\"");
-    sb_rep(&b, "\\n", (JF_MAX_VALUE - 4) / 2);
-    sb_str(&b, "\"]}");
-    gen_json_case("escapes up to the cap", b.s, b.len, JF_OK, b.s + 8,
-                  JF_MAX_VALUE, -1);
-    b.len = 8;
-    sb_str(&b, "[\"");
-    sb_rep(&b, "\\n", (JF_MAX_VALUE - 4) / 2);
-    sb_str(&b, "x\"]}");
-    gen_json_case("a string's closing quote past the cap", b.s, b.len,
-                  JF_E_TOO_LONG, NULL, 0, 8 + JF_MAX_VALUE);
+    /*
+     * {"name": + head + rep x times + tail: strings inside count their raw
+     * bytes, escapes as written; bad UTF-8 before the cap wins, at the
+     * cap the cap does; syntax errors and the end of the body come after
+     * the cap or before it. off -1: the value is JF_OK and is all of it.
+     */
+    static const struct {
+        const char *label, *head, *rep;
+        size_t times;
+        const char *tail;
+        enum jf_rc rc;
+        long long off;
+    } gen[] = {
+        {"escapes up to the cap", "[\"", "\\n", (JF_MAX_VALUE - 4) / 2,
+         "\"]}", JF_OK, -1},
+        {"a string's closing quote past the cap", "[\"", "\\n",
+         (JF_MAX_VALUE - 4) / 2, "x\"]}", JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
+        {"bad UTF-8, then too long", "[\"\xff", "a", 2000, "\"]}",
+         JF_E_UTF8, 10},
+        {"good UTF-8 cut by the cap", "[\"", "a", JF_MAX_VALUE - 3,
+         "\xc3\xa9\"]}", JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
+        {"bad continuation at the cap", "[\"", "a", JF_MAX_VALUE - 3,
+         "\xc3\x41\"]}", JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
+        {"bad continuation just before the cap", "[\"", "a",
+         JF_MAX_VALUE - 4, "\xc3\x41\"]}", JF_E_UTF8, 8 + JF_MAX_VALUE - 2},
+        {"too long, then a syntax error", "[", "1,", JF_MAX_VALUE, "]}",
+         JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
+        {"a syntax error, then too long", "[1,,", "1,", JF_MAX_VALUE, "1]}",
+         JF_E_SYNTAX, 11},
+        {"too long, then cut", "[", "1,", JF_MAX_VALUE, "", JF_E_TOO_LONG,
+         8 + JF_MAX_VALUE},
+        {"too deep within the cap", "{\"a\":", "[", JF_MAX_DEPTH, "",
+         JF_E_TOO_DEEP, 8 + 5 + JF_MAX_DEPTH - 2},
+    };
 
-    /* UTF-8: bad before the cap wins; at the cap, the cap does. */
-    b.len = 8;
-    sb_str(&b, "[\"\xff");
-    sb_rep(&b, "a", 2000);
-    sb_str(&b, "\"]}");
-    gen_json_case("bad UTF-8, then too long", b.s, b.len, JF_E_UTF8, NULL, 0,
-                  10);
-    b.len = 8;
-    sb_str(&b, "[\"");
-    sb_rep(&b, "a", JF_MAX_VALUE - 3);
-    sb_str(&b, "\xc3\xa9\"]}");
-    gen_json_case("good UTF-8 cut by the cap", b.s, b.len, JF_E_TOO_LONG,
-                  NULL, 0, 8 + JF_MAX_VALUE);
-    b.len = 8;
-    sb_str(&b, "[\"");
-    sb_rep(&b, "a", JF_MAX_VALUE - 3);
-    sb_str(&b, "\xc3\x41\"]}");
-    gen_json_case("bad continuation at the cap", b.s, b.len, JF_E_TOO_LONG,
-                  NULL, 0, 8 + JF_MAX_VALUE);
-    b.len = 8;
-    sb_str(&b, "[\"");
-    sb_rep(&b, "a", JF_MAX_VALUE - 4);
-    sb_str(&b, "\xc3\x41\"]}");
-    gen_json_case("bad continuation just before the cap", b.s, b.len,
-                  JF_E_UTF8, NULL, 0, 8 + JF_MAX_VALUE - 2);
-
-    /* Against syntax errors and the end of the body. */
-    b.len = 8;
-    sb_str(&b, "[");
-    sb_rep(&b, "1,", JF_MAX_VALUE);
-    sb_str(&b, "]}");
-    gen_json_case("too long, then a syntax error", b.s, b.len,
-                  JF_E_TOO_LONG, NULL, 0, 8 + JF_MAX_VALUE);
-    b.len = 8;
-    sb_str(&b, "[1,,");
-    sb_rep(&b, "1,", JF_MAX_VALUE);
-    sb_str(&b, "1]}");
-    gen_json_case("a syntax error, then too long", b.s, b.len, JF_E_SYNTAX,
-                  NULL, 0, 11);
-    b.len = 8;
-    sb_str(&b, "[");
-    sb_rep(&b, "1,", JF_MAX_VALUE);
-    gen_json_case("too long, then cut", b.s, b.len, JF_E_TOO_LONG, NULL, 0,
-                  8 + JF_MAX_VALUE);
-    b.len = 8;
-    sb_str(&b, "{\"a\":");
-    sb_rep(&b, "[", JF_MAX_DEPTH);
-    gen_json_case("too deep within the cap", b.s, b.len, JF_E_TOO_DEEP,
-                  NULL, 0, 8 + 5 + JF_MAX_DEPTH - 2);
-
-    /* The longest raw key with the longest compact value: keep's room. */
-    v.len = 0;
-    sb_rep(&v, "k", JF_MAX_KEY);
-    sb_add(&v, "", 1);
-    b.len = 0;
-    sb_str(&b, "{\"a\":1,\"");
-    sb_rep(&b, "\\u006b", JF_MAX_KEY);
-    sb_str(&b, "\": { \"x\" : \"");
-    sb_rep(&b, "y", JF_MAX_VALUE - 8);
-    sb_str(&b, "\" } ,\"b\":2}");
-    {
-        struct sb w = {0};
-        struct tcase c;
-
-        sb_str(&w, "{\"x\":\"");
-        sb_rep(&w, "y", JF_MAX_VALUE - 8);
-        sb_str(&w, "\"}");
-        c = (struct tcase){"longest raw key, longest object", v.s, b.s,
-                           b.len, JF_OK, w.s, w.len, NULL, -1, 1};
-        check_case(&c);
-        free(w.s);
+    for (i = 0; i < sizeof gen / sizeof gen[0]; i++) {
+        b.len = 8;
+        sb_str(&b, gen[i].head);
+        sb_rep(&b, gen[i].rep, gen[i].times);
+        sb_str(&b, gen[i].tail);
+        if (gen[i].off < 0)
+            gen_json_case(gen[i].label, b.s, b.len, gen[i].rc, b.s + 8,
+                          b.len - 9, -1);
+        else
+            gen_json_case(gen[i].label, b.s, b.len, gen[i].rc, NULL, 0,
+                          gen[i].off);
     }
+
     free(b.s);
     free(v.s);
 }
@@ -1069,11 +1031,25 @@ test_key_limits(void)
     sb_str(&b, "\",\"b\":2}");
     {
         struct sb v = {0};
+        struct tcase c;
 
         sb_rep(&v, "\xc3\xa9", JF_MAX_VALUE / 6);
         sb_rep(&v, "z", JF_MAX_VALUE % 6);
         gen_case("longest raw key with longest value", k.s, b.s, b.len,
                  JF_OK, v.s, v.len, -1);
+
+        /* The same key with the longest object: JSON text, spaces out. */
+        b.len = 8 + 6 * JF_MAX_KEY;
+        sb_str(&b, "\": { \"x\" : \"");
+        sb_rep(&b, "y", JF_MAX_VALUE - 8);
+        sb_str(&b, "\" } ,\"b\":2}");
+        v.len = 0;
+        sb_str(&v, "{\"x\":\"");
+        sb_rep(&v, "y", JF_MAX_VALUE - 8);
+        sb_str(&v, "\"}");
+        c = (struct tcase){"longest raw key, longest object", k.s, b.s,
+                           b.len, JF_OK, v.s, v.len, NULL, -1, 1};
+        check_case(&c);
         free(v.s);
     }
     free(b.s);
