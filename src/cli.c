@@ -681,9 +681,10 @@ print_version(void)
     put_text(&io.out, lines);
     decode_version(lines, sizeof lines);
     put_text(&io.out, lines);
-    snprintf(lines, sizeof lines, "features:%s%s%s\n",
+    snprintf(lines, sizeof lines, "features:%s%s%s%s\n",
              decode_available ? " gzip" : "", feature ? " " : "",
-             feature ? feature : "");
+             feature ? feature : "",
+             decode_available || feature ? "" : " none");
     put_text(&io.out, lines);
 }
 
