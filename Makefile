@@ -53,11 +53,11 @@ endif
 
 # Modules in dependency order (see README "Source tour"). The pure ones
 # build and test with no OpenSSL and no sockets.
-PURE_MODULES := buf url h1 jfield crc decode_common
-IO_MODULES := loop net tlsio conn transport_h1 sched cli
+PURE_MODULES := buf url h1 jfield crc decode_common esc
+IO_MODULES := loop net tlsio conn transport_h1 sched out cli
 # The libcurl build (issue 4): the same program with transport_curl in
 # place of the hand-written transport and everything only it needs.
-CURL_BUILD_MODULES := loop transport_curl sched cli
+CURL_BUILD_MODULES := loop transport_curl sched out cli
 UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c)) test_jfield_nosimd \
               test_decode_noclmul test_crc_narrow
 

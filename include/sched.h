@@ -91,7 +91,7 @@ struct sched_stats {
 struct sched_result {
     size_t index;     /* position in options.ids */
     uint32_t id;
-    int ok;
+    int ok;           /* enum fetch_ok (result.h) */
     const char *text; /* value (ok) or reason */
     size_t len;
 };
@@ -99,13 +99,22 @@ struct sched_result {
 typedef void (*sched_output_fn)(void *arg, const struct sched_result *r);
 
 /*
+ * Called after each turn of the loop (one round of the transport's
+ * events), once the results of that turn have gone to the output
+ * callback: the output can leave in one write per turn. Returns 0 to go
+ * on, nonzero to end the run at once (jobs without a result get none).
+ */
+typedef int (*sched_turn_fn)(void *arg);
+
+/*
  * Run every job to its result over the transport vt. Returns 0 when every
- * job has a result (failed ones included: see stats), or -1 if the run
- * could not start (bad CA file, unresolvable host, no memory...) with the
- * reason in err. Warnings (e.g. insecure mode) go to warn.
+ * job has a result (failed ones included: see stats), 1 if turn (may be
+ * NULL) ended the run, or -1 if the run could not start (bad CA file,
+ * unresolvable host, no memory...) with the reason in err. Warnings
+ * (e.g. insecure mode) go to warn.
  */
 int sched_run(const struct transport_vt *vt, const struct sched_options *o,
-              sched_output_fn out, void *arg,
+              sched_output_fn out, sched_turn_fn turn, void *arg,
               void (*warn)(void *arg, const char *msg),
               struct sched_stats *stats, char *err, size_t errcap);
 

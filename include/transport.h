@@ -141,6 +141,11 @@ struct transport_vt {
 
     /* Release everything (after abort, if jobs were in flight). */
     void (*close)(struct transport *t);
+
+    /* For --version: lines saying what this transport is and which
+       libraries it was built with and runs with, into out (cap bytes);
+       returns a word for the features line ("libcurl"), or NULL. */
+    const char *(*version)(char *out, size_t cap);
 };
 
 extern const struct transport_vt *const transport_default;

@@ -349,11 +349,15 @@ complete_response(struct conn *c)
         /* The first failure in the body's order names the cause: a JSON
            error found while decoding went fine stopped the decoding, so
            the decoder's "cut short" would be a wrong reason then. */
-        if (dr != DECODE_END && c->body_failed != BODY_FAILED_JSON) {
+        if (dr == DECODE_E_TOO_BIG && c->body_failed != BODY_FAILED_JSON) {
+            decode_over_limit(c->err, sizeof c->err,
+                              decode_identity(&c->dec) ? NULL : c->dec.name,
+                              c->dec.limit);
+        } else if (dr != DECODE_END && c->body_failed != BODY_FAILED_JSON) {
             snprintf(c->err, sizeof c->err, "Content-Encoding %s: %s",
                      c->dec.name, decode_strerror(dr));
         } else if (jr == JF_OK) {
-            r.ok = 1;
+            r.ok = c->jf.value_json ? FETCH_JSON : FETCH_STRING;
             r.text = c->value;
         } else {
             size_t n;
@@ -436,14 +440,18 @@ body_bytes(struct conn *c, const char *data, size_t len)
 static int
 body_past_limit(struct conn *c)
 {
-    char why[CONN_ERR_LEN];
+    char why[CONN_ERR_LEN], coding[H1_MAX_CODING + 1];
+    size_t n = c->h1.content_encoding_len;
 
     if (c->h1.status == 200 && c->body_wire > c->cfg->max_body) {
-        snprintf(why, sizeof why,
-                 "body over --max-body (%llu bytes) as sent%s%.*s",
-                 (unsigned long long)c->cfg->max_body,
-                 c->h1.content_encoding_len ? ", Content-Encoding " : "",
-                 (int)c->h1.content_encoding_len, c->h1.content_encoding);
+        /* Compressed, the limit was reached by the bytes as sent, not by
+           what they decode to: say which. */
+        memcpy(coding, c->h1.content_encoding, n);
+        coding[n] = '\0';
+        decode_over_limit(why, sizeof why - 9, n ? coding : NULL,
+                          c->cfg->max_body);
+        if (n)
+            strcat(why, " as sent");
         cut_response(c, why);
         return 1;
     }

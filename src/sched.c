@@ -28,7 +28,8 @@
    so one slow response does not stall every connection at once. */
 #define WINDOW_MIN 64
 
-enum slot_state { SLOT_EMPTY = 0, SLOT_OK, SLOT_FAILED };
+/* A slot holds SLOT_EMPTY, or SLOT_FULL + its result's ok. */
+enum slot_state { SLOT_EMPTY = 0, SLOT_FULL };
 
 /* Back-off for 429/503 without Retry-After: base doubling up to the cap,
    times a random factor in [0.5, 1.5) so clients do not pulse together. */
@@ -148,17 +149,24 @@ finish(struct sched *s, uint32_t job, int ok, const char *text, size_t len)
             s->next_print++;
         return;
     }
-    slot = job % s->window;
     if (len > SLOT_CAP)
         len = SLOT_CAP;
-    memcpy(s->slot_text + slot * SLOT_CAP, text, len);
-    s->slot_len[slot] = (uint16_t)len;
-    s->slot_state[slot] = ok ? SLOT_OK : SLOT_FAILED;
+    if (job == s->next_print) {
+        /* Its turn already (every job at --max-time): out at once, not
+           copied through a slot first. */
+        emit(s, job, ok, text, len);
+        s->next_print++;
+    } else {
+        slot = job % s->window;
+        memcpy(s->slot_text + slot * SLOT_CAP, text, len);
+        s->slot_len[slot] = (uint16_t)len;
+        s->slot_state[slot] = (unsigned char)(SLOT_FULL + ok);
+    }
     while (s->next_print < s->o->n_ids) {
         slot = s->next_print % s->window;
         if (s->slot_state[slot] == SLOT_EMPTY)
             break;
-        emit(s, s->next_print, s->slot_state[slot] == SLOT_OK,
+        emit(s, s->next_print, s->slot_state[slot] - SLOT_FULL,
              s->slot_text + slot * SLOT_CAP, s->slot_len[slot]);
         s->slot_state[slot] = SLOT_EMPTY;
         s->next_print++;
@@ -561,7 +569,7 @@ next_wake(const struct sched *s, int64_t run_deadline)
 
 int
 sched_run(const struct transport_vt *vt, const struct sched_options *o,
-          sched_output_fn out, void *arg,
+          sched_output_fn out, sched_turn_fn turn, void *arg,
           void (*warn)(void *arg, const char *msg), struct sched_stats *st,
           char *err, size_t errcap)
 {
@@ -612,6 +620,11 @@ sched_run(const struct transport_vt *vt, const struct sched_options *o,
             snprintf(msg, sizeof msg, "timed out: --max-time %.3g s reached",
                      (double)o->max_time_ms / 1000);
             on_fatal(&s, msg);
+        }
+        if (turn && turn(arg) != 0) {
+            vt->abort(s.tr); /* the output is gone: stop asking */
+            rc = 1;
+            break;
         }
     }
     vt->stats(s.tr, &ts);

@@ -35,7 +35,9 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/opensslv.h>
 
+#include "decode.h"
 #include "jfield.h"
 #include "loop.h"
 
@@ -139,9 +141,14 @@ finished(struct transport *t, struct transfer *x, CURLcode code)
 
     t->st.bytes_decoded += x->decoded;
     if (code == CURLE_WRITE_ERROR && x->too_big) {
+        struct curl_header *ce = NULL;
+
         memset(&r, 0, sizeof r);
         r.retry_after_s = -1;
-        snprintf(err, sizeof err, "decompressed body over the limit");
+        (void)curl_easy_header(x->easy, "Content-Encoding", 0, CURLH_HEADER,
+                               -1, &ce);
+        decode_over_limit(err, sizeof err, ce ? ce->value : NULL,
+                          t->cfg->max_body);
         r.status = (int)x->status;
         r.text = err;
         r.len = strlen(err);
@@ -191,7 +198,7 @@ finished(struct transport *t, struct transfer *x, CURLcode code)
     if (x->extracting) {
         enum jf_rc jr = jf_finish(&x->jf, x->value, sizeof x->value, &r.len);
         if (jr == JF_OK) {
-            r.ok = 1;
+            r.ok = x->jf.value_json ? FETCH_JSON : FETCH_STRING;
             r.text = x->value;
         } else {
             jf_explain(&x->jf, jr, t->cfg->field, err, sizeof err);
@@ -489,9 +496,25 @@ curl_stats(const struct transport *t, struct transport_stats *out)
     out->handshakes_unknown = 1;
 }
 
+/* The OpenSSL that counts is libcurl's: only its headers are ours. */
+static const char *
+curl_version_text(char *out, size_t cap)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+
+    snprintf(out, cap,
+             "transport: libcurl\n"
+             "libcurl: built with %s, running %s\n"
+             "OpenSSL: built with the headers of %s, running %s (libcurl's)\n",
+             LIBCURL_VERSION, v->version, OPENSSL_VERSION_TEXT,
+             v->ssl_version ? v->ssl_version : "none");
+    return "libcurl";
+}
+
 static const struct transport_vt transport_curl = {
     "libcurl",   1,         curl_open,  curl_prepare, curl_origin,
     curl_submit, curl_wait, curl_abort, curl_stats,   curl_close,
+    curl_version_text,
 };
 
 const struct transport_vt *const transport_default = &transport_curl;

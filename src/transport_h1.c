@@ -695,9 +695,20 @@ h1_stats(const struct transport *t, struct transport_stats *out)
     out->learned_max_requests = t->cfg->keep_alive ? t->max_per_conn : 0;
 }
 
+static const char *
+h1_version(char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "transport: hand-written HTTP/1.1\n");
+
+    if (n > 0 && (size_t)n < cap)
+        tlsio_version(out + n, cap - (size_t)n);
+    return NULL;
+}
+
 static const struct transport_vt transport_h1 = {
     "pokefetch", CONN_MAX_PIPELINE, h1_open,  h1_prepare, h1_origin,
     h1_submit,   h1_wait,           h1_abort, h1_stats,   h1_close,
+    h1_version,
 };
 
 const struct transport_vt *const transport_default = &transport_h1;

@@ -160,6 +160,12 @@ tlsio_ctx_close(struct tlsio_ctx *t)
     (void)t;
 }
 
+void
+tlsio_version(char *out, size_t cap)
+{
+    snprintf(out, cap, "simulated\n");
+}
+
 /* ---- the clock and the wait ---- */
 
 int
@@ -754,7 +760,7 @@ run_world(uint64_t seed, int verbose)
         return 1;
     if (verbose)
         print_world(&o);
-    rc = sched_run(transport_default, &o, on_output, NULL, on_warning, &st,
+    rc = sched_run(transport_default, &o, on_output, NULL, NULL, on_warning, &st,
                    err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "  seed %llu: sched_run failed: %s\n",
@@ -860,7 +866,7 @@ run_fixed(void (*set)(struct sched_options *o))
     n_events = 0;
     hung = ran_away = 0;
     conns_ever = open_now = open_max = 0;
-    (void)sched_run(transport_default, &o, on_output, NULL, on_warning, &st,
+    (void)sched_run(transport_default, &o, on_output, NULL, NULL, on_warning, &st,
                     err, sizeof err);
     CHECK(!hung && !ran_away);
     for (i = 0; i < n; i++)

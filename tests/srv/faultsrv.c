@@ -126,6 +126,13 @@
 #define JSON_TYPE "application/json; charset=utf-8"
 #define TEXT_TYPE "text/plain; charset=utf-8"
 #define NOT_JSON "<html><body><h1>Not JSON</h1></body></html>\n"
+/* hostile-name: ESC and BEL as JSON escapes (raw ones are not JSON),
+   C1, U+2028/9 and the bidi controls as raw UTF-8 and as escapes, and a
+   TAB, a backslash and a DEL: every kind of byte cli must escape. */
+#define HOSTILE_NAME_JSON                                                     \
+    "{\"name\":\"evil\\u001b]0;owned\\u0007\\u001b[2J\xc2\x9b"              \
+    "31m\xc2\x85x\xe2\x80\xa8y\\u2029z\xe2\x80\xaegpj.exe\xe2\x81\xa6w"       \
+    "\\u2069\\t\\\\\x7f\"}"
 /* gzip-corrupt flips this many bytes at the middle of the .gz. */
 #define CORRUPT_RUN 16
 /* gzip-trailing appends this after the .gz. */
@@ -170,6 +177,9 @@ enum sc {
     SC_NON_STRING,
     SC_DUP_KEY,
     SC_NESTED_DECOY,
+    SC_HOSTILE_NAME,
+    SC_HOSTILE_ENCODING,
+    SC_HOSTILE_LOCATION,
     SC_TRUNCATED_JSON,
     SC_CLOSE_DELIMITED,
     SC_RANDOM_RESET,
@@ -261,6 +271,12 @@ static const struct scenario_def scenarios[] = {
     {"dup-key", SC_DUP_KEY, 0, 0, 0, "{\"name\":\"a\",\"name\":\"b\"}"},
     {"nested-decoy", SC_NESTED_DECOY, 0, 0, 0,
      "{\"a\":{\"name\":\"x\"},\"name\":\"real\"} (valid; name is real)"},
+    {"hostile-name", SC_HOSTILE_NAME, 0, 0, 0,
+     "a name of ESC sequences, C1 controls, U+2028/9, bidi overrides"},
+    {"hostile-encoding", SC_HOSTILE_ENCODING, 0, 0, 0,
+     "Content-Encoding: x + C1 CSI, ESC-free colour codes, bidi override"},
+    {"hostile-location", SC_HOSTILE_LOCATION, 0, 0, 0,
+     "302 with a Location holding C1 controls and a bidi override"},
     {"truncated-json", SC_TRUNCATED_JSON, 0, 0, 0,
      "Content-Length and body = first half of the file"},
     {"close-delimited", SC_CLOSE_DELIMITED, 0, 0, 0,
@@ -1510,6 +1526,19 @@ answer(struct conn *c, const struct req *r)
     case SC_NESTED_DECOY:
         serve_json_text(c, r, "{\"a\":{\"name\":\"x\"},\"name\":\"real\"}",
                         &rep);
+        break;
+    case SC_HOSTILE_NAME:
+        serve_json_text(c, r, HOSTILE_NAME_JSON, &rep);
+        break;
+    case SC_HOSTILE_ENCODING:
+        put_response(c, r, 200,
+                     "Content-Encoding: x\xc2\x9b" "31m\xe2\x80\xae\r\n",
+                     JSON_TYPE, "{\"name\":\"x\"}", 12, &rep);
+        break;
+    case SC_HOSTILE_LOCATION:
+        put_text(c, r, 302,
+                 "Location: /r/\xc2\x9b" "2J\xe2\x80\xae\xe2\x81\xa6/1\r\n",
+                 &rep);
         break;
     case SC_GZIP:
     case SC_GZIP_CHUNKED:
