@@ -62,6 +62,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "conn.h" /* CONN_ERROR_BODY_MAX: the same limit */
 #include "decode.h"
 #include "jfield.h"
 #include "loop.h"
@@ -74,10 +75,6 @@
    transport (OpenSSL hands out slots per process). */
 static int tls_ctx_slot = -1;
 #define REASON_LEN (CURL_ERROR_SIZE + 96)
-
-/* An error response is read for its status only: this much of its body
-   at most, then the transfer stops (and libcurl closes the connection). */
-#define ERROR_BODY_MAX (64 * 1024)
 
 /* Why the write callback stopped a transfer. */
 enum stop { STOP_NONE = 0, STOP_ERROR_BODY, STOP_TOO_BIG };
@@ -258,7 +255,7 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
     x->last_rx = loop_now_ms();
     x->wire += len;
     if (x->status != 200) {
-        if (x->wire <= ERROR_BODY_MAX)
+        if (x->wire <= CONN_ERROR_BODY_MAX)
             return len;
         x->stop = STOP_ERROR_BODY;
         return 0;
@@ -376,7 +373,7 @@ add_transfer_stats(struct transport *t, struct transfer *x)
     t->st.conns_opened += (unsigned)connects;
 }
 
-/* A complete response (or one cut at ERROR_BODY_MAX): its result, worded
+/* A complete response (or one cut at CONN_ERROR_BODY_MAX): its result, worded
    as conn.c's complete_response words it. */
 static void
 finish_response(struct transport *t, struct transfer *x)
@@ -601,8 +598,10 @@ finished(struct transport *t, struct transfer *x, CURLcode code)
         return;
     }
     if (code == CURLE_WRITE_ERROR && x->stop == STOP_TOO_BIG) {
-        snprintf(err, sizeof err, "body over the limit (--max-body %llu)",
-                 (unsigned long long)t->cfg->max_body);
+        snprintf(err, sizeof err,
+                 "body over --max-body (%llu bytes) as sent%s%s",
+                 (unsigned long long)t->cfg->max_body,
+                 x->coding[0] ? ", Content-Encoding " : "", x->coding);
         fail_job(t, x->job, err);
         return;
     }
