@@ -124,10 +124,15 @@ struct transport {
     CURLSH *share;
     struct curl_slist *headers;
     struct curl_slist *resolve; /* host:port:addresses from net */
+    /* n_main handles for the template's origin, then one for each origin
+       a redirect names (xfers[n_main + k - 1] for origin k), as the
+       hand-written build gives each such origin a connection of its own
+       beyond -c. */
     struct transfer *xfers;
-    unsigned n_xfers;
-    unsigned n_active;
-    unsigned max_active; /* n_xfers, lower once out of descriptors */
+    unsigned n_main;
+    unsigned n_xfers;     /* n_main + TRANSPORT_MAX_ORIGINS - 1 */
+    unsigned main_active; /* transfers of the main pool */
+    unsigned max_active;  /* n_main, lower once out of descriptors */
     unsigned n_sockets;  /* open now */
     struct origin origins[TRANSPORT_MAX_ORIGINS];
     unsigned n_origins;
@@ -508,7 +513,7 @@ out_of_fds(struct transport *t, struct transfer *x)
     if (n == 0)
         return 0;
     if (n < t->max_active) {
-        t->max_active = n;
+        t->max_active = n; /* of the main pool; the rest keep theirs */
         curl_multi_setopt(t->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)n);
         curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, (long)n);
         snprintf(msg, sizeof msg,
@@ -519,6 +524,20 @@ out_of_fds(struct transport *t, struct transfer *x)
     return 1;
 }
 
+/* libcurl's "<prefix><detail>" as "<ours>: <detail>"; 0 if lib does not
+   start with prefix. */
+static int
+reword(const char *lib, const char *prefix, const char *ours, char *out,
+       size_t cap)
+{
+    size_t n = strlen(prefix);
+
+    if (strncmp(lib, prefix, n) != 0)
+        return 0;
+    snprintf(out, cap, "%s: %s", ours, lib + n);
+    return 1;
+}
+
 /* What a transfer that failed after its request left says, in the words
    of the hand-written build where the meaning is the same. */
 static void
@@ -526,37 +545,44 @@ failure_reason(struct transfer *x, CURLcode code, char *out, size_t cap)
 {
     const char *lib = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
     int tls = x->t->origins[x->origin].tls;
-    size_t n;
 
     switch (code) {
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-        /* libcurl's "Recv failure: <strerror>" is conn.c's "read: ..." */
-        n = strlen("Recv failure: ");
-        if (strncmp(lib, code == CURLE_RECV_ERROR ? "Recv failure: "
-                                                  : "Send failure: ",
-                    n) == 0)
-            snprintf(out, cap, "%s: %s",
-                     code == CURLE_RECV_ERROR ? (tls ? "TLS read" : "read")
-                                              : (tls ? "TLS write" : "send"),
-                     lib + n);
-        else
-            snprintf(out, cap, "%s", lib);
-        break;
     case CURLE_GOT_NOTHING:
         snprintf(out, cap, "connection closed before the response");
-        break;
+        return;
     case CURLE_PARTIAL_FILE:
         snprintf(out, cap, "connection closed mid-response");
+        return;
+    case CURLE_RECV_ERROR:
+        /* A socket or TLS error, or else libcurl refused what it read
+           (a chunk size, say). */
+        if (!reword(lib, "Recv failure: ", tls ? "TLS read" : "read", out,
+                    cap) &&
+            !reword(lib, "OpenSSL SSL_read: ", "TLS read", out, cap))
+            snprintf(out, cap, "malformed response: %s", lib);
+        return;
+    case CURLE_SEND_ERROR:
+        if (!reword(lib, "Send failure: ", tls ? "TLS write" : "send", out,
+                    cap) &&
+            !reword(lib, "OpenSSL SSL_write: ", "TLS write", out, cap))
+            snprintf(out, cap, "%s", lib);
+        return;
+    case CURLE_OUT_OF_MEMORY:
+        /* What libcurl says when a header outgrows its buffer. */
+        if (!x->status) {
+            snprintf(out, cap, "malformed response: header too large for "
+                               "libcurl");
+            return;
+        }
         break;
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_UNSUPPORTED_PROTOCOL:
         snprintf(out, cap, "malformed response: %s", lib);
-        break;
+        return;
     default:
-        snprintf(out, cap, "%s", lib);
         break;
     }
+    snprintf(out, cap, "%s", lib);
 }
 
 /* The certificate was refused: OpenSSL's reason, as tlsio words it. */
@@ -577,7 +603,8 @@ static void
 release(struct transport *t, struct transfer *x)
 {
     x->active = 0;
-    t->n_active--;
+    if (x < t->xfers + t->n_main)
+        t->main_active--;
     curl_multi_remove_handle(t->multi, x->easy);
     add_transfer_stats(t, x);
 }
@@ -821,10 +848,11 @@ curl_open(const struct transport_config *cfg,
         u, cfg->url, t->origins[0].prefix + t->origins[0].prefix_len,
         sizeof t->origins[0].prefix - t->origins[0].prefix_len);
 
-    t->n_xfers = cfg->connections;
-    if (t->n_xfers > jobs)
-        t->n_xfers = (unsigned)jobs;
-    t->max_active = t->n_xfers;
+    t->n_main = cfg->connections;
+    if (t->n_main > jobs)
+        t->n_main = (unsigned)jobs;
+    t->max_active = t->n_main;
+    t->n_xfers = t->n_main + TRANSPORT_MAX_ORIGINS - 1;
     t->xfers = calloc(t->n_xfers, sizeof *t->xfers);
     t->multi = curl_multi_init();
     t->share = curl_share_init();
@@ -836,12 +864,11 @@ curl_open(const struct transport_config *cfg,
     curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_multi_setopt(t->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
+    /* Connections at once and kept idle: one per handle. */
     curl_multi_setopt(t->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                       (long)t->n_xfers);
-    curl_multi_setopt(t->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                      (long)t->n_xfers);
     curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, (long)t->n_xfers);
-    for (i = 0; i < t->n_xfers; i++) {
+    for (i = 0; i < t->n_main; i++) {
         if (setup_easy(t, &t->xfers[i]) < 0) {
             snprintf(err, errcap, "cannot create a libcurl handle (is it "
                                   "built with OpenSSL?)");
@@ -892,6 +919,10 @@ curl_origin(struct transport *t, const struct url_ref *ref, const char *s,
     if (origin_init(t, i, ref->tls, host, ref->host_is_ip, ref->port, err,
                     errcap) < 0)
         return -1;
+    if (setup_easy(t, &t->xfers[t->n_main + i - 1]) < 0) {
+        snprintf(err, errcap, "cannot create a libcurl handle");
+        return -1;
+    }
     org->prefix_len = (size_t)snprintf(org->prefix, sizeof org->prefix,
                                        "%s://", ref->tls ? "https" : "http");
     org->prefix_len += url_ref_authority(ref, s, org->prefix + org->prefix_len,
@@ -917,11 +948,15 @@ curl_submit(struct transport *t, uint32_t job, int origin, const char *target,
         fail_job(t, job, org->why_unreachable);
         return 0;
     }
-    if (t->n_active >= t->max_active)
-        return -EAGAIN;
-    for (i = 0; i < t->n_xfers && !x; i++)
-        if (!t->xfers[i].active)
-            x = &t->xfers[i];
+    if (origin > 0) {
+        x = &t->xfers[t->n_main + (unsigned)origin - 1];
+        if (x->active)
+            return -EAGAIN;
+    } else if (t->main_active < t->max_active) {
+        for (i = 0; i < t->n_main && !x; i++)
+            if (!t->xfers[i].active)
+                x = &t->xfers[i];
+    }
     if (!x)
         return -EAGAIN;
     if (org->prefix_len + target_len + 1 > sizeof x->url)
@@ -946,7 +981,8 @@ curl_submit(struct transport *t, uint32_t job, int origin, const char *target,
     if (curl_multi_add_handle(t->multi, x->easy) != CURLM_OK)
         return -ENOMEM;
     x->active = 1;
-    t->n_active++;
+    if (origin == 0)
+        t->main_active++;
     if (t->st.deepest_pipeline < 1)
         t->st.deepest_pipeline = 1;
     return 0;
