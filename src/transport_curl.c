@@ -12,8 +12,9 @@
  * side" lists where they cannot).
  *
  * Mapping of pokefetch's options onto libcurl:
- *   -c N            N easy handles and CURLMOPT_MAX_TOTAL_CONNECTIONS = N,
- *                   so at most N transfers and connections at once
+ *   -c N            N easy handles for the template's host, so at most N
+ *                   transfers and connections to it at once, and one more
+ *                   for each host a redirect names (as transport_h1)
  *   -p DEPTH        refused above 1: libcurl removed HTTP/1.1 pipelining
  *                   in 7.65.0 (max_pipeline below makes cli say so)
  *   --no-keepalive  CURLOPT_FORBID_REUSE + "Connection: close"
@@ -55,6 +56,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -64,20 +66,21 @@
 
 #include "conn.h" /* CONN_ERROR_BODY_MAX: the same limit */
 #include "decode.h"
+#include "h1.h" /* H1_MAX_CODING and its message: the same limit */
 #include "jfield.h"
 #include "loop.h"
 #include "net.h"
 #include "tlsio.h"
 
 #define URL_CAP (URL_MAX_HOST + 32 + URL_MAX_TARGET)
+#define REASON_LEN (CURL_ERROR_SIZE + 96)
 
 /* The SSL_CTX ex_data slot that leads a handshake's callback back to its
    transport (OpenSSL hands out slots per process). */
 static int tls_ctx_slot = -1;
-#define REASON_LEN (CURL_ERROR_SIZE + 96)
 
-/* Why the write callback stopped a transfer. */
-enum stop { STOP_NONE = 0, STOP_ERROR_BODY, STOP_TOO_BIG };
+/* Why a callback stopped a transfer. */
+enum stop { STOP_NONE = 0, STOP_ERROR_BODY, STOP_TOO_BIG, STOP_CODING_LONG };
 
 /* Which stage gave up on a body first (as conn.c). */
 enum { BODY_FAILED_JSON = 1, BODY_FAILED_DECODE = 2 };
@@ -109,7 +112,7 @@ struct transfer {
     enum stop stop;
     uint64_t wire;     /* body bytes received (after de-chunking) */
     int64_t last_rx;   /* the idle clock: last byte, or when connected */
-    char coding[DECODE_NAME_MAX]; /* Content-Encoding, lines joined */
+    char coding[H1_MAX_CODING + 1]; /* Content-Encoding, lines joined */
     struct decoder dec;
     struct jf_extractor jf;
     char value[JF_MAX_VALUE];
@@ -133,7 +136,7 @@ struct transport {
     unsigned n_xfers;     /* n_main + TRANSPORT_MAX_ORIGINS - 1 */
     unsigned main_active; /* transfers of the main pool */
     unsigned max_active;  /* n_main, lower once out of descriptors */
-    unsigned n_sockets;  /* open now */
+    unsigned n_sockets;   /* open now */
     struct origin origins[TRANSPORT_MAX_ORIGINS];
     unsigned n_origins;
     struct tlsio_ctx tls; /* the trust store, for every https origin */
@@ -165,9 +168,10 @@ fail_job(struct transport *t, uint32_t job, const char *err)
 }
 
 /* The Content-Encoding lines of the final response, joined with ", " as
-   h1 joins them. Returns 0, or -1 if they do not fit. */
+   h1 joins them, into out (H1_MAX_CODING + 1 bytes). Returns 0, or -1 if
+   they are longer than H1_MAX_CODING. */
 static int
-content_coding(CURL *e, char *out, size_t cap)
+content_coding(CURL *e, char *out)
 {
     struct curl_header *h;
     size_t i, n = 0, amount = 1;
@@ -181,7 +185,7 @@ content_coding(CURL *e, char *out, size_t cap)
             break;
         amount = h->amount;
         len = strlen(h->value);
-        if (n + 2 + len >= cap)
+        if (n + (n ? 2 : 0) + len > H1_MAX_CODING)
             return -1;
         if (n) {
             memcpy(out + n, ", ", 2);
@@ -194,8 +198,9 @@ content_coding(CURL *e, char *out, size_t cap)
 }
 
 /* The final response's headers are in: decide whether its body is read,
-   and how (as conn.c's start_body). */
-static void
+   and how (as conn.c's start_body). Returns -1 if the response is
+   malformed (a Content-Encoding list h1 would refuse as too large). */
+static int
 start_body(struct transfer *x, long status)
 {
     const struct transport_config *cfg = x->t->cfg;
@@ -203,13 +208,17 @@ start_body(struct transfer *x, long status)
     x->status = status;
     x->extracting = 0;
     if (status != 200)
-        return;
-    if (content_coding(x->easy, x->coding, sizeof x->coding) < 0 ||
-        decode_begin(&x->dec, x->coding, strlen(x->coding),
+        return 0;
+    if (content_coding(x->easy, x->coding) < 0) {
+        x->stop = STOP_CODING_LONG;
+        return -1;
+    }
+    if (decode_begin(&x->dec, x->coding, strlen(x->coding),
                      cfg->max_body) != DECODE_AGAIN)
-        return; /* finish_response names the coding */
+        return 0; /* finish_response names the coding */
     (void)jf_begin(&x->jf, cfg->field, strlen(cfg->field));
     x->extracting = 1;
+    return 0;
 }
 
 /* Each header line, interim responses' too: the empty line ends a block. */
@@ -223,8 +232,8 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
     x->last_rx = loop_now_ms();
     if (len <= 2 && (data[0] == '\r' || data[0] == '\n')) {
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-        if (status >= 200)
-            start_body(x, status);
+        if (status >= 200 && start_body(x, status) < 0)
+            return 0; /* libcurl stops: CURLE_WRITE_ERROR */
     }
     return len;
 }
@@ -378,6 +387,43 @@ add_transfer_stats(struct transport *t, struct transfer *x)
     t->st.conns_opened += (unsigned)connects;
 }
 
+/* The value of the final response's header name, if it came once, is
+   not empty and is at most max bytes (h1 keeps no other); NULL if not,
+   with *bad set if it came but cannot be used. */
+static const char *
+single_header(CURL *e, const char *name, size_t max, int *bad)
+{
+    struct curl_header *h;
+
+    *bad = 0;
+    if (curl_easy_header(e, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
+        return NULL;
+    if (h->amount != 1 || !h->value[0] || strlen(h->value) > max) {
+        *bad = 1;
+        return NULL;
+    }
+    return h->value;
+}
+
+/* Location and Retry-After, raw, as conn.c hands them up: the scheduler
+   resolves the one and h1 reads the other, in both builds. */
+static void
+redirect_fields(struct transfer *x, struct fetch_result *r)
+{
+    const char *v;
+    int bad;
+
+    r->retry_after_s = -1;
+    v = single_header(x->easy, "Retry-After", H1_MAX_RETRY_AFTER, &bad);
+    if (v && h1_retry_after(v, strlen(v), (int64_t)time(NULL),
+                            &r->retry_after_s) < 0)
+        r->retry_after_s = -1;
+    v = single_header(x->easy, "Location", H1_MAX_LOCATION, &bad);
+    r->location = v;
+    r->location_len = v ? strlen(v) : 0;
+    r->location_bad = bad;
+}
+
 /* A complete response (or one cut at CONN_ERROR_BODY_MAX): its result, worded
    as conn.c's complete_response words it. */
 static void
@@ -385,22 +431,10 @@ finish_response(struct transport *t, struct transfer *x)
 {
     struct fetch_result r;
     char err[REASON_LEN];
-    curl_off_t ra = 0;
-    char *loc = NULL;
 
     memset(&r, 0, sizeof r);
     r.status = (int)x->status;
-    r.retry_after_s = -1;
-    /* libcurl reads both Retry-After forms; 0 means none given. */
-    if (curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK &&
-        ra > 0)
-        r.retry_after_s = (int64_t)ra;
-    if (curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &loc) ==
-            CURLE_OK &&
-        loc) {
-        r.location = loc;
-        r.location_len = strlen(loc);
-    }
+    redirect_fields(x, &r);
     if (x->extracting) {
         enum decode_rc dr = decode_finish(&x->dec);
         enum jf_rc jr = jf_finish(&x->jf, x->value, sizeof x->value, &r.len);
@@ -630,6 +664,12 @@ finished(struct transport *t, struct transfer *x, CURLcode code)
                  (unsigned long long)t->cfg->max_body,
                  x->coding[0] ? ", Content-Encoding " : "", x->coding);
         fail_job(t, x->job, err);
+        return;
+    }
+    if (code == CURLE_WRITE_ERROR && x->stop == STOP_CODING_LONG) {
+        snprintf(err, sizeof err, "malformed response: %s",
+                 h1_strerror(H1_E_TOO_LARGE));
+        t->ev->on_unanswered(t->ev->owner, x->job, 1, err);
         return;
     }
     if (code == CURLE_PEER_FAILED_VERIFICATION) {
