@@ -472,6 +472,25 @@ finish_response(struct transport *t, struct transfer *x)
     t->ev->on_result(t->ev->owner, x->job, &r);
 }
 
+/* A failed handshake as tlsio words it: "TLS handshake: " and OpenSSL's
+   (or the socket's) reason, without libcurl's "OpenSSL/3.0.x: ",
+   "OpenSSL SSL_connect: " or "Recv failure: " before it. */
+static void
+tls_reason(const char *lib, char *out, size_t cap)
+{
+    static const char *const prefixes[] = {"OpenSSL/", "OpenSSL SSL_connect: ",
+                                           "Recv failure: ", "Send failure: "};
+    const char *colon = strstr(lib, ": ");
+    size_t i;
+
+    for (i = 0; colon && i < sizeof prefixes / sizeof *prefixes; i++)
+        if (strncmp(lib, prefixes[i], strlen(prefixes[i])) == 0) {
+            lib = colon + 2;
+            break;
+        }
+    snprintf(out, cap, "TLS handshake: %s", lib);
+}
+
 /* "connect to IP:PORT: reason", with the address libcurl tried last. */
 static void
 connect_reason(struct transport *t, struct transfer *x, CURLcode code,
@@ -488,8 +507,8 @@ connect_reason(struct transport *t, struct transfer *x, CURLcode code,
         return;
     }
     if (code != CURLE_COULDNT_CONNECT) {
-        snprintf(out, cap, "TLS handshake: %s",
-                 x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));
+        tls_reason(x->errbuf[0] ? x->errbuf : curl_easy_strerror(code), out,
+                   cap);
         return;
     }
     curl_easy_getinfo(x->easy, CURLINFO_PRIMARY_IP, &ip);
@@ -572,6 +591,27 @@ reword(const char *lib, const char *prefix, const char *ours, char *out,
     return 1;
 }
 
+/*
+ * A failed read (recv 1) or write (recv 0): libcurl's "Recv failure:
+ * <strerror>" or "OpenSSL SSL_read: ..." as conn.c's "read: ..." or "TLS
+ * read: ..."; anything else is lib after prefix (for a read: libcurl
+ * refused what it read, a chunk size say).
+ */
+static void
+io_reason(const char *lib, int tls, int recv, const char *prefix, char *out,
+          size_t cap)
+{
+    static const char *const curls[2][2] = {
+        {"Send failure: ", "OpenSSL SSL_write: "},
+        {"Recv failure: ", "OpenSSL SSL_read: "}};
+    static const char *const ours[2][2] = {{"send", "TLS write"},
+                                           {"read", "TLS read"}};
+
+    if (!reword(lib, curls[recv][0], ours[recv][tls], out, cap) &&
+        !reword(lib, curls[recv][1], ours[recv][1], out, cap))
+        snprintf(out, cap, "%s%s", prefix, lib);
+}
+
 /* What a transfer that failed after its request left says, in the words
    of the hand-written build where the meaning is the same. */
 static void
@@ -588,18 +628,10 @@ failure_reason(struct transfer *x, CURLcode code, char *out, size_t cap)
         snprintf(out, cap, "connection closed mid-response");
         return;
     case CURLE_RECV_ERROR:
-        /* A socket or TLS error, or else libcurl refused what it read
-           (a chunk size, say). */
-        if (!reword(lib, "Recv failure: ", tls ? "TLS read" : "read", out,
-                    cap) &&
-            !reword(lib, "OpenSSL SSL_read: ", "TLS read", out, cap))
-            snprintf(out, cap, "malformed response: %s", lib);
+        io_reason(lib, tls, 1, "malformed response: ", out, cap);
         return;
     case CURLE_SEND_ERROR:
-        if (!reword(lib, "Send failure: ", tls ? "TLS write" : "send", out,
-                    cap) &&
-            !reword(lib, "OpenSSL SSL_write: ", "TLS write", out, cap))
-            snprintf(out, cap, "%s", lib);
+        io_reason(lib, tls, 0, "", out, cap);
         return;
     case CURLE_OUT_OF_MEMORY:
         /* What libcurl says when a header outgrows its buffer. */
@@ -701,10 +733,10 @@ setup_easy(struct transport *t, struct transfer *x)
     const struct transport_config *cfg = t->cfg;
     CURL *e = curl_easy_init();
 
+    x->t = t;
+    x->easy = e; /* curl_close frees it, whatever fails below */
     if (!e || decode_init(&x->dec) < 0)
         return -1;
-    x->t = t;
-    x->easy = e;
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
