@@ -50,6 +50,7 @@
 #include "transport.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -771,9 +772,10 @@ setup_easy(struct transport *t, struct transfer *x)
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-    if (cfg->connect_timeout_ms > 0)
-        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                         (long)cfg->connect_timeout_ms);
+    /* libcurl has no "none": 0 would be its own default of 300 s. */
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     cfg->connect_timeout_ms > 0 ? (long)cfg->connect_timeout_ms
+                                                 : (long)INT_MAX);
     return 0;
 }
 
