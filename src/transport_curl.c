@@ -61,7 +61,6 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <openssl/opensslv.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -692,10 +691,12 @@ finished(struct transport *t, struct transfer *x, CURLcode code)
         return;
     }
     if (code == CURLE_WRITE_ERROR && x->stop == STOP_TOO_BIG) {
-        snprintf(err, sizeof err,
-                 "body over --max-body (%llu bytes) as sent%s%s",
-                 (unsigned long long)t->cfg->max_body,
-                 x->coding[0] ? ", Content-Encoding " : "", x->coding);
+        /* As conn.c says it: compressed, the limit was reached by the
+           bytes as sent, not by what they decode to. */
+        decode_over_limit(err, sizeof err - 9, x->coding[0] ? x->coding : NULL,
+                          t->cfg->max_body);
+        if (x->coding[0])
+            strcat(err, " as sent");
         fail_job(t, x->job, err);
         return;
     }
@@ -1189,18 +1190,20 @@ curl_stats(const struct transport *t, struct transport_stats *out)
     *out = t->st;
 }
 
-/* The OpenSSL that counts is libcurl's: only its headers are ours. */
+/* libcurl's versions, then OpenSSL's as tlsio gives them: libcurl and
+   tlsio use the one libssl of the process. */
 static const char *
 curl_version_text(char *out, size_t cap)
 {
     const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    int n = snprintf(out, cap,
+                     "transport: libcurl\n"
+                     "libcurl: built with %s, running %s (with %s)\n",
+                     LIBCURL_VERSION, v->version,
+                     v->ssl_version ? v->ssl_version : "no TLS");
 
-    snprintf(out, cap,
-             "transport: libcurl\n"
-             "libcurl: built with %s, running %s\n"
-             "OpenSSL: built with the headers of %s, running %s (libcurl's)\n",
-             LIBCURL_VERSION, v->version, OPENSSL_VERSION_TEXT,
-             v->ssl_version ? v->ssl_version : "none");
+    if (n > 0 && (size_t)n < cap)
+        tlsio_version(out + n, cap - (size_t)n);
     return "libcurl";
 }
 
