@@ -57,7 +57,7 @@ PURE_MODULES := buf url h1 jfield crc decode_common esc
 IO_MODULES := loop net tlsio conn transport_h1 sched out cli
 # The libcurl build (issue 4): the same program with transport_curl in
 # place of the hand-written transport and everything only it needs.
-CURL_BUILD_MODULES := loop transport_curl sched out cli
+CURL_BUILD_MODULES := loop net tlsio transport_curl sched out cli
 UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c)) test_jfield_nosimd \
               test_decode_noclmul test_crc_narrow
 
@@ -98,7 +98,7 @@ build/$(1)/pokefetch: $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $($(1)_DECODER
 
 build/$(1)/pokefetch-curl: $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $($(1)_DECODER) $(CURL_BUILD_MODULES) main)
 	@$$(if $$(Q),echo "  LD($(1)) $$@")
-	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(CURL_LIBS) $$($(1)_ZLIB) -o $$@
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(CURL_LIBS) $$(OPENSSL_LIBS) $$($(1)_ZLIB) -o $$@
 
 # Unit tests link zlib in every flavor: test_decode makes its fixtures
 # with it.

@@ -93,7 +93,7 @@ static struct {
     int said;             /* the stdout write error has been reported */
 } io;
 
-static const char usage_text[] =
+static const char usage_head[] =
     "Usage: pokefetch [OPTION]... [ID | FIRST-LAST]...\n"
     "Fetch https://pokeapi.co/api/v2/pokemon/{id} for each id (default "
     "1-150;\n"
@@ -102,9 +102,9 @@ static const char usage_text[] =
     "\n"
     "  -u, --url TEMPLATE       URL with {id} in its path or query\n"
     "                           (default " DEFAULT_URL ")\n"
-    "  -c, --connections N      connections at once (default 6)\n"
-    "  -p, --pipeline DEPTH     requests in flight per connection "
-    "(default 32)\n"
+    "  -c, --connections N      connections at once (default 6)\n";
+/* Then the -p line, from the transport this build has; then: */
+static const char usage_tail[] =
     "      --serial             one connection, one request at a time\n"
     "      --no-keepalive       a new connection (and TLS handshake) per "
     "request\n"
@@ -116,15 +116,16 @@ static const char usage_text[] =
     "      --order id|arrival   output in the ids' order (default) or as "
     "answered\n"
     "      --format plain|tsv|jsonl   output lines (default plain)\n"
-    "      --connect-timeout S  seconds for TCP connect + TLS handshake "
+    "      --connect-timeout S  seconds for one connect attempt, TCP + TLS "
     "(default 10)\n"
     "      --idle-timeout S     seconds without a byte on a busy "
     "connection (default 30)\n"
     "      --max-time S         seconds for the whole run (default: no "
     "limit)\n"
     "      --retries N          extra attempts for a request whose "
-    "connection died\n"
-    "                           (0..100, default 3)\n"
+    "connection died,\n"
+    "                           and for connecting to a host (0..100, "
+    "default 3)\n"
     "      --compressed         ask for gzip/deflate and decode it "
     "(default, if built with zlib)\n"
     "      --no-compressed      ask for the body as it is\n"
@@ -206,6 +207,28 @@ static void
 put_text(struct out *o, const char *s)
 {
     out_put(stream(o), s, strlen(s));
+}
+
+/* The -p line says what this build's transport can do. */
+static void
+print_usage(void)
+{
+    unsigned max = transport_default->max_pipeline;
+    char line[128];
+
+    if (max > 1)
+        snprintf(line, sizeof line,
+                 "  -p, --pipeline DEPTH     requests in flight per connection "
+                 "(default %u)\n",
+                 DEFAULT_PIPELINE < max ? DEFAULT_PIPELINE : max);
+    else
+        snprintf(line, sizeof line,
+                 "  -p, --pipeline 1         one request in flight per "
+                 "connection (%s cannot pipeline)\n",
+                 transport_default->name);
+    put_text(&io.out, usage_head);
+    put_text(&io.out, line);
+    put_text(&io.out, usage_tail);
 }
 
 static int usage_error(const char *fmt, ...)
@@ -495,7 +518,7 @@ parse_args(struct cli *cl, int argc, char **argv)
             cl->quiet = 1;
             break;
         case 'h':
-            put_text(&io.out, usage_text);
+            print_usage();
             return CLI_EXIT_OK;
         case 'V':
             print_version();
