@@ -228,7 +228,8 @@ static const struct scenario_def scenarios[] = {
     {"503-then-ok", SC_503_THEN_OK, 0, 0, 0,
      "first request per id: 503 without Retry-After; then ok"},
     {"bad-status-line", SC_BAD_STATUS_LINE, 0, 0, 4,
-     "status line 0 '20x' 1 '2000' 2 no SP 3 ICY 4 lower-case http"},
+     "status line 0 '20x' 1 '2000' 2 no SP after the version 3 ICY"
+     " 4 lower-case http"},
     {"oversized-headers", SC_OVERSIZED_HEADERS, 100, 1, 100000,
      "one header X-Big of ARG KiB"},
     {"many-headers", SC_MANY_HEADERS, 500, 1, 1000000,
