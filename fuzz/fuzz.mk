@@ -45,7 +45,7 @@ fuzz_decode_COV := src/decode_zlib.c src/decode_common.c src/crc.c
 FUZZ_CFLAGS := $(filter-out -MMD -MP,$(BASE_CFLAGS)) -g -fno-omit-frame-pointer
 FUZZ_OPT ?= -O2
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_HDRS := fuzz/fuzz.h $(wildcard include/*.h)
+FUZZ_HDRS := fuzz/fuzz.h fuzz/fuzz_h1.h $(wildcard include/*.h)
 
 FUZZ_BINS := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_NAMES))
 FUZZ_REPLAY_BINS := $(patsubst %,build/fuzz-replay/fuzz_%,$(FUZZ_NAMES))

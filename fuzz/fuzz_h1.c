@@ -38,8 +38,7 @@
  * runs to EOF, and H1_E_TRUNCATED otherwise. No call may fail to make
  * progress twice in a row (that would hang a caller's loop).
  */
-#include "fuzz.h"
-#include "h1.h"
+#include "fuzz_h1.h"
 
 #include <time.h>
 
@@ -255,24 +254,7 @@ on_headers(struct run *r, const struct h1_parser *p, uint64_t end)
     unsigned f = p->flags;
 
     FUZZ_CHECK(!r->have_headers, "second H1_HEADERS in message %u", r->msg);
-    FUZZ_CHECK(p->status >= 200 && p->status <= 999 && p->status != 101,
-               "H1_HEADERS with status %d", p->status);
-    FUZZ_CHECK(p->http_minor == 0 || p->http_minor == 1, "http_minor %d",
-               p->http_minor);
-    FUZZ_CHECK(p->n_interim <= H1_MAX_INTERIM, "n_interim %u",
-               p->n_interim);
-    if ((req_flags(r) & H1_REQ_HEAD) || p->status == 204 ||
-        p->status == 304)
-        FUZZ_CHECK(f & H1_F_NO_BODY, "HEAD/204/304 without NO_BODY");
-    FUZZ_CHECK(!((f & H1_F_CHUNKED) && (f & H1_F_HAS_LENGTH)),
-               "chunked with a Content-Length was accepted");
-    if (f & H1_F_BODY_TO_EOF)
-        FUZZ_CHECK((f & H1_F_CONN_CLOSE) &&
-                       !(f & (H1_F_CHUNKED | H1_F_HAS_LENGTH |
-                              H1_F_NO_BODY)),
-                   "BODY_TO_EOF with flags 0x%x", f);
-    if (f & H1_F_CHUNKED)
-        FUZZ_CHECK(!(f & H1_F_NO_BODY), "CHUNKED with NO_BODY");
+    fuzz_h1_check_headers(p, (req_flags(r) & H1_REQ_HEAD) != 0);
 
     r->have_headers = 1;
     r->flags = f;

@@ -27,9 +27,10 @@
  * Within a run: used <= len; H1_AGAIN only with the piece used up; body
  * spans inside the bytes consumed by that call; consumed is the bytes fed
  * to this message; errors sticky (fed again: the same error, used 0;
- * h1_finish gives it too); HEADERS once per message, with a final status,
- * before any body; HEAD/204/304 without a body; chunked never with a
- * length; body-to-EOF closes, and ends only at h1_finish; a Content-Length
+ * h1_finish gives it too); HEADERS once per message, before any body,
+ * with what fuzz_h1.h checks (a final status; HEAD/204/304 without a
+ * body; chunked never with a length; body-to-EOF closes); body-to-EOF
+ * ends only at h1_finish; a Content-Length
  * body is exactly that long; kept values fit their arrays and are
  * trimmed; no call fails to make progress twice in a row.
  *
@@ -37,8 +38,7 @@
  * heap block's end); the two pieces of the cut are copied flush against
  * the end of one heap block, so reading data[len] trips ASan.
  */
-#include "fuzz.h"
-#include "h1.h"
+#include "fuzz_h1.h"
 
 #define CTL_LEN 8
 #define FNV_INIT 14695981039346656037u
@@ -110,18 +110,7 @@ on_headers(struct run *r, const struct h1_parser *p)
     unsigned f = p->flags;
 
     FUZZ_CHECK(!r->have_headers, "second H1_HEADERS in message %u", r->msg);
-    FUZZ_CHECK(p->status >= 200 && p->status <= 599, "H1_HEADERS, status %d",
-               p->status);
-    if ((req_flags(r) & H1_REQ_HEAD) || p->status == 204 ||
-        p->status == 304)
-        FUZZ_CHECK(f & H1_F_NO_BODY, "HEAD/204/304 without NO_BODY");
-    FUZZ_CHECK(!((f & H1_F_CHUNKED) && (f & H1_F_HAS_LENGTH)),
-               "chunked with a Content-Length");
-    if (f & H1_F_BODY_TO_EOF)
-        FUZZ_CHECK((f & H1_F_CONN_CLOSE) &&
-                       !(f & (H1_F_CHUNKED | H1_F_HAS_LENGTH |
-                              H1_F_NO_BODY)),
-                   "BODY_TO_EOF with flags 0x%x", f);
+    fuzz_h1_check_headers(p, (req_flags(r) & H1_REQ_HEAD) != 0);
     r->have_headers = 1;
     r->flags = f;
     event(r, H1_HEADERS, (uint64_t)p->status << 32 | f,
