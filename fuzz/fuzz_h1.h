@@ -1,7 +1,8 @@
 /*
- * fuzz_h1.h - the H1_HEADERS checks both h1 harnesses make (fuzz_h1.c,
- * fuzz_h1_lean.c): what h1.h promises about a final response's status,
- * version and flags, whatever the input.
+ * fuzz_h1.h - the H1_HEADERS and H1_DONE checks both h1 harnesses make
+ * (fuzz_h1.c, fuzz_h1_lean.c): what h1.h promises about a final
+ * response's status, version and flags, and a message's body length,
+ * whatever the input.
  */
 #ifndef POKEFETCH_FUZZ_H1_H
 #define POKEFETCH_FUZZ_H1_H
@@ -32,6 +33,27 @@ fuzz_h1_check_headers(const struct h1_parser *p, int head)
                    "BODY_TO_EOF with flags 0x%x", f);
     if (f & H1_F_CHUNKED)
         FUZZ_CHECK(!(f & H1_F_NO_BODY), "CHUNKED with NO_BODY");
+}
+
+/*
+ * p has just returned H1_DONE for a message whose H1_HEADERS had flags
+ * (0 if it never came), content_length, and body bytes since.
+ */
+static inline void
+fuzz_h1_check_done(const struct h1_parser *p, int have_headers,
+                   unsigned flags, uint64_t content_length, uint64_t body)
+{
+    FUZZ_CHECK(have_headers, "H1_DONE without H1_HEADERS");
+    FUZZ_CHECK(p->flags == flags, "flags changed after H1_HEADERS");
+    FUZZ_CHECK(!(flags & H1_F_BODY_TO_EOF),
+               "H1_DONE from h1_feed for a body that runs to EOF");
+    if (flags & H1_F_NO_BODY)
+        FUZZ_CHECK(body == 0, "NO_BODY message had a body");
+    else if ((flags & H1_F_HAS_LENGTH) && !(flags & H1_F_CHUNKED))
+        FUZZ_CHECK(body == content_length,
+                   "body of %llu bytes, Content-Length %llu",
+                   (unsigned long long)body,
+                   (unsigned long long)content_length);
 }
 
 #endif

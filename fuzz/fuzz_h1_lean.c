@@ -146,17 +146,8 @@ on_body(struct run *r, const struct h1_parser *p, const char *d,
 static void
 on_done(struct run *r, const struct h1_parser *p)
 {
-    FUZZ_CHECK(r->have_headers, "H1_DONE without H1_HEADERS");
-    FUZZ_CHECK(p->flags == r->flags, "flags changed after H1_HEADERS");
-    FUZZ_CHECK(!(r->flags & H1_F_BODY_TO_EOF),
-               "H1_DONE from h1_feed for a body that runs to EOF");
-    if (r->flags & H1_F_NO_BODY)
-        FUZZ_CHECK(r->msg_body == 0, "NO_BODY message had a body");
-    else if ((r->flags & H1_F_HAS_LENGTH) && !(r->flags & H1_F_CHUNKED))
-        FUZZ_CHECK(r->msg_body == p->content_length,
-                   "body of %llu bytes, Content-Length %llu",
-                   (unsigned long long)r->msg_body,
-                   (unsigned long long)p->content_length);
+    fuzz_h1_check_done(p, r->have_headers, r->flags, p->content_length,
+                       r->msg_body);
     event(r, H1_DONE, r->msg_body, r->msg_used);
 }
 
