@@ -1529,6 +1529,17 @@ test_location_limits(void)
             CHECK(!(p.flags & H1_F_LOCATION) &&
                   (p.flags & H1_F_LOCATION_BAD));
     }
+    /* Trailing OWS past the array is not part of the value: kept. */
+    {
+        size_t k = (size_t)snprintf(head, sizeof head,
+                                    "HTTP/1.1 302 Found\r\nLocation: /");
+        memset(head + k, 'a', H1_MAX_LOCATION - 1);
+        strcpy(head + k + H1_MAX_LOCATION - 1,
+               " \t \r\nContent-Length: 0\r\n\r\n");
+        CHECK(head_in_steps(&p, head, 5) == H1_HEADERS);
+        CHECK((p.flags & H1_F_LOCATION) &&
+              p.location_len == H1_MAX_LOCATION);
+    }
     CHECK(head_in_steps(&p, "HTTP/1.1 302 Found\r\nLocation: /a\r\n"
                             "Location: /b\r\nContent-Length: 0\r\n\r\n",
                         3) == H1_HEADERS);
