@@ -454,7 +454,6 @@ raw_byte(struct h1_parser *p, unsigned char c)
  * digits are summed with an overflow check, other elements are kept
  * lower-cased in p->token (a longer one just cannot match any word).
  */
-
 static int
 value_byte(struct h1_parser *p, unsigned char c)
 {
