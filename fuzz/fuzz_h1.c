@@ -38,8 +38,7 @@
  * runs to EOF, and H1_E_TRUNCATED otherwise. No call may fail to make
  * progress twice in a row (that would hang a caller's loop).
  */
-#include "fuzz.h"
-#include "h1.h"
+#include "fuzz_h1.h"
 
 #include <time.h>
 
@@ -255,24 +254,7 @@ on_headers(struct run *r, const struct h1_parser *p, uint64_t end)
     unsigned f = p->flags;
 
     FUZZ_CHECK(!r->have_headers, "second H1_HEADERS in message %u", r->msg);
-    FUZZ_CHECK(p->status >= 200 && p->status <= 999 && p->status != 101,
-               "H1_HEADERS with status %d", p->status);
-    FUZZ_CHECK(p->http_minor == 0 || p->http_minor == 1, "http_minor %d",
-               p->http_minor);
-    FUZZ_CHECK(p->n_interim <= H1_MAX_INTERIM, "n_interim %u",
-               p->n_interim);
-    if ((req_flags(r) & H1_REQ_HEAD) || p->status == 204 ||
-        p->status == 304)
-        FUZZ_CHECK(f & H1_F_NO_BODY, "HEAD/204/304 without NO_BODY");
-    FUZZ_CHECK(!((f & H1_F_CHUNKED) && (f & H1_F_HAS_LENGTH)),
-               "chunked with a Content-Length was accepted");
-    if (f & H1_F_BODY_TO_EOF)
-        FUZZ_CHECK((f & H1_F_CONN_CLOSE) &&
-                       !(f & (H1_F_CHUNKED | H1_F_HAS_LENGTH |
-                              H1_F_NO_BODY)),
-                   "BODY_TO_EOF with flags 0x%x", f);
-    if (f & H1_F_CHUNKED)
-        FUZZ_CHECK(!(f & H1_F_NO_BODY), "CHUNKED with NO_BODY");
+    fuzz_h1_check_headers(p, (req_flags(r) & H1_REQ_HEAD) != 0);
 
     r->have_headers = 1;
     r->flags = f;
@@ -329,17 +311,8 @@ on_done(struct run *r, const struct h1_parser *p)
 {
     struct ev *e;
 
-    FUZZ_CHECK(r->have_headers, "H1_DONE without H1_HEADERS");
-    FUZZ_CHECK(p->flags == r->flags, "flags changed after H1_HEADERS");
-    FUZZ_CHECK(!(r->flags & H1_F_BODY_TO_EOF),
-               "H1_DONE from h1_feed for a body that runs to EOF");
-    if (r->flags & H1_F_NO_BODY)
-        FUZZ_CHECK(r->msg_body == 0, "NO_BODY message had a body");
-    else if ((r->flags & H1_F_HAS_LENGTH) && !(r->flags & H1_F_CHUNKED))
-        FUZZ_CHECK(r->msg_body == r->content_length,
-                   "body of %llu bytes, Content-Length %llu",
-                   (unsigned long long)r->msg_body,
-                   (unsigned long long)r->content_length);
+    fuzz_h1_check_done(p, r->have_headers, r->flags, r->content_length,
+                       r->msg_body);
     e = add_ev(r, H1_DONE);
     e->flags = p->flags;
     e->a = r->msg_body;

@@ -23,6 +23,13 @@
  *     query as the target. url_target_ok() is checked on the text.
  *   url_parse_ids: compared with a reference, and round-tripped: the
  *     values printed in decimal parse back to themselves.
+ *   url_resolve (a Location against the base target "/b/c/d;p?q", the
+ *     scheme from bit 0 of the first control byte): compared with a
+ *     reference of RFC 3986 sec. 5.2.2 whose remove_dot_segments is a
+ *     segment stack (a different formulation from url.c's in-place
+ *     scan of sec. 5.2.4): the same rc, and on success the same target,
+ *     and for a Location naming an origin the same origin as
+ *     url_parse_absolute gives.
  *
  * The error code of a refused template is not compared: url.h does not
  * say which of several problems wins. Two corners url.h leaves open are
@@ -608,6 +615,157 @@ fuzz_ids(const char *s, size_t len)
     }
 }
 
+#define RESOLVE_BASE "/b/c/d;p?q"
+#define RESOLVE_DIR 5 /* "/b/c/" */
+#define RESOLVE_CAP (URL_MAX_TARGET + 8) /* as sched.c */
+
+/*
+ * A path that starts with "/" without its dot segments, by a stack of
+ * segments: "." is dropped, ".." drops the last kept one (none above the
+ * root), and a final "." or ".." leaves the path ending in "/".
+ * Appends to out (at least n + 1 bytes free), returns the bytes added.
+ */
+static size_t
+ref_remove_dots(const char *p, size_t n, char *out)
+{
+    static size_t seg_at[RESOLVE_CAP];
+    size_t depth = 0, len = 0, i = 1, e;
+
+    FUZZ_CHECK(n > 0 && p[0] == '/', "ref_remove_dots on '%.*s'", (int)n, p);
+    while (i <= n) {
+        for (e = i; e < n && p[e] != '/'; e++)
+            ;
+        if ((e - i == 1 && p[i] == '.') ||
+            (e - i == 2 && p[i] == '.' && p[i + 1] == '.')) {
+            if (e - i == 2 && depth > 0)
+                len = seg_at[--depth];
+            if (e == n)
+                out[len++] = '/'; /* the path ends in a directory */
+        } else {
+            seg_at[depth++] = len;
+            out[len++] = '/';
+            memcpy(out + len, p + i, e - i);
+            len += e - i;
+        }
+        i = e + 1;
+    }
+    return len ? len : (out[0] = '/', 1);
+}
+
+/* RFC 3986 sec. 3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":". */
+static int
+ref_scheme(const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n && s[i] != ':'; i++) {
+        unsigned char c = (unsigned char)(s[i] | 0x20);
+        int alpha = c >= 'a' && c <= 'z';
+
+        if (!alpha && (i == 0 || !((s[i] >= '0' && s[i] <= '9') ||
+                                   s[i] == '+' || s[i] == '-' ||
+                                   s[i] == '.')))
+            return 0;
+    }
+    return i > 0 && i < n;
+}
+
+/* Appends path (dots removed when it has any bytes) and query. */
+static size_t
+ref_target(char *out, const char *path, size_t path_len, const char *query,
+           size_t query_len)
+{
+    size_t len = path_len ? ref_remove_dots(path, path_len, out) : 0;
+
+    memcpy(out + len, query, query_len);
+    return len + query_len;
+}
+
+static void
+fuzz_resolve(const char *s, size_t len, int tls)
+{
+    static char out[RESOLVE_CAP], want[2 * RESOLVE_CAP + 16], buf[RESOLVE_CAP];
+    const char *hash = memchr(s, '#', len), *q;
+    size_t n = hash ? (size_t)(hash - s) : len, out_len = 7, want_len, t, k;
+    size_t path_len;
+    struct url_ref ref, raw;
+    enum url_rc rc, want_rc = URL_OK;
+    int absolute = -1, named;
+
+    rc = url_resolve(tls, RESOLVE_BASE, sizeof RESOLVE_BASE - 1, s, len, out,
+                     sizeof out, &out_len, &ref, &absolute);
+    check_strerror(rc);
+    FUZZ_CHECK(out_len <= sizeof out, "out_len %zu", out_len);
+    named = (n >= 2 && s[0] == '/' && s[1] == '/') || ref_scheme(s, n);
+    FUZZ_CHECK(rc != URL_OK || absolute == named, "absolute %d, want %d",
+               absolute, named);
+    if (named) {
+        /* The raw URL's own parse decides, then its path loses dots. */
+        k = s[0] == '/' ? (tls ? 6 : 5) : 0;
+        if (k + n > sizeof out) {
+            FUZZ_CHECK(rc == URL_E_TOO_LONG, "long origin form: rc %d",
+                       (int)rc);
+            return;
+        }
+        memcpy(buf, tls ? "https:" : "http:", k);
+        memcpy(buf + k, s, n);
+        want_rc = url_parse_absolute(&raw, buf, k + n);
+        FUZZ_CHECK(rc == want_rc, "origin form: rc %d, want %d", (int)rc,
+                   (int)want_rc);
+        if (rc != URL_OK)
+            return;
+        q = memchr(buf + raw.target_off, '?', raw.target_len);
+        path_len = q ? (size_t)(q - buf) - raw.target_off : raw.target_len;
+        want_len = ref_target(want, buf + raw.target_off, path_len,
+                              buf + raw.target_off + path_len,
+                              raw.target_len - path_len);
+        FUZZ_CHECK(ref.tls == raw.tls && ref.port == raw.port &&
+                       ref.host_len == raw.host_len &&
+                       memcmp(out + ref.host_off, buf + raw.host_off,
+                              raw.host_len) == 0,
+                   "origin differs from url_parse_absolute's");
+        FUZZ_CHECK(ref.target_len == want_len &&
+                       memcmp(out + ref.target_off, want, want_len) == 0,
+                   "target '%.*s', want '%.*s'", (int)ref.target_len,
+                   out + ref.target_off, (int)want_len, want);
+        t = url_ref_target(&ref, out, buf, sizeof buf);
+        FUZZ_CHECK(t > 0 && buf[0] == '/', "url_ref_target gave %zu", t);
+        return;
+    }
+    /* sec. 5.2.2 with the merge of sec. 5.2.3; k is the merged length,
+       which must fit the output before the dots go. */
+    q = memchr(s, '?', n);
+    path_len = q ? (size_t)(q - s) : n;
+    k = n == 0 ? sizeof RESOLVE_BASE - 1
+        : path_len == 0 ? 8 + n /* "/b/c/d;p" and the query */
+        : s[0] == '/' ? n : RESOLVE_DIR + n;
+    want_len = 0;
+    if (k > sizeof out) {
+        want_rc = URL_E_TOO_LONG;
+    } else if (n == 0 || path_len == 0) {
+        memcpy(want, RESOLVE_BASE, n == 0 ? k : 8);
+        memcpy(want + (n == 0 ? k : 8), s, n);
+        want_len = k;
+    } else if (s[0] == '/') {
+        want_len = ref_target(want, s, path_len, s + path_len, n - path_len);
+    } else {
+        memcpy(buf, RESOLVE_BASE, RESOLVE_DIR);
+        memcpy(buf + RESOLVE_DIR, s, path_len);
+        want_len = ref_target(want, buf, RESOLVE_DIR + path_len,
+                              s + path_len, n - path_len);
+    }
+    if (want_rc != URL_OK || want_len > URL_MAX_TARGET - 1)
+        want_rc = URL_E_TOO_LONG;
+    else if (!url_target_ok(want, want_len))
+        want_rc = URL_E_CHAR;
+    FUZZ_CHECK(rc == want_rc, "relative: rc %d, want %d", (int)rc,
+               (int)want_rc);
+    if (rc == URL_OK)
+        FUZZ_CHECK(out_len == want_len && memcmp(out, want, want_len) == 0,
+                   "target '%.*s', want '%.*s'", (int)out_len, out,
+                   (int)want_len, want);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -626,6 +784,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_absolute(s, size - nctl, &u, rc);
     check_target_ok(s, size - nctl);
     fuzz_ids(s, size - nctl);
+    fuzz_resolve(s, size - nctl, ctl[0] & 1);
     free(s);
     return 0;
 }

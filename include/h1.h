@@ -12,8 +12,9 @@
  * on are interpreted; everything else is validated and skipped).
  *
  * Accepted subset (RFC 9112 unless said otherwise):
- *   status-line  = HTTP-version SP 3DIGIT SP [reason] CRLF      (sec. 4)
- *                  HTTP/1.0 and HTTP/1.1 only.
+ *   status-line  = HTTP-version SP 3DIGIT [SP [reason]] CRLF    (sec. 4)
+ *                  HTTP/1.0 and HTTP/1.1 only; "HTTP/1.1 200" CRLF
+ *                  (no SP, no reason) is accepted, as servers send it.
  *   field-line   = token ":" OWS value OWS CRLF                  (sec. 5)
  *                  obs-fold, whitespace before the colon, bare CR and NUL
  *                  are errors. Bare LF ends a header line (sec. 2.2 MAY).
@@ -26,6 +27,7 @@
  *                  one value: sec. 6.3), and transfer codings other than
  *                  chunked are errors.
  *   chunked      = sec. 7.1: hex size (at most H1_MAX_CHUNK_HEX digits),
+ *                  whitespace after it only before a ";" extension,
  *                  extensions skipped but bounded, CRLF after each chunk
  *                  data (bare LF is not accepted there), trailer fields
  *                  validated like header lines and dropped.

@@ -125,13 +125,18 @@ size_t url_ref_target(const struct url_ref *r, const char *s, char *out,
  * send (RFC 9110 sec. 10.2.2, RFC 3986 sec. 5.2): an absolute URL,
  * "//host/path" (scheme kept), "/path", "?query" (same path), a relative
  * path (against cur's directory), and "" (cur itself). A fragment is cut
- * off; dot segments are left as they are. Writes into out[cap]:
+ * off. Every path the Location gives loses its dot segments (RFC 3986
+ * sec. 5.2.4: "../ok/7" from "/a/b/7" is "/a/ok/7"; never above "/");
+ * the query is left as it is, and so is cur's path when the Location
+ * has none ("", "?q"). Writes into out[cap]:
  *   - a form naming an origin: the absolute URL, parsed into *ref (its
  *     offsets point into out), *absolute = 1;
  *   - any other: the new request-target on the same origin, *absolute = 0.
  * *out_len is what was written. URL_E_TOO_LONG if it does not fit (or the
- * target would not fit a request line), URL_E_CHAR for a byte that
- * cannot be sent, or url_parse_absolute's error.
+ * target would not fit a request line: measured after the dot segments
+ * are gone, but the merged path must fit in cap before), URL_E_CHAR for
+ * a byte that cannot be sent, or url_parse_absolute's error (also for a
+ * scheme other than http and https, and "http:g", which names no host).
  */
 enum url_rc url_resolve(int cur_tls, const char *cur, size_t cur_len,
                         const char *loc, size_t n, char *out, size_t cap,

@@ -17,9 +17,12 @@
  *   - An error is sticky: p->err is checked first by every entry point.
  *
  * Accepted response subset (RFC 9112 sections unless noted):
- *   sec. 4    status-line = "HTTP/1." ("0" / "1") SP 3DIGIT SP reason
+ *   sec. 4    status-line = "HTTP/1." ("0" / "1") SP 3DIGIT [SP reason]
  *             line-end. The code is 100..599; the reason is HTAB, SP,
- *             VCHAR and obs-text. No leading empty lines.
+ *             VCHAR and obs-text. The SP before an empty reason may be
+ *             missing too ("HTTP/1.1 200" CRLF), as picohttpparser,
+ *             llhttp and curl allow: servers send it. No leading empty
+ *             lines.
  *   sec. 2.2  line-end is CRLF or a bare LF (the MAY) in the status line,
  *             header and trailer lines; a CR not followed by LF is an
  *             error everywhere. Chunk-size lines and the CRLF after chunk
@@ -43,8 +46,10 @@
  *             the body runs to the close (rule 8).
  *   sec. 7.1  chunk = 1*16HEXDIG [BWS chunk-ext] CRLF data CRLF; chunk
  *             extensions (sec. 7.1.1) are skipped, bounded and must be
- *             field-value bytes after a ";". Trailer fields (sec. 7.1.2)
- *             are checked like header lines and dropped.
+ *             field-value bytes after a ";". BWS (SP, HTAB) is allowed
+ *             only where the grammar puts it, before a ";": "5 " CRLF is
+ *             an invalid chunk size. Trailer fields (sec. 7.1.2) are
+ *             checked like header lines and dropped.
  *   sec. 9.3  Connection "close" (any case, in a list) or HTTP/1.0 without
  *             "keep-alive" means the server closes after this message.
  *
@@ -385,18 +390,24 @@ element_end(struct h1_parser *p)
     return e;
 }
 
-/*
- * One byte of an interesting header's value (already known to be a field
- * byte). Splits the comma list into OWS-trimmed elements; Content-Length
- * digits are summed with an overflow check, other elements are kept
- * lower-cased in p->token (a longer one just cannot match any word).
- */
+/* Store one byte of a kept value; one that does not fit marks it cut. */
+static void
+keep(struct h1_parser *p, char *dst, size_t cap, unsigned char c)
+{
+    if (p->token_len >= cap)
+        p->raw_overflow = 1;
+    else
+        dst[p->token_len++] = (char)c;
+}
+
 /*
  * One byte of a value kept whole (Location, Retry-After, Content-Encoding):
  * not split as a list, since dates and URLs hold commas. Leading
  * whitespace is skipped; raw_len stops at the last non-whitespace byte,
  * so trailing OWS is trimmed as well. token_len counts the bytes stored,
- * whitespace included, so inner whitespace survives.
+ * whitespace included, so inner whitespace survives. Whitespace that does
+ * not fit is dropped: trailing, it is not part of the value; inner, the
+ * byte after it cannot fit either and marks the value cut.
  */
 static void
 raw_byte(struct h1_parser *p, unsigned char c)
@@ -419,21 +430,30 @@ raw_byte(struct h1_parser *p, unsigned char c)
         break;
     }
     if (c == ' ' || c == '\t') {
-        if (p->value_state == VS_LEAD)
-            return;
-        p->value_state = VS_TRAIL;
-    } else {
-        p->value_state = VS_TOKEN;
-    }
-    if (p->token_len >= cap) {
-        p->raw_overflow = 1;
+        if (p->value_state != VS_LEAD && p->token_len < cap)
+            dst[p->token_len++] = (char)c;
+        if (p->value_state != VS_LEAD)
+            p->value_state = VS_TRAIL;
         return;
     }
-    dst[p->token_len++] = (char)c;
-    if (c != ' ' && c != '\t')
+    /* A Content-Encoding line after a non-empty one: join with ", ". If
+       that no longer fits, the list is cut, never silently shortened. */
+    if (p->value_state == VS_LEAD && p->token_len > 0) {
+        keep(p, dst, cap, ',');
+        keep(p, dst, cap, ' ');
+    }
+    p->value_state = VS_TOKEN;
+    keep(p, dst, cap, c);
+    if (!p->raw_overflow)
         p->raw_len = p->token_len;
 }
 
+/*
+ * One byte of an interesting header's value (already known to be a field
+ * byte). Splits the comma list into OWS-trimmed elements; Content-Length
+ * digits are summed with an overflow check, other elements are kept
+ * lower-cased in p->token (a longer one just cannot match any word).
+ */
 static int
 value_byte(struct h1_parser *p, unsigned char c)
 {
@@ -568,6 +588,11 @@ h1_feed(struct h1_parser *p, const char *data, size_t len, size_t *used)
                 if (i == len)
                     goto again;
                 c = s[i];
+                /* No reason phrase and no SP before the line end: what
+                   picohttpparser, llhttp and curl accept too. REASON
+                   takes the CR or LF, unconsumed here. */
+                if (p->match_pos == 3 && (c == '\r' || c == '\n'))
+                    break;
                 if ((e = count_line(p)) != 0)
                     goto fail;
                 e = H1_E_STATUS_LINE;
@@ -683,14 +708,10 @@ h1_feed(struct h1_parser *p, const char *data, size_t len, size_t *used)
             p->value_state = VS_LEAD;
             p->value_num = 0;
             p->token_len = 0;
-            if (p->hdr_id == HDR_CE && p->content_encoding_len > 0 &&
-                p->content_encoding_len + 2 <= sizeof p->content_encoding) {
-                /* A second line continues the list (RFC 9110 sec. 5.3). */
-                memcpy(p->content_encoding + p->content_encoding_len, ", ",
-                       2);
-                p->token_len = (unsigned)p->content_encoding_len + 2;
-            }
+            /* A second Content-Encoding line continues the list
+               (RFC 9110 sec. 5.3): raw_byte() appends to it. */
             p->raw_len = p->hdr_id == HDR_CE ? p->content_encoding_len : 0;
+            p->token_len = (unsigned)p->raw_len;
             if (p->hdr_id == HDR_TE)
                 p->seen |= SEEN_TE;
             p->state = ST_FIELD_VALUE;
@@ -806,6 +827,13 @@ h1_feed(struct h1_parser *p, const char *data, size_t len, size_t *used)
                 if (i == len)
                     goto again;
                 c = s[i];
+                if (c == '\r' && p->ext_len > 0 && !p->value_state) {
+                    /* BWS belongs before a ";" only (sec. 7.1.1): "5 "
+                       alone is a size some parsers read and others
+                       refuse, so we refuse it, as llhttp's strict mode. */
+                    e = H1_E_CHUNK_SIZE;
+                    goto fail;
+                }
                 if (c == '\r')
                     break;
                 if (c == '\n') {

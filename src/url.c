@@ -32,9 +32,17 @@
  * of digits and dots that are not a dotted quad ("1.2.3", "256.1.1.1",
  * "01.2.3.4"), because resolvers disagree on what those mean.
  *
- * Not done here: percent-decoding, case or dot-segment normalisation,
- * IDNA, DNS label rules, name resolution. Offsets point at the caller's
- * bytes, so the host keeps the case it was typed in.
+ * Not done here: percent-decoding, case normalisation, dot-segment
+ * removal in the template (it is sent as typed), IDNA, DNS label rules,
+ * name resolution. Offsets point at the caller's bytes, so the host keeps
+ * the case it was typed in.
+ *
+ * Redirects (url_resolve): a Location is resolved against the request it
+ * answers as RFC 3986 sec. 5.2.2 says, with sec. 5.2.3's merge and sec.
+ * 5.2.4's remove_dot_segments on every path the reference supplies, so
+ * "../ok/7" from "/a/b/7" asks for "/a/ok/7": a server need not
+ * normalise what we send. A reference with no path ("", "?q") keeps the
+ * current path as it is, as sec. 5.2.2 says.
  *
  * Request-target (RFC 9112 sec. 3.2.1, origin-form): prefix "{id}" suffix.
  * The prefix always starts at the "/" or "?" that ended the authority and
@@ -451,6 +459,59 @@ url_ref_target(const struct url_ref *r, const char *s, char *out, size_t cap)
     return slash + r->target_len;
 }
 
+/*
+ * RFC 3986 sec. 5.2.4 on the path s[0..len), in place; returns the new
+ * length. The input is read at r and the output written at w <= r, so
+ * one buffer serves as both: rule B and C's "replace with /" moves r
+ * onto a "/" (writing one where "/." or "/.." ends the path, over a byte
+ * already read), never w past r.
+ */
+static size_t
+remove_dot_segments(char *s, size_t len)
+{
+    size_t r = 0, w = 0, left;
+
+    while (r < len) {
+        left = len - r;
+        if (left >= 3 && memcmp(s + r, "../", 3) == 0) {
+            r += 3; /* A */
+        } else if (left >= 2 && memcmp(s + r, "./", 2) == 0) {
+            r += 2; /* A */
+        } else if (left >= 3 && memcmp(s + r, "/./", 3) == 0) {
+            r += 2; /* B */
+        } else if (left == 2 && memcmp(s + r, "/.", 2) == 0) {
+            s[++r] = '/'; /* B, at the end */
+        } else if ((left >= 4 && memcmp(s + r, "/../", 4) == 0) ||
+                   (left == 3 && memcmp(s + r, "/..", 3) == 0)) {
+            r += left == 3 ? 2 : 3; /* C */
+            s[r] = '/';
+            while (w > 0 && s[--w] != '/')
+                ; /* drop the last output segment and its "/" */
+        } else if ((left == 1 && s[r] == '.') ||
+                   (left == 2 && memcmp(s + r, "..", 2) == 0)) {
+            r = len; /* D */
+        } else {
+            do { /* E: the first segment, with its leading "/" */
+                s[w++] = s[r++];
+            } while (r < len && s[r] != '/');
+        }
+    }
+    return w;
+}
+
+/* In s[0..len), remove the dot segments of the path that starts at off
+   and ends at "?" or the end; returns the new length. */
+static size_t
+normalise_path(char *s, size_t off, size_t len)
+{
+    const char *q = memchr(s + off, '?', len - off);
+    size_t end = q ? (size_t)(q - s) : len;
+    size_t path = remove_dot_segments(s + off, end - off);
+
+    memmove(s + off + path, s + end, len - end);
+    return len - (end - off - path);
+}
+
 /* An RFC 3986 scheme followed by ":" at the start of p[0..n). */
 static int
 has_scheme(const char *p, size_t n)
@@ -476,28 +537,36 @@ url_resolve(int cur_tls, const char *cur, size_t cur_len, const char *loc,
             struct url_ref *ref, int *absolute)
 {
     const char *hash = memchr(loc, '#', n);
-    size_t dir, k;
+    enum url_rc rc;
+    size_t dir, k, len;
+    int has_path;
 
     *out_len = 0;
     *absolute = 0;
     if (hash)
         n = (size_t)(hash - loc); /* a fragment is never sent */
     if (has_scheme(loc, n) || (n >= 2 && loc[0] == '/' && loc[1] == '/')) {
-        /* It names an origin: parse it whole ("//host" keeps the scheme). */
+        /* It names an origin: parse it whole ("//host" keeps the scheme),
+           then again once its path has lost its dot segments. */
         k = has_scheme(loc, n) ? 0 : (cur_tls ? 6 : 5);
         if (k + n > cap)
             return URL_E_TOO_LONG;
         memcpy(out, cur_tls ? "https:" : "http:", k);
         memcpy(out + k, loc, n);
-        *out_len = k + n;
         *absolute = 1;
-        return url_parse_absolute(ref, out, k + n);
+        rc = url_parse_absolute(ref, out, k + n);
+        if (rc != URL_OK)
+            return rc;
+        *out_len = normalise_path(out, ref->target_off, k + n);
+        return url_parse_absolute(ref, out, *out_len);
     }
+    /* sec. 5.2.2: "" and "?q" keep the current path as it is; "/p" is
+       its own path; any other path is merged with the current one, up
+       to its last "/" (sec. 5.2.3: our target's path is never empty). */
+    has_path = n > 0 && loc[0] != '?';
     if (n > 0 && loc[0] == '/') {
         dir = 0;
     } else {
-        /* Relative (or empty: the current resource itself, RFC 3986
-           sec. 5.2.2): against the current path up to its last "/". */
         const char *q = memchr(cur, '?', cur_len);
         size_t path_len = q ? (size_t)(q - cur) : cur_len;
 
@@ -506,14 +575,17 @@ url_resolve(int cur_tls, const char *cur, size_t cur_len, const char *loc,
         if (n == 0)
             dir = cur_len;
         else if (loc[0] == '?')
-            dir = path_len; /* a new query on the same path */
+            dir = path_len;
     }
-    if (dir + n > URL_MAX_TARGET - 1 || dir + n > cap)
+    if (dir + n > cap)
         return URL_E_TOO_LONG;
     memcpy(out, cur, dir);
     memcpy(out + dir, loc, n);
-    *out_len = dir + n;
-    return url_target_ok(out, *out_len) ? URL_OK : URL_E_CHAR;
+    len = has_path ? normalise_path(out, 0, dir + n) : dir + n;
+    if (len > URL_MAX_TARGET - 1)
+        return URL_E_TOO_LONG;
+    *out_len = len;
+    return url_target_ok(out, len) ? URL_OK : URL_E_CHAR;
 }
 
 /*

@@ -7,7 +7,8 @@
  *
  *   H200/KL:5   H1_HEADERS: status, flags (C close, E body to EOF,
  *               K chunked, L has length, N no body, Z content-encoding),
- *               ":n" the Content-Length when L
+ *               ":n" the Content-Length when L, "{gzip, br}" the kept
+ *               Content-Encoding list when it is not empty
  *   "hello"     the body bytes of H1_BODY events since the last event,
  *               concatenated (longer or unprintable bodies: #len:fnv64)
  *   D43         H1_DONE after 43 bytes of this message; the runner then
@@ -214,6 +215,15 @@ emit_headers(struct run *r)
     if (r->p.flags & H1_F_HAS_LENGTH) {
         emit(r, ":");
         emit_u64(r, r->p.content_length);
+    }
+    if (r->p.content_encoding_len > 0) {
+        char v[H1_MAX_CODING + 3];
+
+        v[0] = '{';
+        memcpy(v + 1, r->p.content_encoding, r->p.content_encoding_len);
+        v[r->p.content_encoding_len + 1] = '}';
+        v[r->p.content_encoding_len + 2] = '\0';
+        emit(r, v);
     }
 }
 
@@ -508,8 +518,20 @@ static const struct tcase cases[] = {
       S200_CH "5;name=value\r\nhello\r\n6 ; a=\"q;\\\"x\" ; b\r\n world\r\n"
               "0;last\r\n\r\n",
       "H200/K \"hello world\" D105 ."),
-    T("chunked: BWS after the size", S200_CH "5 \t\r\nhello\r\n0\r\n\r\n",
-      "H200/K \"hello\" D64 ."),
+    T("chunked: BWS before an extension",
+      S200_CH "5 \t;x\r\nhello\r\n0 ;y\r\n\r\n", "H200/K \"hello\" D69 ."),
+    T("chunked: BWS around extension parts",
+      S200_CH "5 ; a = b ;c\r\nhello\r\n0\r\n\r\n", "H200/K \"hello\" D73 ."),
+    T("chunked: BWS after the size, no extension",
+      S200_CH "5 \t\r\nhello\r\n0\r\n\r\n", "H200/K !CHUNK_SIZE@50"),
+    T("chunked: two spaces after the size", S200_CH "25  \r\n",
+      "H200/K !CHUNK_SIZE@51"),
+    T("chunked: BWS after the last-chunk size",
+      S200_CH "5\r\nhello\r\n0 \r\n\r\n", "H200/K \"hello\" !CHUNK_SIZE@59"),
+    T("chunked: BWS then bare LF", S200_CH "5 \nhello\r\n",
+      "H200/K !CHUNK_SYNTAX@49"),
+    T("chunked: BWS then bare CR", S200_CH "5 \rx",
+      "H200/K !CHUNK_SIZE@49"),
     T("chunked: 16 hex digits",
       S200_CH "0000000000000005\r\nhello\r\n0\r\n\r\n",
       "H200/K \"hello\" D77 ."),
@@ -695,8 +717,32 @@ static const struct tcase cases[] = {
     T("status: four digits", "HTTP/1.1 2000 OK\r\n\r\n", "!STATUS_LINE@12"),
     T("status: 099", "HTTP/1.1 099 X\r\n\r\n", "!STATUS_LINE@9"),
     T("status: 600", "HTTP/1.1 600 X\r\n\r\n", "!STATUS_LINE@9"),
-    T("status: no SP after code", "HTTP/1.1 200\r\n\r\n",
+    T("status: no SP, no reason", "HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok",
+      "H200/L:2 \"ok\" D37 ."),
+    T("status: no SP, no reason, bare LF", "HTTP/1.1 404\nContent-Length: 0\n\n",
+      "H404/L:0 D32 ."),
+    T("status: no SP, no reason, body to EOF", "HTTP/1.0 200\r\n\r\nabc",
+      "H200/CE \"abc\" F"),
+    T("status: no SP, interim and final pipelined",
+      "HTTP/1.1 100\r\n\r\nHTTP/1.1 204\r\n\r\nHTTP/1.1 200\r\n"
+      "Content-Length: 1\r\n\r\nx",
+      "H204/N D32 H200/L:1 \"x\" D36 ."),
+    T("status: no SP, bare CR", "HTTP/1.1 200\rX\r\n\r\n", "!BARE_CR@13"),
+    T("status: no SP, truncated", "HTTP/1.1 200", "F!TRUNCATED@12"),
+    T("status: no SP, truncated at CR", "HTTP/1.1 200\r", "F!TRUNCATED@13"),
+    T("status: tab instead of SP after code", "HTTP/1.1 200\tOK\r\n\r\n",
       "!STATUS_LINE@12"),
+    T("status: letter in code", "HTTP/1.1 20x OK\r\n\r\n",
+      "!STATUS_LINE@11"),
+    T("status: four digits, no reason", "HTTP/1.1 2000\r\n\r\n",
+      "!STATUS_LINE@12"),
+    T("status: one digit, no reason", "HTTP/1.1 2\r\n\r\n",
+      "!STATUS_LINE@10"),
+    T("status: no code", "HTTP/1.1 \r\n\r\n", "!STATUS_LINE@9"),
+    T("status: no SP after version", "HTTP/1.1\r\n\r\n", "!STATUS_LINE@8"),
+    T("status: ICY, no reason", "ICY 200\r\n\r\n", "!STATUS_LINE@0"),
+    T("status: lower-case, no reason", "http/1.1 200\r\n\r\n",
+      "!STATUS_LINE@0"),
     T("status: control byte in reason", "HTTP/1.1 200 O\x01K\r\n\r\n",
       "!STATUS_LINE@14"),
     T("status: DEL in reason", "HTTP/1.1 200 O\x7fK\r\n\r\n",
@@ -755,13 +801,24 @@ static const struct tcase cases[] = {
       "H200/CE \"ok\" F"),
     T("header: Content-Encoding gzip",
       S200 "Content-Encoding: gzip\r\nContent-Length: 0\r\n\r\n",
-      "H200/LZ:0 D62 ."),
+      "H200/LZ:0{gzip} D62 ."),
     T("header: Content-Encoding identity",
       S200 "Content-Encoding: Identity\r\nContent-Length: 0\r\n\r\n",
-      "H200/L:0 D66 ."),
+      "H200/L:0{Identity} D66 ."),
     T("header: Content-Encoding list with a coding",
       S200 "Content-Encoding: identity, br\r\nContent-Length: 0\r\n\r\n",
-      "H200/LZ:0 D70 ."),
+      "H200/LZ:0{identity, br} D70 ."),
+    T("header: Content-Encoding on two lines, OWS trimmed",
+      S200 "Content-Encoding:  gzip \t\r\nX: y\r\n"
+      "content-encoding:\t br ,x \r\nContent-Length: 0\r\n\r\n",
+      "H200/LZ:0{gzip, br ,x} D98 ."),
+    T("header: Content-Encoding empty second line adds nothing",
+      S200 "Content-Encoding: gzip\r\nContent-Encoding: \r\n"
+      "Content-Encoding:\r\nContent-Length: 0\r\n\r\n",
+      "H200/LZ:0{gzip} D101 ."),
+    T("header: Content-Encoding empty first line, then a coding",
+      S200 "Content-Encoding:\r\nContent-Encoding: br\r\n"
+      "Content-Length: 0\r\n\r\n", "H200/LZ:0{br} D79 ."),
     T("header: Content-Encoding empty",
       S200 "Content-Encoding:\r\nContent-Length: 0\r\n\r\n",
       "H200/L:0 D57 ."),
@@ -930,12 +987,99 @@ test_limit_chunk_ext(void)
                    gen, gen_len, 0,
                    extra ? "H200/K !TOO_LARGE@4144" : "H200/K \"x\" D4154 .");
     }
-    /* BWS counts too: a line of blanks cannot run forever. */
+    /* BWS counts too: a line of blanks cannot run forever, and BWS
+       before a ";" shares the extension's limit. */
     gen_reset();
     gen_str(S200_CH "1");
     gen_fill(' ', H1_MAX_CHUNK_EXT + 1);
     check_case("limit: chunk BWS over", gen, gen_len, 0,
                "H200/K !TOO_LARGE@4144");
+    for (extra = 0; extra < 2; extra++) {
+        gen_reset();
+        gen_str(S200_CH "1");
+        gen_fill(' ', H1_MAX_CHUNK_EXT - 1 + extra);
+        gen_str(";\r\nx\r\n0\r\n\r\n");
+        check_case(extra ? "limit: chunk BWS and \";\" over" :
+                           "limit: chunk BWS and \";\" at the limit",
+                   gen, gen_len, 0,
+                   extra ? "H200/K !TOO_LARGE@4144" : "H200/K \"x\" D4154 .");
+    }
+}
+
+/*
+ * Content-Encoding lines are joined with ", " into H1_MAX_CODING bytes:
+ * a list of exactly that many bytes is kept, one byte more is
+ * H1_E_TOO_LARGE at the end of the line that no longer fits, never a list
+ * cut or overwritten by the next line. The first line's value is first
+ * bytes of "c" then tail, whose trailing whitespace is not kept; the
+ * second line (if second > 0) is that many bytes of "d".
+ */
+static void
+coding_case(size_t first, size_t second, const char *tail)
+{
+    char label[96], want[256], list[H1_MAX_CODING + 16];
+    size_t kept_tail = strlen(tail), total, k, lf;
+
+    while (kept_tail > 0 &&
+           (tail[kept_tail - 1] == ' ' || tail[kept_tail - 1] == '\t'))
+        kept_tail--;
+    total = first + kept_tail + (second ? 2 + second : 0);
+
+    gen_reset();
+    gen_str(S200 "Content-Encoding: ");
+    gen_fill('c', first);
+    gen_str(tail);
+    gen_str("\r\n");
+    if (second) {
+        gen_str("Content-Encoding: ");
+        gen_fill('d', second);
+        gen_str("\r\n");
+    }
+    lf = gen_len - 1; /* the LF of the line that overflows, if one does */
+    gen_str("Content-Length: 0\r\n\r\n");
+    snprintf(label, sizeof label, "limit: Content-Encoding %zu+%zu%s = %zu",
+             first, second, tail, total);
+    if (total > H1_MAX_CODING) {
+        snprintf(want, sizeof want, "!TOO_LARGE@%zu", lf);
+    } else {
+        memset(list, 'c', first);
+        memcpy(list + first, tail, kept_tail);
+        k = first + kept_tail;
+        if (second) {
+            memcpy(list + k, ", ", 2);
+            memset(list + k + 2, 'd', second);
+            k += 2 + second;
+        }
+        snprintf(want, sizeof want, "H200/LZ:0{%.*s} D%zu .", (int)k, list,
+                 gen_len);
+    }
+    check_case(label, gen, gen_len, 0, want);
+}
+
+static void
+test_limit_coding(void)
+{
+    size_t first;
+
+    coding_case(H1_MAX_CODING, 0, "");
+    coding_case(H1_MAX_CODING + 1, 0, "");
+    /* Trailing OWS past the buffer is not part of the value. */
+    coding_case(H1_MAX_CODING, 0, " \t ");
+    /* Inner whitespace is: "ccc... d" one byte over. */
+    coding_case(H1_MAX_CODING - 2, 0, " d");
+    coding_case(H1_MAX_CODING - 1, 0, " d");
+    for (first = 1; first <= H1_MAX_CODING - 3; first += 20) {
+        coding_case(first, H1_MAX_CODING - 2 - first, "");
+        coding_case(first, H1_MAX_CODING - 1 - first, "");
+    }
+    coding_case(H1_MAX_CODING - 3, 1, "");
+    /* The join itself no longer fits: the second line's first byte, or
+       its separator, is past the buffer. These once overwrote the first
+       line's codings with the second's. */
+    coding_case(H1_MAX_CODING - 2, 1, "");
+    coding_case(H1_MAX_CODING - 1, 1, "");
+    coding_case(H1_MAX_CODING, 1, "");
+    coding_case(H1_MAX_CODING, 4, "");
 }
 
 static void
@@ -1385,6 +1529,17 @@ test_location_limits(void)
             CHECK(!(p.flags & H1_F_LOCATION) &&
                   (p.flags & H1_F_LOCATION_BAD));
     }
+    /* Trailing OWS past the array is not part of the value: kept. */
+    {
+        size_t k = (size_t)snprintf(head, sizeof head,
+                                    "HTTP/1.1 302 Found\r\nLocation: /");
+        memset(head + k, 'a', H1_MAX_LOCATION - 1);
+        strcpy(head + k + H1_MAX_LOCATION - 1,
+               " \t \r\nContent-Length: 0\r\n\r\n");
+        CHECK(head_in_steps(&p, head, 5) == H1_HEADERS);
+        CHECK((p.flags & H1_F_LOCATION) &&
+              p.location_len == H1_MAX_LOCATION);
+    }
     CHECK(head_in_steps(&p, "HTTP/1.1 302 Found\r\nLocation: /a\r\n"
                             "Location: /b\r\nContent-Length: 0\r\n\r\n",
                         3) == H1_HEADERS);
@@ -1481,6 +1636,7 @@ main(void)
     RUN(test_limit_header_count);
     RUN(test_limit_chunk_ext);
     RUN(test_limit_trailer);
+    RUN(test_limit_coding);
     RUN(test_limit_interim);
     fill_big_body();
     RUN(test_big_length);

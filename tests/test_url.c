@@ -901,7 +901,18 @@ test_resolve(void)
         {1, "/a/b?q", "?p", URL_OK, 0, "/a/b?p", NULL},
         {1, "/a/b?q", "", URL_OK, 0, "/a/b?q", NULL},
         {1, "/a/b?q", "#top", URL_OK, 0, "/a/b?q", NULL},
-        {1, "/a/b", "../c", URL_OK, 0, "/a/../c", NULL},
+        {1, "/a/b", "../c", URL_OK, 0, "/c", NULL},
+        {1, "/a/b/7", "../ok/7", URL_OK, 0, "/a/ok/7", NULL},
+        {1, "/v2/pokemon/7", "../../v2/pokemon/../pokemon/./7?x=/../y",
+         URL_OK, 0, "/v2/pokemon/7?x=/../y", NULL},
+        {1, "/a/b", "/./x/../../y/.", URL_OK, 0, "/y/", NULL},
+        {0, "/a/b", "http://h/a/./b/../c?x/../y#z", URL_OK, 1,
+         "http://h/a/c?x/../y", "/a/c?x/../y"},
+        {0, "/a/b", "//h:81/..", URL_OK, 1, "http://h:81/", "/"},
+        {1, "/a/b", "https://h/../../x/..", URL_OK, 1, "https://h/", "/"},
+        {1, "/a/b", "https://h?/../x", URL_OK, 1, "https://h?/../x",
+         "/?/../x"},
+        {1, "/a/..", "?q", URL_OK, 0, "/a/..?q", NULL},
         {1, "/a", "/x y", URL_E_CHAR, 0, NULL, NULL},
         {1, "/a", "ftp://h/x", URL_E_SCHEME, 1, NULL, NULL},
         {1, "/a", "https://u@h/x", URL_E_USERINFO, 1, NULL, NULL},
@@ -949,6 +960,128 @@ test_resolve(void)
                           &len, &ref, &absolute) == URL_E_TOO_LONG);
         CHECK(url_resolve(1, "/", 1, "//h/x", 5, out, 8, &len, &ref,
                           &absolute) == URL_E_TOO_LONG);
+        /* The request line limit applies to the target as sent, after
+           the dot segments are gone; the merged path must fit out. */
+        memset(loc, '.', URL_MAX_TARGET + 1);
+        for (len = 1; len < URL_MAX_TARGET; len += 2)
+            loc[len] = '/'; /* "./././..." */
+        loc[URL_MAX_TARGET] = 'y';
+        CHECK(url_resolve(1, "/a/b", 4, loc, URL_MAX_TARGET + 1, out,
+                          sizeof out, &len, &ref, &absolute) == URL_OK &&
+              len == 4 && memcmp(out, "/a/y", 4) == 0 && !absolute);
+        CHECK(url_resolve(1, "/a/b", 4, loc, URL_MAX_TARGET + 1, out,
+                          URL_MAX_TARGET + 2, &len, &ref,
+                          &absolute) == URL_E_TOO_LONG);
+    }
+}
+
+/*
+ * RFC 3986 sec. 5.4: every normal (5.4.1) and abnormal (5.4.2) example,
+ * base "http://a/b/c/d;p?q", with the RFC's result as written there. The
+ * request-target expected is that result's path and query (the fragment
+ * is never sent) and the origin its host; a result on another host than
+ * "a" must come back as an absolute URL naming it. "g:h" and "http:g"
+ * name no host we can fetch, so they are errors here (the strict reading
+ * of "http:g", sec. 5.4.2).
+ */
+static const struct {
+    const char *ref, *result;
+} rfc3986_examples[] = {
+    /* 5.4.1 */
+    {"g:h", NULL},
+    {"g", "http://a/b/c/g"},
+    {"./g", "http://a/b/c/g"},
+    {"g/", "http://a/b/c/g/"},
+    {"/g", "http://a/g"},
+    {"//g", "http://g"},
+    {"?y", "http://a/b/c/d;p?y"},
+    {"g?y", "http://a/b/c/g?y"},
+    {"#s", "http://a/b/c/d;p?q#s"},
+    {"g#s", "http://a/b/c/g#s"},
+    {"g?y#s", "http://a/b/c/g?y#s"},
+    {";x", "http://a/b/c/;x"},
+    {"g;x", "http://a/b/c/g;x"},
+    {"g;x?y#s", "http://a/b/c/g;x?y#s"},
+    {"", "http://a/b/c/d;p?q"},
+    {".", "http://a/b/c/"},
+    {"./", "http://a/b/c/"},
+    {"..", "http://a/b/"},
+    {"../", "http://a/b/"},
+    {"../g", "http://a/b/g"},
+    {"../..", "http://a/"},
+    {"../../", "http://a/"},
+    {"../../g", "http://a/g"},
+    /* 5.4.2 */
+    {"../../../g", "http://a/g"},
+    {"../../../../g", "http://a/g"},
+    {"/./g", "http://a/g"},
+    {"/../g", "http://a/g"},
+    {"g.", "http://a/b/c/g."},
+    {".g", "http://a/b/c/.g"},
+    {"g..", "http://a/b/c/g.."},
+    {"..g", "http://a/b/c/..g"},
+    {"./../g", "http://a/b/g"},
+    {"./g/.", "http://a/b/c/g/"},
+    {"g/./h", "http://a/b/c/g/h"},
+    {"g/../h", "http://a/b/c/h"},
+    {"g;x=1/./y", "http://a/b/c/g;x=1/y"},
+    {"g;x=1/../y", "http://a/b/c/y"},
+    {"g?y/./x", "http://a/b/c/g?y/./x"},
+    {"g?y/../x", "http://a/b/c/g?y/../x"},
+    {"g#s/./x", "http://a/b/c/g#s/./x"},
+    {"g#s/../x", "http://a/b/c/g#s/../x"},
+    {"http:g", NULL},
+};
+
+static void
+test_resolve_rfc3986(void)
+{
+    static const char base[] = "/b/c/d;p?q";
+    size_t i;
+
+    for (i = 0; i < sizeof rfc3986_examples / sizeof rfc3986_examples[0];
+         i++) {
+        const char *ref = rfc3986_examples[i].ref;
+        const char *want = rfc3986_examples[i].result, *host, *path, *end;
+        char out[URL_MAX_TARGET + 8], target[URL_MAX_TARGET];
+        size_t len, t, n = strlen(ref), host_len, want_len;
+        struct url_ref r;
+        int absolute = -1;
+        enum url_rc rc = url_resolve(0, base, strlen(base),
+                                     guard_place(ref, n), n, out,
+                                     sizeof out, &len, &r, &absolute);
+
+        if (!want) {
+            CHECKF(rc == URL_E_SCHEME, "'%s': rc %d", ref, rc);
+            continue;
+        }
+        /* "http://" host [path-abempty ["?" query]] ["#" fragment] */
+        host = want + 7;
+        path = host + strcspn(host, "/?#");
+        host_len = (size_t)(path - host);
+        end = path + strcspn(path, "#");
+        want_len = (size_t)(end - path);
+        CHECKF(rc == URL_OK, "'%s': rc %d", ref, rc);
+        if (rc != URL_OK)
+            continue;
+        CHECKF(absolute == !(host_len == 1 && host[0] == 'a'),
+               "'%s': absolute %d", ref, absolute);
+        if (absolute) {
+            CHECKF(!r.tls && r.port == 80 && r.host_len == host_len &&
+                       memcmp(out + r.host_off, host, host_len) == 0,
+                   "'%s': origin '%.*s'", ref, (int)r.host_len,
+                   out + r.host_off);
+            t = url_ref_target(&r, out, target, sizeof target);
+        } else {
+            t = len;
+            memcpy(target, out, len);
+        }
+        /* An empty path is sent as "/" (RFC 9112 sec. 3.2.1). */
+        CHECKF(want_len == 0 ? t == 1 && target[0] == '/'
+                             : t == want_len &&
+                                   memcmp(target, path, t) == 0,
+               "'%s': target '%.*s', want '%.*s'", ref, (int)t, target,
+               (int)want_len, path);
     }
 }
 
@@ -970,5 +1103,6 @@ main(void)
     RUN(test_strerror);
     RUN(test_parse_absolute);
     RUN(test_resolve);
+    RUN(test_resolve_rfc3986);
     return CHECK_REPORT();
 }

@@ -163,6 +163,9 @@ enum sc {
     SC_RETRY_AFTER_DATE,
     SC_503_THEN_OK,
     SC_BAD_STATUS_LINE,
+    SC_NO_REASON,
+    SC_CHUNK_BWS,
+    SC_DOT_LOCATION,
     SC_OVERSIZED_HEADERS,
     SC_MANY_HEADERS,
     SC_CONFLICTING_CL,
@@ -246,7 +249,15 @@ static const struct scenario_def scenarios[] = {
     {"503-then-ok", SC_503_THEN_OK, 0, 0, 0,
      "first request per id: 503 without Retry-After; then ok"},
     {"bad-status-line", SC_BAD_STATUS_LINE, 0, 0, 4,
-     "status line 0 '20x' 1 '2000' 2 no SP 3 ICY 4 lower-case http"},
+     "status line 0 '20x' 1 '2000' 2 no SP after the version 3 ICY"
+     " 4 lower-case http"},
+    {"no-reason", SC_NO_REASON, 0, 0, 0,
+     "ok, every status line 'HTTP/1.1 CODE' CRLF: no SP, no reason"},
+    {"chunk-bws", SC_CHUNK_BWS, 0, 0, 0,
+     "chunked, the first size line 'HEX  ' CRLF (spaces, no extension)"},
+    {"dot-location", SC_DOT_LOCATION, 0, 0, 0,
+     "302 to ../../r/./api/v2/x/../pokemon/{id}/ (as many ../ as the"
+     " path is deep); /r/... served; 404 for a target with dot segments"},
     {"oversized-headers", SC_OVERSIZED_HEADERS, 100, 1, 100000,
      "one header X-Big of ARG KiB"},
     {"many-headers", SC_MANY_HEADERS, 500, 1, 1000000,
@@ -833,8 +844,11 @@ put_head(struct conn *c, int status, const char *ctype, long long clen,
     char date[64];
 
     http_date(date, sizeof date, 0);
-    out_printf(c, "HTTP/1.1 %d %s\r\nServer: faultsrv\r\nDate: %s\r\n",
-               status, reason(status), date);
+    if (cfg.def->sc == SC_NO_REASON)
+        out_printf(c, "HTTP/1.1 %d\r\n", status);
+    else
+        out_printf(c, "HTTP/1.1 %d %s\r\n", status, reason(status));
+    out_printf(c, "Server: faultsrv\r\nDate: %s\r\n", date);
     if (ctype)
         out_printf(c, "Content-Type: %s\r\n", ctype);
     if (clen >= 0)
@@ -995,6 +1009,56 @@ has_prefix(const struct req *r, const char *pre)
     return r->path_len >= n && memcmp(r->path, pre, n) == 0;
 }
 
+/* Whether the path (before "?") has a "." or ".." segment. */
+static int
+has_dot_segment(const struct req *r)
+{
+    size_t i, s = 0, n = r->path_len;
+    const char *p = r->path, *q = memchr(p, '?', n);
+
+    if (q)
+        n = (size_t)(q - p);
+    for (i = 0; i <= n; i++) {
+        if (i < n && p[i] != '/')
+            continue;
+        if ((i - s == 1 && p[s] == '.') ||
+            (i - s == 2 && p[s] == '.' && p[s + 1] == '.'))
+            return 1;
+        s = i + 1;
+    }
+    return 0;
+}
+
+/* dot-location: a relative Location that names /r/... only once its dot
+   segments are removed (RFC 3986 section 5.2.4); a target that still has
+   them is a 404, as from a server that does not normalise. */
+static void
+serve_dot_location(struct conn *c, const struct req *r, struct reply *rep)
+{
+    /* "../" for each "/" of a target of at most REQ_HEAD_MAX bytes. */
+    char loc[3 * REQ_HEAD_MAX + 64] = "Location: ";
+    size_t i, n = strlen(loc);
+
+    if (has_dot_segment(r) || !r->has_id) {
+        put_text(c, r, 404, NULL, rep);
+        return;
+    }
+    if (has_prefix(r, "/r/")) {
+        serve_file(c, r, NULL, rep);
+        return;
+    }
+    /* One "../" per directory level takes the reference to the root. */
+    for (i = 1; i < r->path_len && r->path[i] != '?'; i++) {
+        if (r->path[i] == '/') {
+            memcpy(loc + n, "../", 3);
+            n += 3;
+        }
+    }
+    snprintf(loc + n, sizeof loc - n,
+             "r/./api/v2/x/../pokemon/%lu/\r\n", r->id);
+    put_text(c, r, 302, loc, rep);
+}
+
 static void
 serve_redirect(struct conn *c, const struct req *r, struct reply *rep)
 {
@@ -1143,6 +1207,13 @@ serve_malformed(struct conn *c, const struct req *r, struct reply *rep)
         out_str(c, "Transfer-Encoding: chunked\r\n\r\n");
         put_chunks(c, body, len, 8192);
         out_str(c, "0\r\n\r\n");
+        return;
+    case SC_CHUNK_BWS:
+        /* RFC 9112 section 7.1.1 allows BWS only before a ";". */
+        put_head(c, 200, JSON_TYPE, -1, r->close);
+        out_printf(c, "Transfer-Encoding: chunked\r\n\r\n%zx  \r\n", len);
+        out_put(c, body, len);
+        out_str(c, "\r\n0\r\n\r\n");
         return;
     case SC_BAD_CHUNK_SIZE:
         put_head(c, 200, JSON_TYPE, -1, r->close);
@@ -1479,6 +1550,12 @@ answer(struct conn *c, const struct req *r)
     case SC_REDIRECT_LOOP:
     case SC_REDIRECT_CHAIN:
         serve_redirect(c, r, &rep);
+        break;
+    case SC_NO_REASON:
+        serve_file(c, r, NULL, &rep);
+        break;
+    case SC_DOT_LOCATION:
+        serve_dot_location(c, r, &rep);
         break;
     case SC_STATUS:
         put_text(c, r, (int)cfg.arg, NULL, &rep);
