@@ -46,6 +46,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "result.h"
 #include "url.h"
@@ -149,5 +150,20 @@ struct transport_vt {
 };
 
 extern const struct transport_vt *const transport_default;
+
+/* For both implementations: job ends for good with the reason err
+   (NUL-terminated), through ev->on_result. */
+static inline void
+transport_fail_job(const struct transport_events *ev, uint32_t job,
+                   const char *err)
+{
+    struct fetch_result r;
+
+    memset(&r, 0, sizeof r);
+    r.text = err;
+    r.len = strlen(err);
+    r.retry_after_s = -1;
+    ev->on_result(ev->owner, job, &r);
+}
 
 #endif

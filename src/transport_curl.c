@@ -154,19 +154,6 @@ fatal(struct transport *t, const char *err)
     t->ev->on_fatal(t->ev->owner, err);
 }
 
-/* job fails for good with err. */
-static void
-fail_job(struct transport *t, uint32_t job, const char *err)
-{
-    struct fetch_result r;
-
-    memset(&r, 0, sizeof r);
-    r.text = err;
-    r.len = strlen(err);
-    r.retry_after_s = -1;
-    t->ev->on_result(t->ev->owner, job, &r);
-}
-
 /* The Content-Encoding lines of the final response, joined with ", " as
    h1 joins them, into out (H1_MAX_CODING + 1 bytes). Returns 0, or -1 if
    they are longer than H1_MAX_CODING. */
@@ -547,7 +534,7 @@ connect_failed(struct transport *t, struct transfer *x, const char *err)
             fatal(t, org->why_unreachable);
     }
     if (org->unreachable && x->origin > 0)
-        fail_job(t, x->job, org->why_unreachable);
+        transport_fail_job(t->ev, x->job, org->why_unreachable);
     else
         t->ev->on_unanswered(t->ev->owner, x->job, 0, err);
 }
@@ -697,7 +684,7 @@ finished(struct transport *t, struct transfer *x, CURLcode code)
                           t->cfg->max_body);
         if (x->coding[0])
             strcat(err, " as sent");
-        fail_job(t, x->job, err);
+        transport_fail_job(t->ev, x->job, err);
         return;
     }
     if (code == CURLE_WRITE_ERROR && x->stop == STOP_CODING_LONG) {
@@ -713,7 +700,7 @@ finished(struct transport *t, struct transfer *x, CURLcode code)
             t->ev->on_unanswered(t->ev->owner, x->job, 0, err);
             fatal(t, err);
         } else {
-            fail_job(t, x->job, err);
+            transport_fail_job(t->ev, x->job, err);
         }
         return;
     }
@@ -1020,7 +1007,7 @@ curl_submit(struct transport *t, uint32_t job, int origin, const char *target,
         return -EINVAL;
     org = &t->origins[origin];
     if (org->unreachable) {
-        fail_job(t, job, org->why_unreachable);
+        transport_fail_job(t->ev, job, org->why_unreachable);
         return 0;
     }
     if (origin > 0) {

@@ -145,19 +145,6 @@ give_back(struct transport *t, struct conn *c, int charge_oldest,
     }
 }
 
-/* job fails for good with err. */
-static void
-fail_job(struct transport *t, uint32_t job, const char *err)
-{
-    struct fetch_result r;
-
-    memset(&r, 0, sizeof r);
-    r.text = err;
-    r.len = strlen(err);
-    r.retry_after_s = -1;
-    t->ev->on_result(t->ev->owner, job, &r);
-}
-
 /* Every job in flight fails for good with err (a secondary origin that
    cannot be reached: the main pool cannot serve those requests). */
 static void
@@ -167,7 +154,7 @@ fail_inflight(struct transport *t, struct conn *c, const char *err)
 
     for (i = 0; i < n; i++) {
         t->n_inflight--;
-        fail_job(t, conn_inflight_job(c, i), err);
+        transport_fail_job(t->ev, conn_inflight_job(c, i), err);
     }
 }
 
@@ -618,7 +605,7 @@ h1_submit(struct transport *t, uint32_t job, int origin, const char *target,
     c = origin == 0 ? pick(t, target_len)
                     : pick_extra(t, (unsigned)origin, target_len);
     if (t->origins[origin].unreachable) {
-        fail_job(t, job, t->origins[origin].why_unreachable);
+        transport_fail_job(t->ev, job, t->origins[origin].why_unreachable);
         return 0;
     }
     if (!c || conn_submit(c, job, target, target_len) < 0)

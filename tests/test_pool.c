@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "rng.h"
 #include "conn.h"
 #include "loop.h"
 #include "net.h"
@@ -63,21 +64,10 @@ struct world {
 };
 
 static struct world w;
-static uint64_t rng_state;
 static int64_t now_ms;
 static long n_events;
 static int hung, ran_away;
 static unsigned conns_ever, open_now, open_max;
-
-static uint64_t
-rnd(void)
-{
-    /* xorshift64*: reproducible from the seed. */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1du;
-}
 
 static unsigned
 below(unsigned n)
@@ -404,6 +394,8 @@ conn_service_buffered(struct conn *c)
     (void)c;
 }
 
+/* conn.c's rule, on the simulated FIFO: the transport arms its waits
+   by it. */
 int64_t
 conn_deadline(const struct conn *c)
 {
@@ -669,9 +661,9 @@ make_world(uint64_t seed, struct sched_options *o, size_t *n)
 
     memset(&w, 0, sizeof w);
     w.seed = seed;
-    rng_state = seed * 0x9e3779b97f4a7c15u + 0x632be59bd9b4e019u;
-    if (!rng_state)
-        rng_state = 1;
+    rng = seed * 0x9e3779b97f4a7c15u + 0x632be59bd9b4e019u;
+    if (!rng)
+        rng = 1;
     w.limit = pick(limits, 5);
     w.limit_mode = chance(500) ? LIMIT_ANNOUNCED : LIMIT_SILENT;
     w.ignores_close = chance(300);
@@ -716,6 +708,26 @@ make_world(uint64_t seed, struct sched_options *o, size_t *n)
     o->max_redirects = below(4);
 }
 
+/* A fresh simulation, then sched_run over it. */
+static int
+run(struct sched_options *o, struct sched_stats *st, char *err,
+    size_t errcap)
+{
+    memset(&got, 0, sizeof got);
+    memset(slots, 0, sizeof slots);
+    n_slots = 0;
+    now_ms = 1000;
+    n_events = 0;
+    hung = ran_away = 0;
+    conns_ever = open_now = open_max = 0;
+    if (url_parse_template(&o->tmpl, o->url, strlen(o->url)) != URL_OK) {
+        snprintf(err, errcap, "bad template");
+        return -1;
+    }
+    return sched_run(transport_default, o, on_output, NULL, NULL,
+                     on_warning, st, err, errcap);
+}
+
 static void
 print_world(const struct sched_options *o)
 {
@@ -749,19 +761,9 @@ run_world(uint64_t seed, int verbose)
     int rc, bad = 0;
 
     make_world(seed, &o, &n);
-    memset(&got, 0, sizeof got);
-    memset(slots, 0, sizeof slots);
-    n_slots = 0;
-    now_ms = 1000;
-    n_events = 0;
-    hung = ran_away = 0;
-    conns_ever = open_now = open_max = 0;
-    if (url_parse_template(&o.tmpl, o.url, strlen(o.url)) != URL_OK)
-        return 1;
     if (verbose)
         print_world(&o);
-    rc = sched_run(transport_default, &o, on_output, NULL, NULL, on_warning, &st,
-                   err, sizeof err);
+    rc = run(&o, &st, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "  seed %llu: sched_run failed: %s\n",
                 (unsigned long long)seed, err);
@@ -840,7 +842,7 @@ run_fixed(void (*set)(struct sched_options *o))
     int bad = 0;
 
     memset(&w, 0, sizeof w);
-    rng_state = 42;
+    rng = 42;
     memset(&o, 0, sizeof o);
     o.url = "https://main.test/p/{id}";
     for (i = 0; i < n; i++)
@@ -858,16 +860,7 @@ run_fixed(void (*set)(struct sched_options *o))
     o.max_body = 1 << 20;
     o.max_redirects = 5;
     set(&o);
-    (void)url_parse_template(&o.tmpl, o.url, strlen(o.url));
-    memset(&got, 0, sizeof got);
-    memset(slots, 0, sizeof slots);
-    n_slots = 0;
-    now_ms = 1000;
-    n_events = 0;
-    hung = ran_away = 0;
-    conns_ever = open_now = open_max = 0;
-    (void)sched_run(transport_default, &o, on_output, NULL, NULL, on_warning, &st,
-                    err, sizeof err);
+    (void)run(&o, &st, err, sizeof err);
     CHECK(!hung && !ran_away);
     for (i = 0; i < n; i++)
         bad |= got.seen[i] != 1;
