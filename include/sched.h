@@ -80,7 +80,6 @@ struct sched_stats {
     uint64_t bytes_decoded;
     unsigned conns_opened;
     unsigned handshakes_full, handshakes_resumed;
-    int handshakes_unknown;       /* the transport cannot tell */
     unsigned deepest_pipeline;
     unsigned learned_max_requests; /* per connection, 0 if none learned */
     int64_t elapsed_ms;

@@ -87,7 +87,6 @@ struct transport_stats {
     unsigned handshakes_resumed;
     unsigned deepest_pipeline;     /* most requests in flight on one conn */
     unsigned learned_max_requests; /* server's per-connection limit, or 0 */
-    int handshakes_unknown;        /* the transport cannot tell */
 };
 
 struct transport;

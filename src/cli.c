@@ -733,10 +733,7 @@ print_summary(const struct cli *cl, const struct sched_stats *st)
         LINE("decoded:     %.1f MB of bodies after decompression\n",
              (double)st->bytes_decoded / 1e6);
     LINE("connections: %u opened\n", st->conns_opened);
-    if (cl->o.tmpl.tls && st->handshakes_unknown)
-        LINE("handshakes:  unknown (%s does not report them)\n",
-             transport_default->name);
-    else if (cl->o.tmpl.tls)
+    if (cl->o.tmpl.tls)
         LINE("handshakes:  %u full, %u resumed\n", st->handshakes_full,
              st->handshakes_resumed);
     else

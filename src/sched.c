@@ -635,7 +635,6 @@ out:
     st->conns_opened = ts.conns_opened;
     st->handshakes_full = ts.handshakes_full;
     st->handshakes_resumed = ts.handshakes_resumed;
-    st->handshakes_unknown = ts.handshakes_unknown;
     st->deepest_pipeline = ts.deepest_pipeline;
     st->learned_max_requests = ts.learned_max_requests;
     st->elapsed_ms = loop_now_ms() - start;
