@@ -19,9 +19,10 @@
  * conn_inflight_job(); the FIFO is emptied after it returns. The
  * scheduler decides what to do with them: conn never retries anything.
  *
- * Memory: everything is inside struct conn plus the two buffers given to
- * conn_init(); nothing is allocated after that, whatever the server sends
- * (OpenSSL's own per-connection state aside).
+ * Memory: conn_new() takes everything a connection needs at start-up;
+ * nothing is allocated after that, whatever the server sends (OpenSSL's
+ * own per-connection state aside). struct conn is opaque: its owner (the
+ * transport's pool) reads it through the functions below.
  *
  * Callbacks must not call conn_open() or conn_submit() on the connection
  * that called them; they may read it.
@@ -32,10 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "decode.h"
-#include "h1.h"
-#include "jfield.h"
+#include "fetch.h"
 #include "loop.h"
 #include "net.h"
 #include "result.h"
@@ -50,13 +48,6 @@
    is closed and the requests behind it go again on another, so a server
    cannot hold a connection with an endless error page. */
 #define CONN_ERROR_BODY_MAX (64 * 1024)
-
-enum conn_state {
-    CONN_CLOSED = 0,
-    CONN_CONNECTING,
-    CONN_HANDSHAKING,
-    CONN_OPEN,
-};
 
 /* Why a connection ended (on_close). */
 enum conn_end {
@@ -81,17 +72,11 @@ struct conn_ops {
                      const char *err);
 };
 
-/* Counters every connection adds to (owned by the scheduler). */
-struct conn_stats {
-    uint64_t bytes_rx;         /* bytes received, after TLS */
-    uint64_t bytes_decoded;    /* body bytes after Content-Encoding */
-    unsigned conns_opened;
-    unsigned handshakes_full;
-    unsigned handshakes_resumed;
-    unsigned deepest_pipeline; /* most requests ever in flight at once */
-};
-
-/* What all connections share; owned by the scheduler, read-only here. */
+/* What the connections to one origin share; owned by the transport,
+   read-only here. The run's options (user agent, field, keep-alive,
+   compression, limits, timeouts) are read from run, and the
+   connections count into stats (bytes, connections, handshakes,
+   pipeline depth). */
 struct conn_config {
     struct loop *loop;
     struct tlsio_ctx *tls;   /* NULL for http:// */
@@ -99,66 +84,22 @@ struct conn_config {
     int host_is_ip;
     const char *authority;   /* Host header value */
     size_t authority_len;
-    const char *user_agent;
-    const char *field;       /* the top-level key to extract */
-    size_t field_len;
-    int keep_alive;          /* 0: "Connection: close" on every request */
-    const char *accept_encoding; /* NULL: ask for no compression */
-    uint64_t max_body;       /* largest body after decoding */
-    int64_t connect_timeout_ms; /* TCP connect + TLS handshake */
-    int64_t idle_timeout_ms;    /* no byte received while busy */
+    const struct fetch_config *run;
+    struct fetch_stats *stats;
     const struct conn_ops *ops;
     void *owner;
-    struct conn_stats *stats;
 };
 
-struct conn {
-    const struct conn_config *cfg;
-    unsigned index;             /* position in the owner's array */
-    enum conn_state state;
-    int fd;
-    struct loop_watcher watcher;
-    struct tlsio tls;
-    struct buf in, out;
+/*
+ * Once, at start-up: a CLOSED connection for cfg's origin, with its
+ * buffers (CONN_IN_CAP and CONN_OUT_CAP bytes) and its decoder. index is
+ * the owner's number for it (conn_index). Returns NULL if out of memory.
+ */
+struct conn *conn_new(const struct conn_config *cfg, unsigned index);
 
-    /* Requests in flight, oldest first: a ring of job numbers. */
-    uint32_t fifo[CONN_MAX_PIPELINE];
-    unsigned fifo_head, fifo_n;
-
-    unsigned n_submitted;   /* requests queued on this connection */
-    unsigned n_responses;   /* complete responses received */
-    int closing;            /* no more requests: server will close */
-    int buffered;           /* TLS holds bytes epoll cannot announce */
-
-    /* Derived-interest inputs. */
-    int hs_wants;           /* LOOP_READ/LOOP_WRITE the handshake asked */
-    int read_wants_write;   /* SSL_read returned WANT_WRITE */
-    int write_wants_read;   /* SSL_write returned WANT_READ */
-    size_t retry_len;       /* SSL_write to repeat with this length */
-
-    const struct sockaddr *peer; /* the address given to conn_open */
-    int64_t opened_at;      /* loop_now_ms() at conn_open */
-    int64_t last_rx;        /* last byte received, or last request sent */
-
-    /* The response at the head of the FIFO. */
-    struct h1_parser h1;
-    struct jf_extractor jf;
-    int extracting;         /* status 200 and a coding we can undo */
-    int body_failed;        /* decoding or JSON failed (which, in conn.c):
-                               the rest of the body is only framed */
-    uint64_t body_wire;     /* body bytes read so far, before decoding */
-    struct decoder dec;     /* Content-Encoding, if any */
-    char value[JF_MAX_VALUE];
-    char err[CONN_ERR_LEN];
-};
-
-/* Once, at start-up: inbuf CONN_IN_CAP bytes, outbuf CONN_OUT_CAP.
-   Returns 0, or -ENOMEM if the decoder could not get its memory. */
-int conn_init(struct conn *c, const struct conn_config *cfg, unsigned index,
-              char *inbuf, char *outbuf);
-
-/* Once, at the end: release what conn_init took (closes if open). */
-void conn_release(struct conn *c);
+/* Once, at the end: close it if open and release everything. NULL is
+   ignored. */
+void conn_free(struct conn *c);
 
 /*
  * Start connecting a CLOSED connection to addr. Returns 0, or a negative
@@ -181,7 +122,9 @@ void conn_flush(struct conn *c);
 /* Run the read path if TLS holds bytes epoll will not announce. */
 void conn_service_buffered(struct conn *c);
 
-/* The nearest moment this connection times out, or -1 for none. */
+/* The nearest moment this connection needs its owner: when it times out,
+   or 0 (at once) if TLS holds bytes that epoll will not announce (call
+   conn_service_buffered); -1 for never. */
 int64_t conn_deadline(const struct conn *c);
 
 /* End the connection with CONN_END_TIMEOUT if its deadline has passed. */
@@ -197,5 +140,14 @@ uint32_t conn_inflight_job(const struct conn *c, unsigned i);
 
 /* Room for one more request of target_len bytes right now. */
 int conn_can_take(const struct conn *c, size_t target_len);
+
+/* What the owner may read: its number for the connection, whether it is
+   CLOSED, the requests queued on it and the complete responses received
+   since conn_open, and the address conn_open was given. */
+unsigned conn_index(const struct conn *c);
+int conn_closed(const struct conn *c);
+unsigned conn_submitted(const struct conn *c);
+unsigned conn_responses(const struct conn *c);
+const struct sockaddr *conn_peer(const struct conn *c);
 
 #endif

@@ -42,53 +42,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fetch.h"
 #include "transport.h"
-#include "url.h"
-
-struct sched_options {
-    const char *url;              /* the template, NUL-terminated */
-    struct url_template tmpl;     /* parsed from url */
-    const uint32_t *ids;          /* the jobs, in output order */
-    size_t n_ids;
-    unsigned connections;         /* 1..SCHED_MAX_CONNECTIONS */
-    unsigned pipeline;            /* 1..transport's max_pipeline */
-    int keep_alive;
-    const char *field;            /* NUL-terminated */
-    const char *cafile;           /* NULL: default trust store */
-    int insecure;
-    int64_t connect_timeout_ms;   /* 0: none */
-    int64_t idle_timeout_ms;      /* 0: none */
-    int64_t max_time_ms;          /* 0: none */
-    unsigned max_retries;         /* extra attempts per job */
-    int arrival_order;            /* results as they come, not by index */
-    const char *user_agent;
-    int compressed;               /* ask for gzip/deflate */
-    uint64_t max_body;            /* largest body after decoding */
-    unsigned max_redirects;       /* redirects followed per id */
-    int allow_http_redirect;      /* follow https -> http redirects */
-};
 
 #define SCHED_MAX_CONNECTIONS 1024
 #define SCHED_MAX_PAUSE_S 300
 
-struct sched_stats {
-    unsigned ok, failed;
-    unsigned retries;             /* requests sent again */
-    unsigned redirects;           /* redirects followed */
-    unsigned pauses;              /* 429/503 answers waited out */
-    uint64_t bytes_rx;
-    uint64_t bytes_decoded;
-    unsigned conns_opened;
-    unsigned handshakes_full, handshakes_resumed;
-    unsigned deepest_pipeline;
-    unsigned learned_max_requests; /* per connection, 0 if none learned */
-    int64_t elapsed_ms;
-};
-
 /* One job's result; text is not NUL-terminated and lives until the
    callback returns. */
 struct sched_result {
-    size_t index;     /* position in options.ids */
+    size_t index;     /* position in cfg->ids */
     uint32_t id;
     int ok;           /* enum fetch_ok (result.h) */
     const char *text; /* value (ok) or reason */
@@ -107,14 +70,15 @@ typedef int (*sched_turn_fn)(void *arg);
 
 /*
  * Run every job to its result over the transport vt. Returns 0 when every
- * job has a result (failed ones included: see stats), 1 if turn (may be
+ * job has a result (failed ones included: see stats, which it zeroes
+ * first and which the transport adds to as well), 1 if turn (may be
  * NULL) ended the run, or -1 if the run could not start (bad CA file,
  * unresolvable host, no memory...) with the reason in err. Warnings
  * (e.g. insecure mode) go to warn.
  */
-int sched_run(const struct transport_vt *vt, const struct sched_options *o,
+int sched_run(const struct transport_vt *vt, const struct fetch_config *cfg,
               sched_output_fn out, sched_turn_fn turn, void *arg,
               void (*warn)(void *arg, const char *msg),
-              struct sched_stats *stats, char *err, size_t errcap);
+              struct fetch_stats *stats, char *err, size_t errcap);
 
 #endif

@@ -48,26 +48,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fetch.h"
 #include "result.h"
 #include "url.h"
-
-struct transport_config {
-    const char *url;                 /* the template, NUL-terminated */
-    const struct url_template *tmpl; /* parsed from url */
-    unsigned connections;            /* at most this many at once */
-    unsigned pipeline;               /* requests in flight per connection */
-    int keep_alive;                  /* 0: a connection per request */
-    const char *cafile;              /* NULL: default trust store */
-    int insecure;
-    int64_t connect_timeout_ms;      /* 0: none */
-    int64_t idle_timeout_ms;         /* 0: none */
-    const char *user_agent;
-    const char *field;               /* top-level key to extract */
-    int compressed;                  /* ask for gzip/deflate */
-    uint64_t max_body;               /* largest body after decoding */
-    unsigned max_retries;            /* connect attempts: 1 + this */
-};
-
 
 struct transport_events {
     void (*on_result)(void *owner, uint32_t job,
@@ -77,16 +60,6 @@ struct transport_events {
     void (*on_fatal)(void *owner, const char *err);
     void (*on_warning)(void *owner, const char *msg);
     void *owner;
-};
-
-struct transport_stats {
-    uint64_t bytes_rx;             /* response bytes received (after TLS) */
-    uint64_t bytes_decoded;        /* bodies after Content-Encoding */
-    unsigned conns_opened;
-    unsigned handshakes_full;
-    unsigned handshakes_resumed;
-    unsigned deepest_pipeline;     /* most requests in flight on one conn */
-    unsigned learned_max_requests; /* server's per-connection limit, or 0 */
 };
 
 struct transport;
@@ -100,11 +73,15 @@ struct transport_vt {
     const char *name;       /* "pokefetch" / "libcurl" for messages */
     unsigned max_pipeline;  /* deepest -p it can honour */
 
-    /* Set up (resolve, TLS context, memory for `jobs` jobs). Returns
-       NULL with the reason in err. No request is sent yet. */
-    struct transport *(*open)(const struct transport_config *cfg,
+    /* Set up for cfg's jobs (resolve, TLS context, memory). cfg and st
+       must outlive the transport: it reads cfg and adds to st (bytes,
+       connections, handshakes, pipeline depth, a learned limit) as it
+       goes. Returns NULL with the reason in err. No request is sent
+       yet. */
+    struct transport *(*open)(const struct fetch_config *cfg,
                               const struct transport_events *ev,
-                              size_t jobs, char *err, size_t errcap);
+                              struct fetch_stats *st, char *err,
+                              size_t errcap);
 
     /* `queued` jobs are waiting: open connections for them if allowed. */
     void (*prepare)(struct transport *t, size_t queued);
@@ -112,9 +89,12 @@ struct transport_vt {
     /*
      * The origin (scheme, host, port) of ref, an absolute URL in s that a
      * redirect named: its number for submit(), the same number for the
-     * same origin; 0 is the template's. Resolving a new host name blocks,
-     * once. Returns -1 with the reason in err (unresolvable, more than
-     * TRANSPORT_MAX_ORIGINS origins in one run).
+     * same origin; 0 is the template's. Called from inside the event
+     * callbacks, so it never waits: a new origin is only named here, and
+     * resolved (its TLS context built) when a job is first submitted to
+     * it; if that fails, the origin is unreachable and its jobs fail with
+     * the reason. Returns -1 with the reason in err (more than
+     * TRANSPORT_MAX_ORIGINS origins in one run, a host name too long).
      */
     int (*origin)(struct transport *t, const struct url_ref *ref,
                   const char *s, char *err, size_t errcap);
@@ -135,9 +115,6 @@ struct transport_vt {
     /* Drop every connection; jobs in flight come back through
        on_unanswered with charge 0. */
     void (*abort)(struct transport *t);
-
-    /* Counters so far. */
-    void (*stats)(const struct transport *t, struct transport_stats *out);
 
     /* Release everything (after abort, if jobs were in flight). */
     void (*close)(struct transport *t);

@@ -39,6 +39,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,9 +72,10 @@
 enum format { FORMAT_PLAIN, FORMAT_TSV, FORMAT_JSONL };
 
 struct cli {
-    struct sched_options o;
+    struct fetch_config o;
     enum format format;
     int quiet;
+    int serial, c_given, p_given; /* while parsing argv */
     uint32_t *ids;
     size_t n_ids, cap_ids;
     size_t json_key_len; /* jsonl: ,"KEY": escaped once, in json_key */
@@ -381,14 +383,37 @@ static const struct option long_options[] = {
 
 static void print_version(void);
 
-/* Returns -1 to go on, or an exit status. */
-static int
-parse_args(struct cli *cl, int argc, char **argv)
-{
-    struct sched_options *o = &cl->o;
-    int serial = 0, c_given = 0, p_given = 0, opt, i;
-    enum url_rc urc;
+/* What the option parsers below return: go on, this option is not mine,
+   or an exit status (CLI_EXIT_*, 0 or more). */
+#define GO_ON (-1)
+#define NOT_MINE (-2)
 
+/* The options that take a number, and where each one goes: a whole
+   number in [min, max], or seconds (max 0) as milliseconds. */
+static const struct numeric_option {
+    int opt;
+    const char *name;
+    unsigned min, max;
+    size_t off;
+} numeric_options[] = {
+    {'c', "-c/--connections", 1, SCHED_MAX_CONNECTIONS,
+     offsetof(struct fetch_config, connections)},
+    {'p', "-p/--pipeline", 1, 256, offsetof(struct fetch_config, pipeline)},
+    {OPT_RETRIES, "--retries", 0, 100,
+     offsetof(struct fetch_config, max_retries)},
+    {OPT_MAX_REDIRS, "--max-redirs", 0, 50,
+     offsetof(struct fetch_config, max_redirects)},
+    {OPT_CONNECT_TIMEOUT, "--connect-timeout", 0, 0,
+     offsetof(struct fetch_config, connect_timeout_ms)},
+    {OPT_IDLE_TIMEOUT, "--idle-timeout", 0, 0,
+     offsetof(struct fetch_config, idle_timeout_ms)},
+    {OPT_MAX_TIME, "--max-time", 0, 0,
+     offsetof(struct fetch_config, max_time_ms)},
+};
+
+static void
+set_defaults(struct fetch_config *o)
+{
     o->url = DEFAULT_URL;
     o->connections = DEFAULT_CONNECTIONS;
     o->pipeline = DEFAULT_PIPELINE < transport_default->max_pipeline
@@ -403,151 +428,151 @@ parse_args(struct cli *cl, int argc, char **argv)
     o->compressed = decode_available;
     o->max_body = DEFAULT_MAX_BODY;
     o->max_redirects = DEFAULT_MAX_REDIRS;
+}
 
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":u:c:p:f:kqhV", long_options,
-                              NULL)) != -1) {
-        switch (opt) {
-        case 'u':
-            o->url = optarg;
-            break;
-        case 'c':
-            if (parse_uint(optarg, 1, SCHED_MAX_CONNECTIONS,
-                           &o->connections) < 0)
-                return usage_error("-c/--connections takes 1..1024, not "
-                                   "'%s'",
-                                   optarg);
-            c_given = 1;
-            break;
-        case 'p':
-            if (parse_uint(optarg, 1, 256, &o->pipeline) < 0)
-                return usage_error("-p/--pipeline takes 1..256, not '%s'",
-                                   optarg);
-            if (o->pipeline > transport_default->max_pipeline)
-                return usage_error("-p %s: this build's transport (%s) "
-                                   "cannot pipeline deeper than %u",
-                                   optarg, transport_default->name,
-                                   transport_default->max_pipeline);
-            p_given = 1;
-            break;
-        case OPT_SERIAL:
-            serial = 1;
-            break;
-        case OPT_NO_KEEPALIVE:
-            o->keep_alive = 0;
-            break;
-        case 'f':
-            if (!*optarg || strlen(optarg) > JF_MAX_KEY)
-                return usage_error("--field takes a key of 1..256 bytes, "
-                                   "not '%s'",
-                                   optarg);
-            o->field = optarg;
-            break;
-        case OPT_CACERT:
-            o->cafile = optarg;
-            break;
-        case 'k':
-            o->insecure = 1;
-            break;
-        case OPT_ORDER:
-            if (!strcmp(optarg, "id"))
-                o->arrival_order = 0;
-            else if (!strcmp(optarg, "arrival"))
-                o->arrival_order = 1;
-            else
-                return usage_error("--order takes id or arrival, not '%s'",
-                                   optarg);
-            break;
-        case OPT_FORMAT:
-            if (!strcmp(optarg, "plain"))
-                cl->format = FORMAT_PLAIN;
-            else if (!strcmp(optarg, "tsv"))
-                cl->format = FORMAT_TSV;
-            else if (!strcmp(optarg, "jsonl"))
-                cl->format = FORMAT_JSONL;
-            else
-                return usage_error("--format takes plain, tsv or jsonl, "
-                                   "not '%s'",
-                                   optarg);
-            break;
-        case OPT_CONNECT_TIMEOUT:
-            if (parse_seconds(optarg, &o->connect_timeout_ms) < 0)
-                return usage_error("--connect-timeout takes seconds, not "
-                                   "'%s'",
-                                   optarg);
-            break;
-        case OPT_IDLE_TIMEOUT:
-            if (parse_seconds(optarg, &o->idle_timeout_ms) < 0)
-                return usage_error("--idle-timeout takes seconds, not '%s'",
-                                   optarg);
-            break;
-        case OPT_MAX_TIME:
-            if (parse_seconds(optarg, &o->max_time_ms) < 0)
-                return usage_error("--max-time takes seconds, not '%s'",
-                                   optarg);
-            break;
-        case OPT_RETRIES:
-            if (parse_uint(optarg, 0, 100, &o->max_retries) < 0)
-                return usage_error("--retries takes 0..100, not '%s'",
-                                   optarg);
-            break;
-        case OPT_COMPRESSED:
-            if (!decode_available)
-                return usage_error("%s", "--compressed: this pokefetch was "
-                                         "built without zlib (NO_ZLIB=1)");
-            o->compressed = 1;
-            break;
-        case OPT_NO_COMPRESSED:
-            o->compressed = 0;
-            break;
-        case OPT_MAX_BODY:
-            if (parse_size(optarg, &o->max_body) < 0)
-                return usage_error("--max-body takes a size like 65536, "
-                                   "512K or 64M, not '%s'",
-                                   optarg);
-            break;
-        case OPT_MAX_REDIRS:
-            if (parse_uint(optarg, 0, 50, &o->max_redirects) < 0)
-                return usage_error("--max-redirs takes 0..50, not '%s'",
-                                   optarg);
-            break;
-        case OPT_ALLOW_HTTP_REDIRECT:
-            o->allow_http_redirect = 1;
-            break;
-        case 'q':
-            cl->quiet = 1;
-            break;
-        case 'h':
-            print_usage();
-            return CLI_EXIT_OK;
-        case 'V':
-            print_version();
-            return CLI_EXIT_OK;
-        case ':':
-            return usage_error("option '%s' needs a value", argv[optind - 1]);
-        default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
+/* opt if it is a numeric option: GO_ON if arg was taken, an exit status
+   if not; NOT_MINE if opt is another kind. */
+static int
+parse_numeric(struct fetch_config *o, int opt, const char *arg)
+{
+    const struct numeric_option *n = NULL;
+    char *field = (char *)o;
+    size_t i;
+
+    for (i = 0; i < sizeof numeric_options / sizeof *numeric_options; i++)
+        if (numeric_options[i].opt == opt)
+            n = &numeric_options[i];
+    if (!n)
+        return NOT_MINE;
+    if (!n->max) {
+        if (parse_seconds(arg, (int64_t *)(void *)(field + n->off)) < 0)
+            return usage_error("%s takes seconds, not '%s'", n->name, arg);
+        return GO_ON;
+    }
+    if (parse_uint(arg, n->min, n->max, (unsigned *)(void *)(field + n->off)) <
+        0)
+        return usage_error("%s takes %u..%u, not '%s'", n->name, n->min,
+                           n->max, arg);
+    if (opt == 'p' && o->pipeline > transport_default->max_pipeline)
+        return usage_error("-p %s: this build's transport (%s) cannot "
+                           "pipeline deeper than %u",
+                           arg, transport_default->name,
+                           transport_default->max_pipeline);
+    return GO_ON;
+}
+
+/* --order and --format. Returns GO_ON, or an exit status. */
+static int
+parse_choice(struct cli *cl, int opt, const char *arg)
+{
+    static const char *const formats[] = {"plain", "tsv", "jsonl"};
+    int i;
+
+    if (opt == OPT_ORDER) {
+        if (strcmp(arg, "id") && strcmp(arg, "arrival"))
+            return usage_error("--order takes id or arrival, not '%s'", arg);
+        cl->o.arrival_order = !strcmp(arg, "arrival");
+        return GO_ON;
+    }
+    for (i = 0; i < 3; i++) {
+        if (!strcmp(arg, formats[i])) {
+            cl->format = (enum format)i;
+            return GO_ON;
         }
     }
-    if (serial) {
-        if ((c_given && o->connections != 1) ||
-            (p_given && o->pipeline != 1))
+    return usage_error("--format takes plain, tsv or jsonl, not '%s'", arg);
+}
+
+/* One option that is neither numeric nor a choice. Returns GO_ON, or an
+   exit status. */
+static int
+parse_flag(struct cli *cl, int opt, const char *arg, const char *given)
+{
+    struct fetch_config *o = &cl->o;
+
+    switch (opt) {
+    case 'u':
+        o->url = arg;
+        break;
+    case OPT_SERIAL:
+        cl->serial = 1;
+        break;
+    case OPT_NO_KEEPALIVE:
+        o->keep_alive = 0;
+        break;
+    case 'f':
+        if (!*arg || strlen(arg) > JF_MAX_KEY)
+            return usage_error("--field takes a key of 1..256 bytes, not "
+                               "'%s'",
+                               arg);
+        o->field = arg;
+        break;
+    case OPT_CACERT:
+        o->cafile = arg;
+        break;
+    case 'k':
+        o->insecure = 1;
+        break;
+    case OPT_COMPRESSED:
+        if (!decode_available)
+            return usage_error("%s", "--compressed: this pokefetch was built "
+                                     "without zlib (NO_ZLIB=1)");
+        o->compressed = 1;
+        break;
+    case OPT_NO_COMPRESSED:
+        o->compressed = 0;
+        break;
+    case OPT_MAX_BODY:
+        if (parse_size(arg, &o->max_body) < 0)
+            return usage_error("--max-body takes a size like 65536, 512K or "
+                               "64M, not '%s'",
+                               arg);
+        break;
+    case OPT_ALLOW_HTTP_REDIRECT:
+        o->allow_http_redirect = 1;
+        break;
+    case 'q':
+        cl->quiet = 1;
+        break;
+    case 'h':
+        print_usage();
+        return CLI_EXIT_OK;
+    case 'V':
+        print_version();
+        return CLI_EXIT_OK;
+    case ':':
+        return usage_error("option '%s' needs a value", given);
+    default:
+        return usage_error("unknown option '%s'", given);
+    }
+    return GO_ON;
+}
+
+/* After the options: what they mean together, the URL, the ids. Returns
+   GO_ON, or an exit status. */
+static int
+finish_args(struct cli *cl, int argc, char **argv)
+{
+    struct fetch_config *o = &cl->o;
+    enum url_rc urc;
+    int i;
+
+    if (cl->serial) {
+        if ((cl->c_given && o->connections != 1) ||
+            (cl->p_given && o->pipeline != 1))
             return usage_error("%s", "--serial means -c 1 -p 1; drop -c/-p");
         o->connections = 1;
         o->pipeline = 1;
     }
-    if (!o->keep_alive && p_given && o->pipeline != 1)
+    if (!o->keep_alive && cl->p_given && o->pipeline != 1)
         return usage_error("%s", "--no-keepalive sends one request per "
                                  "connection: drop -p");
     if (!o->keep_alive)
         o->pipeline = 1;
-
     urc = url_parse_template(&o->tmpl, o->url, strlen(o->url));
-    if (urc != URL_OK) {
+    if (urc != URL_OK)
         return usage_error("bad --url '%s': %s (at byte %zu)", o->url,
                            url_strerror(urc), o->tmpl.error_offset);
-    }
-
     for (i = optind; i < argc; i++) {
         uint32_t first, last;
 
@@ -564,7 +589,31 @@ parse_args(struct cli *cl, int argc, char **argv)
         return usage_error("%s", "out of memory");
     o->ids = cl->ids;
     o->n_ids = cl->n_ids;
-    return -1;
+    o->field_len = strlen(o->field);
+    return GO_ON;
+}
+
+/* Returns GO_ON, or an exit status. */
+static int
+parse_args(struct cli *cl, int argc, char **argv)
+{
+    int opt, rc;
+
+    set_defaults(&cl->o);
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":u:c:p:f:kqhV", long_options,
+                              NULL)) != -1) {
+        cl->c_given |= opt == 'c';
+        cl->p_given |= opt == 'p';
+        rc = parse_numeric(&cl->o, opt, optarg);
+        if (rc == NOT_MINE)
+            rc = opt == OPT_ORDER || opt == OPT_FORMAT
+                     ? parse_choice(cl, opt, optarg)
+                     : parse_flag(cl, opt, optarg, argv[optind - 1]);
+        if (rc != GO_ON)
+            return rc;
+    }
+    return finish_args(cl, argc, argv);
 }
 
 /* Decimal digits of v at p; returns how many. */
@@ -719,7 +768,7 @@ print_version(void)
 }
 
 static void
-print_summary(const struct cli *cl, const struct sched_stats *st)
+print_summary(const struct cli *cl, const struct fetch_stats *st)
 {
     char line[256];
 
@@ -824,7 +873,7 @@ int
 cli_main(int argc, char **argv, int sigpipe_ignored)
 {
     struct cli cl;
-    struct sched_stats st;
+    struct fetch_stats st;
     char err[512];
     struct stat so, se;
     int rc, status;

@@ -23,9 +23,63 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "buf.h"
+#include "decode.h"
+#include "h1.h"
+#include "jfield.h"
+#include "tlsio.h"
+
+enum conn_state {
+    CONN_CLOSED = 0,
+    CONN_CONNECTING,
+    CONN_HANDSHAKING,
+    CONN_OPEN,
+};
+
+struct conn {
+    const struct conn_config *cfg;
+    unsigned index;             /* position in the owner's array */
+    enum conn_state state;
+    int fd;
+    struct loop_watcher watcher;
+    struct tlsio tls;
+    struct buf in, out;
+
+    /* Requests in flight, oldest first: a ring of job numbers. */
+    uint32_t fifo[CONN_MAX_PIPELINE];
+    unsigned fifo_head, fifo_n;
+
+    unsigned n_submitted;   /* requests queued on this connection */
+    unsigned n_responses;   /* complete responses received */
+    int closing;            /* no more requests: server will close */
+    int buffered;           /* TLS holds bytes epoll cannot announce */
+
+    /* Derived-interest inputs. */
+    int hs_wants;           /* LOOP_READ/LOOP_WRITE the handshake asked */
+    int read_wants_write;   /* SSL_read returned WANT_WRITE */
+    int write_wants_read;   /* SSL_write returned WANT_READ */
+    size_t retry_len;       /* SSL_write to repeat with this length */
+
+    const struct sockaddr *peer; /* the address given to conn_open */
+    int64_t opened_at;      /* loop_now_ms() at conn_open */
+    int64_t last_rx;        /* last byte received, or last request sent */
+
+    /* The response at the head of the FIFO. */
+    struct h1_parser h1;
+    struct jf_extractor jf;
+    int extracting;         /* status 200 and a coding we can undo */
+    int body_failed;        /* decoding or JSON failed (which, in conn.c):
+                               the rest of the body is only framed */
+    uint64_t body_wire;     /* body bytes read so far, before decoding */
+    struct decoder dec;     /* Content-Encoding, if any */
+    char value[JF_MAX_VALUE];
+    char err[CONN_ERR_LEN];
+};
 
 /* Reads per wake-up before giving the other connections a turn. */
 #define READS_PER_WAKEUP 32
@@ -38,13 +92,18 @@ enum { BODY_FAILED_JSON = 1, BODY_FAILED_DECODE = 2 };
 
 static void on_event(struct loop_watcher *w, unsigned events);
 
-int
-conn_init(struct conn *c, const struct conn_config *cfg, unsigned index,
-          char *inbuf, char *outbuf)
+struct conn *
+conn_new(const struct conn_config *cfg, unsigned index)
 {
-    /* Not memset whole: the decoder's arena and output buffer are large
+    /* Not zeroed whole: the decoder's arena and output buffer are large
        and need no zeroes, so they are not touched until a compressed
-       body arrives. */
+       body arrives; the buffers follow the struct in one block. */
+    struct conn *c = malloc(sizeof *c + CONN_IN_CAP + CONN_OUT_CAP);
+    char *mem;
+
+    if (!c)
+        return NULL;
+    mem = (char *)(c + 1);
     c->cfg = cfg;
     c->index = index;
     c->state = CONN_CLOSED;
@@ -52,17 +111,54 @@ conn_init(struct conn *c, const struct conn_config *cfg, unsigned index,
     c->fifo_head = c->fifo_n = 0;
     c->closing = c->buffered = 0;
     c->tls.ssl = NULL;
-    buf_init(&c->in, inbuf, CONN_IN_CAP);
-    buf_init(&c->out, outbuf, CONN_OUT_CAP);
+    buf_init(&c->in, mem, CONN_IN_CAP);
+    buf_init(&c->out, mem + CONN_IN_CAP, CONN_OUT_CAP);
     loop_watcher_init(&c->watcher, on_event, c);
-    return decode_init(&c->dec);
+    if (decode_init(&c->dec) < 0) {
+        free(c);
+        return NULL;
+    }
+    return c;
 }
 
 void
-conn_release(struct conn *c)
+conn_free(struct conn *c)
 {
+    if (!c)
+        return;
     conn_close(c);
     decode_close(&c->dec);
+    free(c);
+}
+
+unsigned
+conn_index(const struct conn *c)
+{
+    return c->index;
+}
+
+int
+conn_closed(const struct conn *c)
+{
+    return c->state == CONN_CLOSED;
+}
+
+unsigned
+conn_submitted(const struct conn *c)
+{
+    return c->n_submitted;
+}
+
+unsigned
+conn_responses(const struct conn *c)
+{
+    return c->n_responses;
+}
+
+const struct sockaddr *
+conn_peer(const struct conn *c)
+{
+    return c->peer;
 }
 
 unsigned
@@ -81,8 +177,8 @@ conn_inflight_job(const struct conn *c, unsigned i)
 static size_t
 request_size(const struct conn *c, size_t target_len)
 {
-    return target_len + c->cfg->authority_len + strlen(c->cfg->user_agent) +
-           (c->cfg->accept_encoding ? strlen(c->cfg->accept_encoding) : 0) +
+    return target_len + c->cfg->authority_len + strlen(c->cfg->run->user_agent) +
+           (c->cfg->run->compressed ? strlen(decode_accept_encoding) : 0) +
            REQUEST_OVERHEAD;
 }
 
@@ -211,9 +307,10 @@ conn_submit(struct conn *c, uint32_t job, const char *target,
     req.target_len = target_len;
     req.authority = c->cfg->authority;
     req.authority_len = c->cfg->authority_len;
-    req.user_agent = c->cfg->user_agent;
-    req.accept_encoding = c->cfg->accept_encoding;
-    req.keep_alive = c->cfg->keep_alive;
+    req.user_agent = c->cfg->run->user_agent;
+    req.accept_encoding = c->cfg->run->compressed ? decode_accept_encoding
+                                                  : NULL;
+    req.keep_alive = c->cfg->run->keep_alive;
     n = h1_write_get(o->base + o->wr, buf_space(o), &req);
     if (!n)
         return -ENOBUFS;
@@ -362,7 +459,7 @@ complete_response(struct conn *c)
         } else {
             size_t n;
 
-            jf_explain(&c->jf, jr, c->cfg->field, c->err, sizeof c->err);
+            jf_explain(&c->jf, jr, c->cfg->run->field, c->err, sizeof c->err);
             /* Byte offsets are then in the decoded body, and a corrupt
                stream that still inflates shows up as bad JSON first. */
             n = strlen(c->err);
@@ -403,9 +500,9 @@ start_body(struct conn *c)
         return;
     if (decode_begin(&c->dec, c->h1.content_encoding,
                      c->h1.content_encoding_len,
-                     c->cfg->max_body) != DECODE_AGAIN)
+                     c->cfg->run->max_body) != DECODE_AGAIN)
         return; /* complete_response names the coding */
-    (void)jf_begin(&c->jf, c->cfg->field, c->cfg->field_len);
+    (void)jf_begin(&c->jf, c->cfg->run->field, c->cfg->run->field_len);
     c->extracting = 1;
 }
 
@@ -443,13 +540,13 @@ body_past_limit(struct conn *c)
     char why[CONN_ERR_LEN], coding[H1_MAX_CODING + 1];
     size_t n = c->h1.content_encoding_len;
 
-    if (c->h1.status == 200 && c->body_wire > c->cfg->max_body) {
+    if (c->h1.status == 200 && c->body_wire > c->cfg->run->max_body) {
         /* Compressed, the limit was reached by the bytes as sent, not by
            what they decode to: say which. */
         memcpy(coding, c->h1.content_encoding, n);
         coding[n] = '\0';
         decode_over_limit(why, sizeof why - 9, n ? coding : NULL,
-                          c->cfg->max_body);
+                          c->cfg->run->max_body);
         if (n)
             strcat(why, " as sent");
         cut_response(c, why);
@@ -693,40 +790,48 @@ conn_service_buffered(struct conn *c)
     }
 }
 
-int64_t
-conn_deadline(const struct conn *c)
+/* When the connection times out: connect + handshake, or no byte while
+   a response is awaited; -1 for never. */
+static int64_t
+timeout_at(const struct conn *c)
 {
     switch (c->state) {
     case CONN_CLOSED:
         return -1;
     case CONN_CONNECTING:
     case CONN_HANDSHAKING:
-        return c->cfg->connect_timeout_ms > 0
-                   ? c->opened_at + c->cfg->connect_timeout_ms
+        return c->cfg->run->connect_timeout_ms > 0
+                   ? c->opened_at + c->cfg->run->connect_timeout_ms
                    : -1;
     case CONN_OPEN:
-        if (!c->fifo_n || c->cfg->idle_timeout_ms <= 0)
+        if (!c->fifo_n || c->cfg->run->idle_timeout_ms <= 0)
             return -1;
-        return c->last_rx + c->cfg->idle_timeout_ms;
+        return c->last_rx + c->cfg->run->idle_timeout_ms;
     }
     return -1;
+}
+
+int64_t
+conn_deadline(const struct conn *c)
+{
+    return c->buffered ? 0 : timeout_at(c);
 }
 
 void
 conn_expire(struct conn *c, int64_t now)
 {
-    int64_t d = conn_deadline(c);
+    int64_t d = timeout_at(c);
 
     if (d < 0 || now < d)
         return;
     if (c->state == CONN_OPEN) {
         snprintf(c->err, sizeof c->err,
                  "idle timeout: no bytes from the server for %.3g s",
-                 (double)c->cfg->idle_timeout_ms / 1000);
+                 (double)c->cfg->run->idle_timeout_ms / 1000);
         end(c, CONN_END_TIMEOUT, c->err);
     } else {
         snprintf(c->err, sizeof c->err, "connect timeout after %.3g s",
-                 (double)c->cfg->connect_timeout_ms / 1000);
+                 (double)c->cfg->run->connect_timeout_ms / 1000);
         end(c, CONN_END_CONNECT, c->err);
     }
 }

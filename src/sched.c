@@ -38,7 +38,8 @@ enum slot_state { SLOT_EMPTY = 0, SLOT_FULL };
 
 /* Where a redirected job goes now. Slots are indexed like the result
    window (job % window): a job is inside the window while it is being
-   fetched, so the slot is its own until it finishes. */
+   fetched, so the slot is its own until it finishes. Taken at start-up,
+   as calloc's untouched pages: no memory until a redirect uses it. */
 struct redirect {
     int origin;
     size_t len;
@@ -46,15 +47,14 @@ struct redirect {
 };
 
 struct sched {
-    const struct sched_options *o;
+    const struct fetch_config *cfg;
     const struct transport_vt *vt;
     struct transport *tr;
-    struct transport_config tcfg;
     struct transport_events ev;
     sched_output_fn out;
     void *out_arg;
     void (*warn)(void *arg, const char *msg);
-    struct sched_stats *st;
+    struct fetch_stats *st;
 
     /* Per job. */
     unsigned char *attempts; /* charged failures */
@@ -73,7 +73,7 @@ struct sched {
     char *slot_text;
     size_t next_print;
 
-    /* Redirects: hops per job, slots taken at the first redirect. Each
+    /* Redirects: hops per job, a slot per window place. Each
        origin's "scheme://authority", for messages. */
     unsigned char *hops;
     struct redirect *redirs;
@@ -92,14 +92,14 @@ struct sched {
 static void
 queue_push_back(struct sched *s, uint32_t job)
 {
-    s->queue[(s->q_head + s->q_len) % s->o->n_ids] = job;
+    s->queue[(s->q_head + s->q_len) % s->cfg->n_ids] = job;
     s->q_len++;
 }
 
 static void
 queue_push_front(struct sched *s, uint32_t job)
 {
-    s->q_head = (s->q_head + s->o->n_ids - 1) % s->o->n_ids;
+    s->q_head = (s->q_head + s->cfg->n_ids - 1) % s->cfg->n_ids;
     s->queue[s->q_head] = job;
     s->q_len++;
 }
@@ -109,7 +109,7 @@ queue_pop_front(struct sched *s)
 {
     uint32_t job = s->queue[s->q_head];
 
-    s->q_head = (s->q_head + 1) % s->o->n_ids;
+    s->q_head = (s->q_head + 1) % s->cfg->n_ids;
     s->q_len--;
     return job;
 }
@@ -120,7 +120,7 @@ emit(struct sched *s, size_t job, int ok, const char *text, size_t len)
     struct sched_result r;
 
     r.index = job;
-    r.id = s->o->ids[job];
+    r.id = s->cfg->ids[job];
     r.ok = ok;
     r.text = text;
     r.len = len;
@@ -141,11 +141,11 @@ finish(struct sched *s, uint32_t job, int ok, const char *text, size_t len)
         s->st->ok++;
     else
         s->st->failed++;
-    if (s->o->arrival_order) {
+    if (s->cfg->arrival_order) {
         emit(s, job, ok, text, len);
         /* Nothing waits to be printed, but the window still slides on
            the lowest job without a result (redirect slots use it). */
-        while (s->next_print < s->o->n_ids && s->done[s->next_print])
+        while (s->next_print < s->cfg->n_ids && s->done[s->next_print])
             s->next_print++;
         return;
     }
@@ -162,7 +162,7 @@ finish(struct sched *s, uint32_t job, int ok, const char *text, size_t len)
         s->slot_len[slot] = (uint16_t)len;
         s->slot_state[slot] = (unsigned char)(SLOT_FULL + ok);
     }
-    while (s->next_print < s->o->n_ids) {
+    while (s->next_print < s->cfg->n_ids) {
         slot = s->next_print % s->window;
         if (s->slot_state[slot] == SLOT_EMPTY)
             break;
@@ -201,10 +201,10 @@ charge(struct sched *s, uint32_t job, const char *why)
     char msg[320];
     int len;
 
-    if (++s->attempts[job] <= s->o->max_retries)
+    if (++s->attempts[job] <= s->cfg->max_retries)
         return 1;
     len = snprintf(msg, sizeof msg, "%s (%u attempt%s)", why,
-                   s->o->max_retries + 1, s->o->max_retries ? "s" : "");
+                   s->cfg->max_retries + 1, s->cfg->max_retries ? "s" : "");
     finish(s, job, 0, msg,
            len < 0                     ? 0
            : (size_t)len >= sizeof msg ? sizeof msg - 1
@@ -228,7 +228,7 @@ job_target(struct sched *s, uint32_t job, char *out, size_t cap, size_t *len)
         *len = r->len;
         return r->origin;
     }
-    *len = url_target(&s->o->tmpl, s->o->url, s->o->ids[job], out, cap);
+    *len = url_target(&s->cfg->tmpl, s->cfg->url, s->cfg->ids[job], out, cap);
     return 0;
 }
 
@@ -284,7 +284,7 @@ set_origin(struct sched *s, int o, int tls, const char *str,
 {
     char auth[URL_MAX_HOST + 16];
     size_t n = ref ? url_ref_authority(ref, str, auth, sizeof auth)
-                   : url_authority(&s->o->tmpl, str, auth, sizeof auth);
+                   : url_authority(&s->cfg->tmpl, str, auth, sizeof auth);
 
     s->origin_tls[o] = tls;
     snprintf(s->origin_base[o], sizeof s->origin_base[o], "%s://%.*s",
@@ -320,7 +320,7 @@ resolve(struct sched *s, int cur_origin, const char *cur, size_t cur_len,
         return cur_origin;
     }
     if (s->origin_tls[cur_origin] && !ref.tls &&
-        !s->o->allow_http_redirect) {
+        !s->cfg->allow_http_redirect) {
         snprintf(why, whycap, "%s%.*s -> %.*s", s->origin_base[cur_origin],
                  (int)cur_len, cur, (int)len, buf);
         return -2;
@@ -344,12 +344,12 @@ redirect(struct sched *s, uint32_t job, const struct fetch_result *r)
     int cur_origin, origin;
     struct redirect *slot;
 
-    if (s->hops[job] >= s->o->max_redirects) {
+    if (s->hops[job] >= s->cfg->max_redirects) {
         snprintf(msg, sizeof msg,
-                 s->o->max_redirects
+                 s->cfg->max_redirects
                      ? "HTTP status %d: too many redirects (more than %u)"
                      : "HTTP status %d: a redirect (--max-redirs %u)",
-                 r->status, s->o->max_redirects);
+                 r->status, s->cfg->max_redirects);
         fail_job(s, job, msg);
         return;
     }
@@ -360,14 +360,6 @@ redirect(struct sched *s, uint32_t job, const struct fetch_result *r)
                                  : "without a Location");
         fail_job(s, job, msg);
         return;
-    }
-    if (!s->redirs) {
-        /* Taken once, at the first redirect of the run. */
-        s->redirs = calloc(s->window, sizeof *s->redirs);
-        if (!s->redirs) {
-            fail_job(s, job, "out of memory for redirects");
-            return;
-        }
     }
     cur_origin = job_target(s, job, cur, sizeof cur, &cur_len);
     origin = resolve(s, cur_origin, cur, cur_len, r->location,
@@ -490,7 +482,7 @@ fail_all(struct sched *s)
 static int
 setup(struct sched *s, char *err, size_t errcap)
 {
-    const struct sched_options *o = s->o;
+    const struct fetch_config *o = s->cfg;
     size_t n = o->n_ids, i;
 
     s->window = (size_t)o->connections * o->pipeline * 2;
@@ -506,7 +498,9 @@ setup(struct sched *s, char *err, size_t errcap)
     s->slot_state = calloc(s->window, 1);
     s->slot_len = calloc(s->window, sizeof *s->slot_len);
     s->slot_text = malloc(s->window * SLOT_CAP);
-    if (!s->attempts || !s->hops || !s->sent || !s->done || !s->queue ||
+    /* Zeroed pages: a run without redirects never touches them. */
+    s->redirs = calloc(s->window, sizeof *s->redirs);
+    if (!s->redirs || !s->attempts || !s->hops || !s->sent || !s->done || !s->queue ||
         !s->slot_state || !s->slot_len || !s->slot_text) {
         snprintf(err, errcap, "out of memory for %zu ids", n);
         return -1;
@@ -514,20 +508,6 @@ setup(struct sched *s, char *err, size_t errcap)
     for (i = 0; i < n; i++)
         queue_push_back(s, (uint32_t)i);
 
-    s->tcfg.url = o->url;
-    s->tcfg.tmpl = &o->tmpl;
-    s->tcfg.connections = o->connections;
-    s->tcfg.pipeline = o->pipeline;
-    s->tcfg.keep_alive = o->keep_alive;
-    s->tcfg.cafile = o->cafile;
-    s->tcfg.insecure = o->insecure;
-    s->tcfg.connect_timeout_ms = o->connect_timeout_ms;
-    s->tcfg.idle_timeout_ms = o->idle_timeout_ms;
-    s->tcfg.user_agent = o->user_agent;
-    s->tcfg.field = o->field;
-    s->tcfg.compressed = o->compressed;
-    s->tcfg.max_body = o->max_body;
-    s->tcfg.max_retries = o->max_retries;
     s->ev.on_result = on_result;
     s->ev.on_unanswered = on_unanswered;
     s->ev.on_fatal = on_fatal;
@@ -535,7 +515,7 @@ setup(struct sched *s, char *err, size_t errcap)
     s->ev.owner = s;
     set_origin(s, 0, o->tmpl.tls, o->url, NULL);
     s->rng = (uint64_t)loop_now_ms() * 0x9e3779b97f4a7c15ull | 1;
-    s->tr = s->vt->open(&s->tcfg, &s->ev, n, err, errcap);
+    s->tr = s->vt->open(o, &s->ev, s->st, err, errcap);
     return s->tr ? 0 : -1;
 }
 
@@ -568,20 +548,18 @@ next_wake(const struct sched *s, int64_t run_deadline)
 }
 
 int
-sched_run(const struct transport_vt *vt, const struct sched_options *o,
+sched_run(const struct transport_vt *vt, const struct fetch_config *o,
           sched_output_fn out, sched_turn_fn turn, void *arg,
-          void (*warn)(void *arg, const char *msg), struct sched_stats *st,
+          void (*warn)(void *arg, const char *msg), struct fetch_stats *st,
           char *err, size_t errcap)
 {
     struct sched s;
-    struct transport_stats ts;
     int64_t start = loop_now_ms(), run_deadline = -1;
     int rc = 0;
 
     memset(&s, 0, sizeof s);
     memset(st, 0, sizeof *st);
-    memset(&ts, 0, sizeof ts);
-    s.o = o;
+    s.cfg = o;
     s.vt = vt;
     s.out = out;
     s.out_arg = arg;
@@ -627,16 +605,8 @@ sched_run(const struct transport_vt *vt, const struct sched_options *o,
             break;
         }
     }
-    vt->stats(s.tr, &ts);
 out:
     teardown(&s);
-    st->bytes_rx = ts.bytes_rx;
-    st->bytes_decoded = ts.bytes_decoded;
-    st->conns_opened = ts.conns_opened;
-    st->handshakes_full = ts.handshakes_full;
-    st->handshakes_resumed = ts.handshakes_resumed;
-    st->deepest_pipeline = ts.deepest_pipeline;
-    st->learned_max_requests = ts.learned_max_requests;
     st->elapsed_ms = loop_now_ms() - start;
     return rc;
 }

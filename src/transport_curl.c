@@ -94,7 +94,8 @@ struct origin {
     char prefix[URL_MAX_HOST + 32]; /* scheme://authority */
     size_t prefix_len;
     unsigned connect_failures_in_row;
-    int unreachable; /* out of connect attempts */
+    int ready;       /* resolved, trust store loaded (origin_ready) */
+    int unreachable; /* out of connect attempts, or unresolvable */
     char why_unreachable[REASON_LEN + 32];
 };
 
@@ -121,7 +122,7 @@ struct transfer {
 };
 
 struct transport {
-    const struct transport_config *cfg;
+    const struct fetch_config *cfg;
     const struct transport_events *ev;
     CURLM *multi;
     CURLSH *share;
@@ -142,7 +143,7 @@ struct transport {
     struct tlsio_ctx tls; /* the trust store, for every https origin */
     int tls_open;
     int fatal;
-    struct transport_stats st;
+    struct fetch_stats *st;
 };
 
 static void
@@ -190,7 +191,7 @@ content_coding(CURL *e, char *out)
 static int
 start_body(struct transfer *x, long status)
 {
-    const struct transport_config *cfg = x->t->cfg;
+    const struct fetch_config *cfg = x->t->cfg;
 
     x->status = status;
     x->extracting = 0;
@@ -203,7 +204,7 @@ start_body(struct transfer *x, long status)
     if (decode_begin(&x->dec, x->coding, strlen(x->coding),
                      cfg->max_body) != DECODE_AGAIN)
         return 0; /* finish_response names the coding */
-    (void)jf_begin(&x->jf, cfg->field, strlen(cfg->field));
+    (void)jf_begin(&x->jf, cfg->field, cfg->field_len);
     x->extracting = 1;
     return 0;
 }
@@ -323,9 +324,9 @@ on_tls_info(const SSL *ssl, int where, int ret)
     if (!t)
         return;
     if (SSL_session_reused(ssl))
-        t->st.handshakes_resumed++;
+        t->st->handshakes_resumed++;
     else
-        t->st.handshakes_full++;
+        t->st->handshakes_full++;
 }
 
 /*
@@ -370,8 +371,8 @@ add_transfer_stats(struct transport *t, struct transfer *x)
     curl_easy_getinfo(x->easy, CURLINFO_HEADER_SIZE, &headers);
     curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &connects);
     /* Headers and bodies as received, without chunked framing. */
-    t->st.bytes_rx += (uint64_t)body + (uint64_t)headers;
-    t->st.conns_opened += (unsigned)connects;
+    t->st->bytes_rx += (uint64_t)body + (uint64_t)headers;
+    t->st->conns_opened += (unsigned)connects;
 }
 
 /* The value of the final response's header name, if it came once, is
@@ -426,7 +427,7 @@ finish_response(struct transport *t, struct transfer *x)
         enum decode_rc dr = decode_finish(&x->dec);
         enum jf_rc jr = jf_finish(&x->jf, x->value, sizeof x->value, &r.len);
 
-        t->st.bytes_decoded += x->dec.produced;
+        t->st->bytes_decoded += x->dec.produced;
         if (dr == DECODE_E_TOO_BIG && x->body_failed != BODY_FAILED_JSON) {
             decode_over_limit(err, sizeof err,
                               decode_identity(&x->dec) ? NULL : x->dec.name,
@@ -719,7 +720,7 @@ finished(struct transport *t, struct transfer *x, CURLcode code)
 static int
 setup_easy(struct transport *t, struct transfer *x)
 {
-    const struct transport_config *cfg = t->cfg;
+    const struct fetch_config *cfg = t->cfg;
     CURL *e = curl_easy_init();
 
     x->t = t;
@@ -768,16 +769,17 @@ setup_easy(struct transport *t, struct transfer *x)
 }
 
 /*
- * Set up origin o: resolve its host (net, as the hand-written build; the
- * addresses go to libcurl through CURLOPT_RESOLVE) and, for the first
- * https origin, load the trust store. host is NUL-terminated. Returns 0
- * or -1 with err.
+ * Set up origin o, named already: resolve its host (net, as the
+ * hand-written build; the addresses go to libcurl through
+ * CURLOPT_RESOLVE) and, for the first https origin, load the trust store.
+ * Returns 0 or -1 with err.
  */
 static int
-origin_init(struct transport *t, unsigned o, int tls, const char *host,
-            int host_is_ip, uint16_t port, char *err, size_t errcap)
+origin_resolve(struct transport *t, unsigned o, char *err, size_t errcap)
 {
     struct origin *org = &t->origins[o];
+    const char *host = org->host;
+    uint16_t port = org->port;
     struct net_addrs addrs;
     struct curl_slist *l;
     char entry[URL_MAX_HOST + 16 + NET_MAX_ADDRS * (INET6_ADDRSTRLEN + 3)];
@@ -786,18 +788,13 @@ origin_init(struct transport *t, unsigned o, int tls, const char *host,
 
     if (net_resolve(host, port, &addrs, err, errcap) < 0)
         return -1;
-    if (tls && !t->tls_open) {
+    if (org->tls && !t->tls_open) {
         if (tlsio_ctx_open(&t->tls, t->cfg->cafile, t->cfg->insecure, err,
                            errcap) < 0)
             return -1;
         t->tls_open = 1;
     }
-    memset(org, 0, sizeof *org);
-    org->tls = tls;
-    org->host_is_ip = host_is_ip;
-    org->port = port;
-    snprintf(org->host, sizeof org->host, "%s", host);
-    if (host_is_ip)
+    if (org->host_is_ip)
         return 0; /* libcurl resolves nothing for a literal */
     n = (size_t)snprintf(entry, sizeof entry, "%s:%u:", host, (unsigned)port);
     for (i = 0; i < addrs.n && n < sizeof entry; i++) {
@@ -848,7 +845,7 @@ curl_close(struct transport *t)
 
 /* The request headers every transfer sends besides Host and User-Agent. */
 static struct curl_slist *
-request_headers(const struct transport_config *cfg)
+request_headers(const struct fetch_config *cfg)
 {
     const char *lines[3] = {"Accept: application/json", NULL, NULL};
     struct curl_slist *h = NULL, *l;
@@ -874,11 +871,11 @@ request_headers(const struct transport_config *cfg)
 }
 
 static struct transport *
-curl_open(const struct transport_config *cfg,
-          const struct transport_events *ev, size_t jobs, char *err,
-          size_t errcap)
+curl_open(const struct fetch_config *cfg,
+          const struct transport_events *ev, struct fetch_stats *st,
+          char *err, size_t errcap)
 {
-    const struct url_template *u = cfg->tmpl;
+    const struct url_template *u = &cfg->tmpl;
     struct transport *t;
     char host[URL_MAX_HOST + 1];
     unsigned i;
@@ -895,13 +892,18 @@ curl_open(const struct transport_config *cfg,
     }
     t->cfg = cfg;
     t->ev = ev;
+    t->st = st;
     if (tls_ctx_slot < 0)
         tls_ctx_slot = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
     memcpy(host, cfg->url + u->host_off, u->host_len);
     host[u->host_len] = '\0';
-    if (origin_init(t, 0, u->tls, host, u->host_is_ip, u->port, err,
-                    errcap) < 0)
+    t->origins[0].tls = u->tls;
+    t->origins[0].host_is_ip = u->host_is_ip;
+    t->origins[0].port = u->port;
+    snprintf(t->origins[0].host, sizeof t->origins[0].host, "%s", host);
+    if (origin_resolve(t, 0, err, errcap) < 0)
         goto fail;
+    t->origins[0].ready = 1;
     t->n_origins = 1;
     t->origins[0].prefix_len = (size_t)snprintf(
         t->origins[0].prefix, sizeof t->origins[0].prefix, "%s://",
@@ -911,8 +913,8 @@ curl_open(const struct transport_config *cfg,
         sizeof t->origins[0].prefix - t->origins[0].prefix_len);
 
     t->n_main = cfg->connections;
-    if (t->n_main > jobs)
-        t->n_main = (unsigned)jobs;
+    if (t->n_main > cfg->n_ids)
+        t->n_main = (unsigned)cfg->n_ids;
     t->max_active = t->n_main;
     t->n_xfers = t->n_main + TRANSPORT_MAX_ORIGINS - 1;
     t->xfers = calloc(t->n_xfers, sizeof *t->xfers);
@@ -930,7 +932,9 @@ curl_open(const struct transport_config *cfg,
     curl_multi_setopt(t->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                       (long)t->n_xfers);
     curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, (long)t->n_xfers);
-    for (i = 0; i < t->n_main; i++) {
+    /* Every handle now, the extra origins' too (they are named when a
+       redirect appears): nothing is allocated in a callback. */
+    for (i = 0; i < t->n_xfers; i++) {
         if (setup_easy(t, &t->xfers[i]) < 0) {
             snprintf(err, errcap, "cannot create a libcurl handle (is it "
                                   "built with OpenSSL?)");
@@ -977,14 +981,14 @@ curl_origin(struct transport *t, const struct url_ref *ref, const char *s,
                  TRANSPORT_MAX_ORIGINS);
         return -1;
     }
+    /* Only named here, inside a callback: resolving and the trust store
+       wait for the first submit (origin_ready). */
     org = &t->origins[i];
-    if (origin_init(t, i, ref->tls, host, ref->host_is_ip, ref->port, err,
-                    errcap) < 0)
-        return -1;
-    if (setup_easy(t, &t->xfers[t->n_main + i - 1]) < 0) {
-        snprintf(err, errcap, "cannot create a libcurl handle");
-        return -1;
-    }
+    memset(org, 0, sizeof *org);
+    org->tls = ref->tls;
+    org->host_is_ip = ref->host_is_ip;
+    org->port = ref->port;
+    snprintf(org->host, sizeof org->host, "%s", host);
     org->prefix_len = (size_t)snprintf(org->prefix, sizeof org->prefix,
                                        "%s://", ref->tls ? "https" : "http");
     org->prefix_len += url_ref_authority(ref, s, org->prefix + org->prefix_len,
@@ -993,11 +997,31 @@ curl_origin(struct transport *t, const struct url_ref *ref, const char *s,
     return (int)i;
 }
 
+/* An origin a redirect named is set up at its first submit, in the
+   scheduler's turn, not inside a callback; if that fails, the origin is
+   unreachable and its jobs fail with why. */
+static void
+origin_ready(struct transport *t, unsigned o)
+{
+    struct origin *org = &t->origins[o];
+    char err[REASON_LEN];
+
+    if (org->ready || org->unreachable)
+        return;
+    if (origin_resolve(t, o, err, sizeof err) < 0) {
+        org->unreachable = 1;
+        snprintf(org->why_unreachable, sizeof org->why_unreachable, "%s",
+                 err);
+        return;
+    }
+    org->ready = 1;
+}
+
 static int
 curl_submit(struct transport *t, uint32_t job, int origin, const char *target,
             size_t target_len)
 {
-    const struct origin *org;
+    struct origin *org;
     struct transfer *x = NULL;
     unsigned i;
 
@@ -1006,6 +1030,7 @@ curl_submit(struct transport *t, uint32_t job, int origin, const char *target,
     if (origin < 0 || (unsigned)origin >= t->n_origins)
         return -EINVAL;
     org = &t->origins[origin];
+    origin_ready(t, (unsigned)origin);
     if (org->unreachable) {
         transport_fail_job(t->ev, job, org->why_unreachable);
         return 0;
@@ -1045,8 +1070,8 @@ curl_submit(struct transport *t, uint32_t job, int origin, const char *target,
     x->active = 1;
     if (origin == 0)
         t->main_active++;
-    if (t->st.deepest_pipeline < 1)
-        t->st.deepest_pipeline = 1;
+    if (t->st->deepest_pipeline < 1)
+        t->st->deepest_pipeline = 1;
     return 0;
 }
 
@@ -1171,12 +1196,6 @@ curl_abort(struct transport *t)
     }
 }
 
-static void
-curl_stats(const struct transport *t, struct transport_stats *out)
-{
-    *out = t->st;
-}
-
 /* libcurl's versions, then OpenSSL's as tlsio gives them: libcurl and
    tlsio use the one libssl of the process. */
 static const char *
@@ -1195,9 +1214,16 @@ curl_version_text(char *out, size_t cap)
 }
 
 static const struct transport_vt transport_curl = {
-    "libcurl",   1,         curl_open,  curl_prepare, curl_origin,
-    curl_submit, curl_wait, curl_abort, curl_stats,   curl_close,
-    curl_version_text,
+    .name = "libcurl",
+    .max_pipeline = 1,
+    .open = curl_open,
+    .prepare = curl_prepare,
+    .origin = curl_origin,
+    .submit = curl_submit,
+    .wait = curl_wait,
+    .abort = curl_abort,
+    .close = curl_close,
+    .version = curl_version_text,
 };
 
 const struct transport_vt *const transport_default = &transport_curl;

@@ -37,7 +37,7 @@
  *    unreachable. For an origin a redirect named, the same failures fail
  *    only the jobs sent there.
  *  - Origins: the template's has the pool of `connections`; each origin
- *    a redirect names gets one connection of its own (conns[n_main + k -
+ *    a redirect names gets one connection of its own (slots[n_main + k -
  *    1] for origin k), with its own TLS context, so a redirect never
  *    waits for the main pool and never offers a session to the wrong host.
  */
@@ -55,6 +55,12 @@
 #include "net.h"
 #include "tlsio.h"
 
+/* One connection of the pool, and what the pool keeps about it. */
+struct slot {
+    struct conn *conn;    /* NULL until its origin needs it */
+    int probe;            /* answer once before pipelining on it */
+};
+
 /* A scheme + host + port requests go to; origins[0] is the template's. */
 struct origin {
     int tls;
@@ -68,22 +74,21 @@ struct origin {
     unsigned addr_next;
     struct conn_config cfg;
     unsigned connect_failures_in_row;
-    int unreachable;        /* out of connect attempts */
+    int ready;              /* resolved, TLS context built */
+    int unreachable;        /* out of connect attempts, or unresolvable */
     char why_unreachable[CONN_ERR_LEN + 32];
 };
 
 struct transport {
-    const struct transport_config *cfg;
+    const struct fetch_config *cfg;
     const struct transport_events *ev;
+    struct fetch_stats *st;
 
     struct loop loop;
-    struct conn_stats cstats;
     struct origin origins[TRANSPORT_MAX_ORIGINS];
     unsigned n_origins;
 
-    struct conn *conns;   /* n_main for origin 0, then one per origin > 0 */
-    unsigned char *probe; /* per connection: answer once before pipelining */
-    char *conn_mem;
+    struct slot *slots;   /* n_main for origin 0, then one per origin > 0 */
     unsigned n_main;      /* the main pool's size */
     unsigned n_conns;     /* allocated: n_main + TRANSPORT_MAX_ORIGINS - 1 */
     unsigned max_open;    /* of the main pool; may drop on EMFILE */
@@ -95,16 +100,26 @@ struct transport {
     unsigned max_per_conn; /* 0: no limit known */
     int probe_next;
     unsigned pipelined_deaths;
-    unsigned long n_ended; /* connections ended so far (h1_wait) */
+    unsigned long n_ended; /* connections ended so far (pool_wait) */
     int last_status;
     int fatal;
 };
+
+/* Slots with a connection: the main pool's, then one per origin a
+   redirect named, in the order they appeared. */
+static unsigned
+live_slots(const struct transport *t)
+{
+    return t->n_main + t->n_origins - 1;
+}
 
 /* The origin a connection belongs to. */
 static unsigned
 origin_of(const struct transport *t, const struct conn *c)
 {
-    return c->index < t->n_main ? 0 : c->index - t->n_main + 1;
+    unsigned i = conn_index(c);
+
+    return i < t->n_main ? 0 : i - t->n_main + 1;
 }
 
 static void
@@ -209,9 +224,11 @@ on_close(void *owner, struct conn *c, enum conn_end why, const char *err)
     case CONN_END_ANNOUNCED:
         /* An error status that closed the connection says nothing about
            a limit on requests per connection. */
-        if (o == 0 && k > 0 && c->n_responses > 0 && t->last_status < 400 &&
-            (!t->max_per_conn || c->n_responses < t->max_per_conn))
-            t->max_per_conn = c->n_responses;
+        if (o == 0 && k > 0 && conn_responses(c) > 0 &&
+            t->last_status < 400 &&
+            (!t->max_per_conn || conn_responses(c) < t->max_per_conn))
+            t->st->learned_max_requests = t->max_per_conn =
+                conn_responses(c);
         give_back(t, c, 0, err);
         break;
     case CONN_END_EOF:
@@ -222,13 +239,14 @@ on_close(void *owner, struct conn *c, enum conn_end why, const char *err)
             if (k > 1 && ++t->pipelined_deaths >= 2)
                 t->depth = 1;
         }
-        if (c->n_responses > 0)
+        if (conn_responses(c) > 0)
             org->connect_failures_in_row = 0;
         give_back(t, c, 1, err);
         break;
     case CONN_END_CONNECT:
         /* A stale failure (an address already left) is not counted. */
-        if (c->peer == addr_now(org) && connect_failed(t, o, err) && o > 0)
+        if (conn_peer(c) == addr_now(org) && connect_failed(t, o, err) &&
+            o > 0)
             fail_inflight(t, c, org->why_unreachable);
         else
             give_back(t, c, 0, err);
@@ -242,41 +260,37 @@ on_close(void *owner, struct conn *c, enum conn_end why, const char *err)
     }
 }
 
-static const struct conn_ops h1_conn_ops = {on_result, on_close};
+static const struct conn_ops pool_conn_ops = {on_result, on_close};
 
-static void h1_prepare(struct transport *t, size_t queued);
+static void pool_prepare(struct transport *t, size_t queued);
 
 static void
-h1_close(struct transport *t)
+pool_close(struct transport *t)
 {
     unsigned i;
 
     if (!t)
         return;
-    if (t->conns)
+    if (t->slots)
         for (i = 0; i < t->n_conns; i++)
-            if (t->conns[i].cfg)
-                conn_release(&t->conns[i]);
+            conn_free(t->slots[i].conn);
     if (t->loop.epfd >= 0)
         loop_close(&t->loop);
     for (i = 0; i < t->n_origins; i++)
         if (t->origins[i].tls_open)
             tlsio_ctx_close(&t->origins[i].tls_ctx);
-    free(t->conns);
-    free(t->probe);
-    free(t->conn_mem);
+    free(t->slots);
     free(t);
 }
 
-/* Set up origin o: addresses and the connections' shared configuration;
-   its TLS context comes from origin_tls_init. host is NUL-terminated.
-   Returns 0 or -1 with err. */
-static int
+/* Name origin o and fill in its connections' shared configuration. No
+   waiting: its addresses and TLS context come later (origin_ready). host
+   is NUL-terminated. */
+static void
 origin_init(struct transport *t, unsigned o, int tls, const char *host,
             int host_is_ip, uint16_t port, const char *authority,
-            size_t authority_len, char *err, size_t errcap)
+            size_t authority_len)
 {
-    const struct transport_config *cfg = t->cfg;
     struct origin *org = &t->origins[o];
     struct conn_config *cc = &org->cfg;
 
@@ -287,26 +301,16 @@ origin_init(struct transport *t, unsigned o, int tls, const char *host,
     snprintf(org->host, sizeof org->host, "%s", host);
     memcpy(org->authority, authority, authority_len);
     org->authority[authority_len] = '\0';
-    if (net_resolve(org->host, port, &org->addrs, err, errcap) < 0)
-        return -1;
     cc->loop = &t->loop;
     cc->tls = tls ? &org->tls_ctx : NULL;
     cc->host = org->host;
     cc->host_is_ip = host_is_ip;
     cc->authority = org->authority;
     cc->authority_len = authority_len;
-    cc->user_agent = cfg->user_agent;
-    cc->field = cfg->field;
-    cc->field_len = strlen(cfg->field);
-    cc->keep_alive = cfg->keep_alive;
-    cc->accept_encoding = cfg->compressed ? decode_accept_encoding : NULL;
-    cc->max_body = cfg->max_body;
-    cc->connect_timeout_ms = cfg->connect_timeout_ms;
-    cc->idle_timeout_ms = cfg->idle_timeout_ms;
-    cc->ops = &h1_conn_ops;
+    cc->run = t->cfg;
+    cc->stats = t->st;
+    cc->ops = &pool_conn_ops;
     cc->owner = t;
-    cc->stats = &t->cstats;
-    return 0;
 }
 
 /* Origin o's TLS context (trust store, ALPN, session cache), if it
@@ -325,20 +329,36 @@ origin_tls_init(struct transport *t, unsigned o, char *err, size_t errcap)
     return 0;
 }
 
-static int
-conn_slot_init(struct transport *t, unsigned i, unsigned o)
+/*
+ * An origin a redirect named is set up the first time a job is submitted
+ * to it, in the scheduler's turn and not inside an event callback:
+ * resolving its name and loading a trust store block (the latter ~30 ms).
+ * If either fails, the origin is unreachable and its jobs fail with why.
+ */
+static void
+origin_ready(struct transport *t, unsigned o)
 {
-    char *mem = t->conn_mem + (size_t)i * (CONN_IN_CAP + CONN_OUT_CAP);
+    struct origin *org = &t->origins[o];
+    char err[CONN_ERR_LEN];
 
-    return conn_init(&t->conns[i], &t->origins[o].cfg, i, mem,
-                     mem + CONN_IN_CAP);
+    if (org->ready || org->unreachable)
+        return;
+    if (net_resolve(org->host, org->port, &org->addrs, err, sizeof err) <
+            0 ||
+        origin_tls_init(t, o, err, sizeof err) < 0) {
+        org->unreachable = 1;
+        snprintf(org->why_unreachable, sizeof org->why_unreachable, "%s",
+                 err);
+        return;
+    }
+    org->ready = 1;
 }
 
 static struct transport *
-h1_open(const struct transport_config *cfg, const struct transport_events *ev,
-        size_t jobs, char *err, size_t errcap)
+pool_open(const struct fetch_config *cfg, const struct transport_events *ev,
+        struct fetch_stats *st, char *err, size_t errcap)
 {
-    const struct url_template *u = cfg->tmpl;
+    const struct url_template *u = &cfg->tmpl;
     struct transport *t = calloc(1, sizeof *t);
     char host[URL_MAX_HOST + 1], authority[URL_MAX_HOST + 16];
     size_t len;
@@ -351,6 +371,7 @@ h1_open(const struct transport_config *cfg, const struct transport_events *ev,
     t->loop.epfd = -1;
     t->cfg = cfg;
     t->ev = ev;
+    t->st = st;
     if (loop_open(&t->loop) < 0) {
         snprintf(err, errcap, "epoll_create1: %s", strerror(errno));
         goto fail;
@@ -363,29 +384,32 @@ h1_open(const struct transport_config *cfg, const struct transport_events *ev,
         snprintf(err, errcap, "host name too long");
         goto fail;
     }
-    if (origin_init(t, 0, u->tls, host, u->host_is_ip, u->port, authority,
-                    len, err, errcap) < 0)
+    origin_init(t, 0, u->tls, host, u->host_is_ip, u->port, authority, len);
+    if (net_resolve(host, u->port, &t->origins[0].addrs, err, errcap) < 0)
         goto fail;
 
     t->n_main = cfg->connections;
-    if (t->n_main > jobs)
-        t->n_main = (unsigned)jobs;
+    if (t->n_main > cfg->n_ids)
+        t->n_main = (unsigned)cfg->n_ids;
     t->n_conns = t->n_main + TRANSPORT_MAX_ORIGINS - 1;
     t->max_open = t->n_main;
     t->depth = cfg->pipeline;
     if (!cfg->keep_alive)
         t->max_per_conn = 1;
-    t->conns = calloc(t->n_conns, sizeof *t->conns);
-    t->probe = calloc(t->n_conns, 1);
-    t->conn_mem = malloc((size_t)t->n_conns * (CONN_IN_CAP + CONN_OUT_CAP));
-    if (!t->conns || !t->probe || !t->conn_mem) {
+    t->slots = calloc(t->n_conns, sizeof *t->slots);
+    if (!t->slots) {
         snprintf(err, errcap, "out of memory for %u connections", t->n_main);
         goto fail;
     }
-    /* The main pool now; an extra origin's connection when it appears. */
-    for (i = 0; i < t->n_main; i++) {
-        if (conn_slot_init(t, i, 0) < 0) {
-            snprintf(err, errcap, "out of memory for the decompressor");
+    /* Every connection now, the extra origins' too (they are named when
+       a redirect appears): nothing is allocated in a callback. */
+    for (i = 0; i < t->n_conns; i++) {
+        unsigned o = i < t->n_main ? 0 : i - t->n_main + 1;
+
+        t->slots[i].conn = conn_new(&t->origins[o].cfg, i);
+        if (!t->slots[i].conn) {
+            snprintf(err, errcap, "out of memory for %u connections",
+                     t->n_main);
             goto fail;
         }
     }
@@ -401,26 +425,27 @@ h1_open(const struct transport_config *cfg, const struct transport_events *ev,
      * fails then too, the run ends with the reason, as before anything
      * was sent.
      */
-    h1_prepare(t, jobs);
+    pool_prepare(t, cfg->n_ids);
     if (origin_tls_init(t, 0, err, errcap) < 0) {
         if (t->n_open == 0)
             goto fail;
         for (i = 0; i < t->n_main; i++)
-            conn_close(&t->conns[i]);
+            conn_close(t->slots[i].conn);
         if (origin_tls_init(t, 0, err, errcap) < 0)
             goto fail;
     }
+    t->origins[0].ready = 1;
     if (cfg->insecure && u->tls)
         ev->on_warning(ev->owner, "warning: --insecure: the server's "
                                   "certificate is not verified");
     return t;
 fail:
-    h1_close(t);
+    pool_close(t);
     return NULL;
 }
 
 static int
-h1_origin(struct transport *t, const struct url_ref *ref, const char *s,
+pool_origin(struct transport *t, const struct url_ref *ref, const char *s,
           char *err, size_t errcap)
 {
     char host[URL_MAX_HOST + 1], authority[URL_MAX_HOST + 16];
@@ -446,17 +471,9 @@ h1_origin(struct transport *t, const struct url_ref *ref, const char *s,
         snprintf(err, errcap, "redirect: host name too long");
         return -1;
     }
-    o = t->n_origins;
-    if (origin_init(t, o, ref->tls, host, ref->host_is_ip, ref->port,
-                    authority, len, err, errcap) < 0 ||
-        origin_tls_init(t, o, err, errcap) < 0)
-        return -1; /* nothing opened: a failed context frees itself */
-    if (conn_slot_init(t, t->n_main + o - 1, o) < 0) {
-        snprintf(err, errcap, "out of memory for the decompressor");
-        tlsio_ctx_close(&t->origins[o].tls_ctx);
-        return -1;
-    }
-    t->n_origins++;
+    o = t->n_origins++;
+    origin_init(t, o, ref->tls, host, ref->host_is_ip, ref->port, authority,
+                len);
     return (int)o;
 }
 
@@ -465,19 +482,19 @@ h1_origin(struct transport *t, const struct url_ref *ref, const char *s,
 static int
 spent(const struct transport *t, const struct conn *c)
 {
-    return t->max_per_conn && c->n_submitted >= t->max_per_conn;
+    return t->max_per_conn && conn_submitted(c) >= t->max_per_conn;
 }
 
 /* Whether connection i may take one more request of target_len now. */
 static int
 can_take(const struct transport *t, unsigned i, size_t target_len)
 {
-    const struct conn *c = &t->conns[i];
+    const struct conn *c = t->slots[i].conn;
     unsigned limit = t->depth;
 
-    if (c->state == CONN_CLOSED || !conn_can_take(c, target_len))
+    if (!c || conn_closed(c) || !conn_can_take(c, target_len))
         return 0;
-    if (t->probe[i] && c->n_responses == 0)
+    if (t->slots[i].probe && conn_responses(c) == 0)
         limit = 1;
     if (conn_inflight(c) >= limit)
         return 0;
@@ -493,7 +510,7 @@ pick(struct transport *t, size_t target_len)
     unsigned i;
 
     for (i = 0; i < t->n_main; i++) {
-        struct conn *c = &t->conns[i];
+        struct conn *c = t->slots[i].conn;
 
         if (!can_take(t, i, target_len))
             continue;
@@ -517,10 +534,10 @@ open_slot(struct transport *t, unsigned i, unsigned o)
     char msg[160], to[80];
     int rc;
 
-    rc = conn_open(&t->conns[i], addr_now(org),
+    rc = conn_open(t->slots[i].conn, addr_now(org),
                    org->addrs.len[org->addr_next]);
     if (rc == 0) {
-        t->probe[i] = o == 0 && t->probe_next;
+        t->slots[i].probe = o == 0 && t->probe_next;
         if (o == 0) {
             t->probe_next = 0;
             t->n_open++;
@@ -549,16 +566,16 @@ retire_spent(struct transport *t)
 {
     unsigned i;
 
-    for (i = 0; i < t->n_conns; i++) {
-        struct conn *c = &t->conns[i];
+    for (i = 0; i < live_slots(t); i++) {
+        struct conn *c = t->slots[i].conn;
 
-        if (c->state != CONN_CLOSED && conn_inflight(c) == 0 && spent(t, c))
+        if (!conn_closed(c) && conn_inflight(c) == 0 && spent(t, c))
             conn_close(c);
     }
 }
 
 static void
-h1_prepare(struct transport *t, size_t queued)
+pool_prepare(struct transport *t, size_t queued)
 {
     size_t want = queued + t->n_inflight;
     unsigned i;
@@ -569,7 +586,7 @@ h1_prepare(struct transport *t, size_t queued)
          i++) {
         int rc;
 
-        if (t->conns[i].state != CONN_CLOSED)
+        if (!conn_closed(t->slots[i].conn))
             continue;
         /* A failure at once is tried again until the attempts run out. */
         while ((rc = open_slot(t, i, 0)) == 1 && !t->fatal)
@@ -587,13 +604,14 @@ pick_extra(struct transport *t, unsigned o, size_t target_len)
 {
     unsigned i = t->n_main + o - 1;
 
-    while (t->conns[i].state == CONN_CLOSED && !t->origins[o].unreachable)
+    origin_ready(t, o);
+    while (conn_closed(t->slots[i].conn) && !t->origins[o].unreachable)
         (void)open_slot(t, i, o);
-    return can_take(t, i, target_len) ? &t->conns[i] : NULL;
+    return can_take(t, i, target_len) ? t->slots[i].conn : NULL;
 }
 
 static int
-h1_submit(struct transport *t, uint32_t job, int origin, const char *target,
+pool_submit(struct transport *t, uint32_t job, int origin, const char *target,
           size_t target_len)
 {
     struct conn *c;
@@ -619,11 +637,9 @@ nearest_deadline(struct transport *t, int64_t deadline)
 {
     unsigned i;
 
-    for (i = 0; i < t->n_conns; i++) {
-        int64_t d = conn_deadline(&t->conns[i]);
+    for (i = 0; i < live_slots(t); i++) {
+        int64_t d = conn_deadline(t->slots[i].conn);
 
-        if (t->conns[i].buffered)
-            return 0;
         if (d >= 0 && (deadline < 0 || d < deadline))
             deadline = d;
     }
@@ -631,7 +647,7 @@ nearest_deadline(struct transport *t, int64_t deadline)
 }
 
 static int
-h1_wait(struct transport *t, int64_t deadline_ms)
+pool_wait(struct transport *t, int64_t deadline_ms)
 {
     int64_t now;
     unsigned long ended;
@@ -646,44 +662,32 @@ h1_wait(struct transport *t, int64_t deadline_ms)
      * no connection left, nothing would ever wake this wait.
      */
     ended = t->n_ended;
-    for (i = 0; i < t->n_conns; i++)
-        conn_flush(&t->conns[i]);
+    for (i = 0; i < live_slots(t); i++)
+        conn_flush(t->slots[i].conn);
     if (t->n_ended != ended)
         return 0;
     rc = loop_run_once(&t->loop, nearest_deadline(t, deadline_ms));
     if (rc < 0)
         return rc;
-    for (i = 0; i < t->n_conns; i++)
-        conn_service_buffered(&t->conns[i]);
+    for (i = 0; i < live_slots(t); i++)
+        conn_service_buffered(t->slots[i].conn);
     now = loop_now_ms();
-    for (i = 0; i < t->n_conns; i++)
-        conn_expire(&t->conns[i], now);
+    for (i = 0; i < live_slots(t); i++)
+        conn_expire(t->slots[i].conn, now);
     return 0;
 }
 
 static void
-h1_abort(struct transport *t)
+pool_abort(struct transport *t)
 {
     unsigned i;
 
-    for (i = 0; i < t->n_conns; i++)
-        conn_close(&t->conns[i]);
-}
-
-static void
-h1_stats(const struct transport *t, struct transport_stats *out)
-{
-    out->bytes_rx = t->cstats.bytes_rx;
-    out->bytes_decoded = t->cstats.bytes_decoded;
-    out->conns_opened = t->cstats.conns_opened;
-    out->handshakes_full = t->cstats.handshakes_full;
-    out->handshakes_resumed = t->cstats.handshakes_resumed;
-    out->deepest_pipeline = t->cstats.deepest_pipeline;
-    out->learned_max_requests = t->cfg->keep_alive ? t->max_per_conn : 0;
+    for (i = 0; i < live_slots(t); i++)
+        conn_close(t->slots[i].conn);
 }
 
 static const char *
-h1_version(char *out, size_t cap)
+pool_version(char *out, size_t cap)
 {
     int n = snprintf(out, cap, "transport: hand-written HTTP/1.1\n");
 
@@ -693,9 +697,16 @@ h1_version(char *out, size_t cap)
 }
 
 static const struct transport_vt transport_h1 = {
-    "pokefetch", CONN_MAX_PIPELINE, h1_open,  h1_prepare, h1_origin,
-    h1_submit,   h1_wait,           h1_abort, h1_stats,   h1_close,
-    h1_version,
+    .name = "pokefetch",
+    .max_pipeline = CONN_MAX_PIPELINE,
+    .open = pool_open,
+    .prepare = pool_prepare,
+    .origin = pool_origin,
+    .submit = pool_submit,
+    .wait = pool_wait,
+    .abort = pool_abort,
+    .close = pool_close,
+    .version = pool_version,
 };
 
 const struct transport_vt *const transport_default = &transport_h1;

@@ -202,9 +202,21 @@ struct sim {
     unsigned serial;     /* 1 for the first connection of the run */
 };
 
-static struct sim sims[MAX_SLOTS];
+enum conn_state { CONN_CLOSED = 0, CONN_CONNECTING, CONN_OPEN };
 
-/* Every connection the transport set up, found through conn_init: the
+/* struct conn is opaque to the transport: this is the simulation's. */
+struct conn {
+    const struct conn_config *cfg;
+    unsigned index;
+    enum conn_state state;
+    unsigned n_submitted, n_responses;
+    int closing;
+    const struct sockaddr *peer;
+    int64_t opened_at, last_rx;
+    struct sim sim;
+};
+
+/* Every connection the transport set up, found through conn_new: the
    wait looks at each of them for its next event. */
 static struct conn *slots[MAX_SLOTS];
 static unsigned n_slots;
@@ -212,26 +224,52 @@ static unsigned n_slots;
 static struct sim *
 sim_of(const struct conn *c)
 {
-    return &sims[c->index];
+    return (struct sim *)&c->sim;
 }
 
-int
-conn_init(struct conn *c, const struct conn_config *cfg, unsigned index,
-          char *inbuf, char *outbuf)
+struct conn *
+conn_new(const struct conn_config *cfg, unsigned index)
 {
-    (void)inbuf, (void)outbuf;
+    struct conn *c;
+
+    if (index >= MAX_SLOTS || !(c = calloc(1, sizeof *c)))
+        return NULL;
     c->cfg = cfg;
     c->index = index;
-    c->state = CONN_CLOSED;
-    c->fd = -1;
-    c->fifo_n = 0;
-    c->closing = c->buffered = 0;
-    if (index >= MAX_SLOTS)
-        return -ENOMEM;
     slots[index] = c;
     if (index + 1 > n_slots)
         n_slots = index + 1;
-    return 0;
+    return c;
+}
+
+unsigned
+conn_index(const struct conn *c)
+{
+    return c->index;
+}
+
+int
+conn_closed(const struct conn *c)
+{
+    return c->state == CONN_CLOSED;
+}
+
+unsigned
+conn_submitted(const struct conn *c)
+{
+    return c->n_submitted;
+}
+
+unsigned
+conn_responses(const struct conn *c)
+{
+    return c->n_responses;
+}
+
+const struct sockaddr *
+conn_peer(const struct conn *c)
+{
+    return c->peer;
 }
 
 /* The single exit, as conn.c's end(). */
@@ -249,9 +287,13 @@ end(struct conn *c, enum conn_end why, const char *err)
 }
 
 void
-conn_release(struct conn *c)
+conn_free(struct conn *c)
 {
+    if (!c)
+        return;
     conn_close(c);
+    slots[c->index] = NULL;
+    free(c);
 }
 
 void
@@ -351,7 +393,7 @@ conn_submit(struct conn *c, uint32_t job, const char *target,
     s->n++;
     s->n_unsent++;
     c->n_submitted++;
-    if (!c->cfg->keep_alive)
+    if (!c->cfg->run->keep_alive)
         s->saw_close = 1;
     if (s->n > c->cfg->stats->deepest_pipeline)
         c->cfg->stats->deepest_pipeline = s->n;
@@ -403,14 +445,13 @@ conn_deadline(const struct conn *c)
     case CONN_CLOSED:
         return -1;
     case CONN_CONNECTING:
-    case CONN_HANDSHAKING:
-        return c->cfg->connect_timeout_ms > 0
-                   ? c->opened_at + c->cfg->connect_timeout_ms
+        return c->cfg->run->connect_timeout_ms > 0
+                   ? c->opened_at + c->cfg->run->connect_timeout_ms
                    : -1;
     case CONN_OPEN:
-        if (!sim_of(c)->n || c->cfg->idle_timeout_ms <= 0)
+        if (!sim_of(c)->n || c->cfg->run->idle_timeout_ms <= 0)
             return -1;
-        return c->last_rx + c->cfg->idle_timeout_ms;
+        return c->last_rx + c->cfg->run->idle_timeout_ms;
     }
     return -1;
 }
@@ -651,7 +692,7 @@ pick(const unsigned *choices, unsigned n)
 }
 
 static void
-make_world(uint64_t seed, struct sched_options *o, size_t *n)
+make_world(uint64_t seed, struct fetch_config *o, size_t *n)
 {
     static const unsigned conns[] = {1, 2, 3, 6};
     static const unsigned depths[] = {1, 2, 4, 32};
@@ -694,6 +735,7 @@ make_world(uint64_t seed, struct sched_options *o, size_t *n)
     if (!o->keep_alive)
         o->pipeline = 1;
     o->field = "name";
+    o->field_len = 4;
     o->connect_timeout_ms = 1000 + below(9000);
     /* Without an idle timeout a stalled server is the user's choice to
        wait for; such worlds do not stall. */
@@ -710,7 +752,7 @@ make_world(uint64_t seed, struct sched_options *o, size_t *n)
 
 /* A fresh simulation, then sched_run over it. */
 static int
-run(struct sched_options *o, struct sched_stats *st, char *err,
+run(struct fetch_config *o, struct fetch_stats *st, char *err,
     size_t errcap)
 {
     memset(&got, 0, sizeof got);
@@ -729,7 +771,7 @@ run(struct sched_options *o, struct sched_stats *st, char *err,
 }
 
 static void
-print_world(const struct sched_options *o)
+print_world(const struct fetch_config *o)
 {
     fprintf(stderr,
             "  seed %llu: %zu ids, -c %u -p %u%s --retries %u "
@@ -754,8 +796,8 @@ print_world(const struct sched_options *o)
 static int
 run_world(uint64_t seed, int verbose)
 {
-    struct sched_options o;
-    struct sched_stats st;
+    struct fetch_config o;
+    struct fetch_stats st;
     char err[256];
     size_t n, i;
     int rc, bad = 0;
@@ -833,10 +875,10 @@ test_random_worlds(void)
 
 /* The two hangs this test was written for, as fixed worlds. */
 static int
-run_fixed(void (*set)(struct sched_options *o))
+run_fixed(void (*set)(struct fetch_config *o))
 {
-    struct sched_options o;
-    struct sched_stats st;
+    struct fetch_config o;
+    struct fetch_stats st;
     char err[256];
     size_t n = 40, i;
     int bad = 0;
@@ -853,6 +895,7 @@ run_fixed(void (*set)(struct sched_options *o))
     o.pipeline = 32;
     o.keep_alive = 1;
     o.field = "name";
+    o.field_len = 4;
     o.connect_timeout_ms = 10000;
     o.idle_timeout_ms = 0; /* as bad as it gets: no deadline at all */
     o.max_retries = 3;
@@ -870,14 +913,14 @@ run_fixed(void (*set)(struct sched_options *o))
 }
 
 static void
-set_close_first(struct sched_options *o)
+set_close_first(struct fetch_config *o)
 {
     (void)o;
     w.close_first = 1;
 }
 
 static void
-set_close_first_c2p4(struct sched_options *o)
+set_close_first_c2p4(struct fetch_config *o)
 {
     w.close_first = 1;
     o->connections = 2;
@@ -885,7 +928,7 @@ set_close_first_c2p4(struct sched_options *o)
 }
 
 static void
-set_ignores_close(struct sched_options *o)
+set_ignores_close(struct fetch_config *o)
 {
     w.ignores_close = 1;
     o->keep_alive = 0;
@@ -893,7 +936,7 @@ set_ignores_close(struct sched_options *o)
 }
 
 static void
-set_redirect_dead(struct sched_options *o)
+set_redirect_dead(struct fetch_config *o)
 {
     (void)o;
     w.p_redirect = 1000; /* every id redirects; some to dead.test */
