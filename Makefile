@@ -5,7 +5,7 @@
 #   make test       unit tests (plain and ASan+UBSan) and integration tests
 #   make unit       unit tests only, plain build
 #   make asan       pokefetch and unit tests with ASan+UBSan (= make ubsan)
-#   make pokefetch-curl   the same program over libcurl (issue 4)
+#   make pokefetch-curl   the same program over libcurl's transport
 #   make NO_ZLIB=1  build without zlib: no gzip/deflate bodies
 #   make bench      bench/run (see bench/README.md)
 #   make soak       200 000 seeded runs of the pool over a simulated
@@ -24,7 +24,7 @@ PKG_CONFIG ?= pkg-config
 OPENSSL_CFLAGS := $(shell $(PKG_CONFIG) --cflags openssl 2>/dev/null)
 OPENSSL_LIBS := $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl -lcrypto)
 CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
-# zlib is the one optional dependency (gzip/deflate bodies, issue 7). The
+# zlib is the one optional dependency (gzip/deflate bodies). The
 # nozlib flavor links decode_none instead of decode_zlib, nothing else
 # changes; NO_ZLIB=1 makes it the one `make` builds.
 ZLIB_LIBS := $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
@@ -55,7 +55,7 @@ endif
 # build and test with no OpenSSL and no sockets.
 PURE_MODULES := buf url h1 jfield crc decode_common esc
 IO_MODULES := loop net tlsio conn transport_h1 sched out cli
-# The libcurl build (issue 4): the same program with transport_curl in
+# The libcurl build: the same program with transport_curl in
 # place of the hand-written transport and everything only it needs.
 CURL_BUILD_MODULES := loop net tlsio transport_curl sched out cli
 UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c)) test_jfield_nosimd \

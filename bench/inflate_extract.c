@@ -1,5 +1,5 @@
 /*
- * inflate_extract - issue 7's CPU target: "Inflate + extract CPU at most
+ * inflate_extract - the extractor's CPU target: "Inflate + extract CPU at most
  * 1.5x the cost of inflating alone (zlib's own speed is the floor): the
  * extractor must not be the bottleneck."
  *

@@ -40,7 +40,6 @@ struct loop_watcher {
 
 struct loop {
     int epfd;
-    unsigned n_watched;
 };
 
 /* Returns 0 or a negative errno. */

@@ -33,7 +33,6 @@ epoll_bits(unsigned mask)
 int
 loop_open(struct loop *l)
 {
-    l->n_watched = 0;
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     return l->epfd < 0 ? -errno : 0;
 }
@@ -75,8 +74,6 @@ loop_set(struct loop *l, struct loop_watcher *w, int fd, unsigned mask)
     w->fd = fd;
     if (epoll_ctl(l->epfd, op, fd, &ev) < 0)
         return -errno;
-    if (!w->registered)
-        l->n_watched++;
     w->registered = mask;
     return 0;
 }
@@ -87,7 +84,6 @@ loop_forget(struct loop *l, struct loop_watcher *w)
     if (w->registered) {
         /* Fails only if the fd is already closed, which removed it. */
         (void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
-        l->n_watched--;
     }
     w->registered = 0;
 }
