@@ -265,18 +265,6 @@ name_id(const struct h1_parser *p)
     return HDR_NONE;
 }
 
-/* s[0 .. n) equals the lower-case word, ignoring case. */
-static int
-memcmp_lower(const char *s, const char *word, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (lower((unsigned char)s[i]) != (unsigned char)word[i])
-            return 0;
-    return 1;
-}
-
 static int
 token_is(const struct h1_parser *p, const char *word)
 {
@@ -284,30 +272,6 @@ token_is(const struct h1_parser *p, const char *word)
 
     return p->value_state != VS_BAD && p->token_len == n &&
            memcmp(p->token, word, n) == 0;
-}
-
-/* Whether a Content-Encoding value names no coding but identity. */
-static int
-identity_only(const char *v, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len) {
-        size_t start, end;
-
-        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-            i++;
-        start = i;
-        while (i < len && v[i] != ',')
-            i++;
-        end = i;
-        while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t'))
-            end--;
-        if (end > start &&
-            !(end - start == 8 && memcmp_lower(v + start, "identity", 8)))
-            return 0;
-    }
-    return 1;
 }
 
 /* One element of an interesting header's comma list has ended. */
@@ -346,14 +310,13 @@ element_end(struct h1_parser *p)
             p->seen |= SEEN_KEEP_ALIVE;
         break;
     case HDR_CE:
-        /* A cut list could drop a coding and leave one that looks whole. */
+        /* A cut list could drop a coding and leave one that looks whole.
+           Which codings it names is the decoder's business. */
         if (p->raw_overflow) {
             e = H1_E_TOO_LARGE;
             break;
         }
         p->content_encoding_len = p->raw_len;
-        if (!identity_only(p->content_encoding, p->content_encoding_len))
-            p->flags |= H1_F_CONTENT_ENCODING;
         break;
     case HDR_LOCATION:
         /* Two Locations leave no way to know which one was meant. */
