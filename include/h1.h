@@ -144,7 +144,8 @@ struct h1_parser {
     int err;
     uint64_t remaining;       /* body or chunk bytes still to come */
     size_t line_len;          /* bytes in the current line */
-    size_t header_bytes;      /* bytes in the current header block */
+    size_t block_bytes;       /* bytes in the current header block or
+                                 trailer section */
     unsigned n_headers;
     unsigned hdr_id;          /* which interesting header is being read */
     unsigned match_pos;       /* position while matching a header name */
@@ -157,7 +158,6 @@ struct h1_parser {
     unsigned seen;            /* framing headers seen, private bits */
     unsigned chunk_hex;       /* hex digits read in this chunk size */
     size_t ext_len;
-    size_t trailer_bytes;
 };
 
 /*
