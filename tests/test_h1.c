@@ -886,6 +886,19 @@ gen_field(size_t n)
     gen_str("\r\n");
 }
 
+/* Field lines of left bytes in all (0 or at least 10). */
+static void
+gen_fields(size_t left)
+{
+    while (left > 0) {
+        size_t n = left > 16000 ? 16000 : left;
+        if (left - n < 10 && left - n > 0)
+            n = left - 10;
+        gen_field(n);
+        left -= n;
+    }
+}
+
 static void
 test_limit_status_line(void)
 {
@@ -938,13 +951,7 @@ test_limit_header_block(void)
         gen_reset();
         gen_str(S200 "Content-Length: 0\r\n");
         left = H1_MAX_HEADER_BYTES - gen_len - 2 + extra;
-        while (left > 0) {
-            size_t n = left > 16000 ? 16000 : left;
-            if (left - n < 10 && left - n > 0)
-                n = left - 10;
-            gen_field(n);
-            left -= n;
-        }
+        gen_fields(left);
         gen_str("\r\n");
         check_case(extra ? "limit: header block over" :
                            "limit: header block at the limit",
@@ -1098,6 +1105,25 @@ test_limit_trailer(void)
                    gen, gen_len, 0,
                    extra ? "H200/K \"x\" !TRAILER@16440" :
                            "H200/K \"x\" D16440 .");
+    }
+    /* The trailer has a budget of its own, whatever the header block
+       spent of its: both at their limits, then one byte over. */
+    for (extra = 0; extra < 2; extra++) {
+        char want[64];
+        size_t end;
+
+        gen_reset();
+        gen_str(S200 TE_CH);
+        gen_fields(H1_MAX_HEADER_BYTES - gen_len - 2);
+        gen_str("\r\n1\r\nx\r\n0\r\n");
+        end = gen_len + H1_MAX_TRAILER_BYTES;
+        gen_fields(H1_MAX_TRAILER_BYTES - 2 + extra);
+        gen_str("\r\n");
+        snprintf(want, sizeof want, "H200/K \"x\" %s%zu%s",
+                 extra ? "!TRAILER@" : "D", end, extra ? "" : " .");
+        check_case(extra ? "limit: full header block, trailer over" :
+                           "limit: full header block and trailer",
+                   gen, gen_len, 0, want);
     }
 }
 
