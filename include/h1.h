@@ -103,12 +103,9 @@ enum h1_flag {
     H1_F_CHUNKED = 1u << 2,
     H1_F_HAS_LENGTH = 1u << 3,   /* Content-Length given (content_length) */
     H1_F_NO_BODY = 1u << 4,      /* 204, 304, or a HEAD request */
-    H1_F_CONTENT_ENCODING = 1u << 5, /* a Content-Encoding other than
-                                        "identity" was sent: the body is
-                                        not the resource as-is */
-    H1_F_LOCATION = 1u << 6,     /* location[] holds the Location value */
-    H1_F_RETRY_AFTER = 1u << 7,  /* retry_after[] holds Retry-After */
-    H1_F_LOCATION_BAD = 1u << 8, /* Location repeated or too long to keep:
+    H1_F_LOCATION = 1u << 5,     /* location[] holds the Location value */
+    H1_F_RETRY_AFTER = 1u << 6,  /* retry_after[] holds Retry-After */
+    H1_F_LOCATION_BAD = 1u << 7, /* Location repeated or too long to keep:
                                     a redirect cannot be followed */
 };
 
@@ -147,7 +144,8 @@ struct h1_parser {
     int err;
     uint64_t remaining;       /* body or chunk bytes still to come */
     size_t line_len;          /* bytes in the current line */
-    size_t header_bytes;      /* bytes in the current header block */
+    size_t block_bytes;       /* bytes in the current header block or
+                                 trailer section */
     unsigned n_headers;
     unsigned hdr_id;          /* which interesting header is being read */
     unsigned match_pos;       /* position while matching a header name */
@@ -160,7 +158,6 @@ struct h1_parser {
     unsigned seen;            /* framing headers seen, private bits */
     unsigned chunk_hex;       /* hex digits read in this chunk size */
     size_t ext_len;
-    size_t trailer_bytes;
 };
 
 /*

@@ -13,7 +13,11 @@
  *   - All state is in struct h1_parser; a zeroed struct is the start state
  *     (ST_VERSION == 0), so the result does not depend on how the input
  *     was split: every state advances byte by byte or span by span.
- *   - Running out of input returns H1_AGAIN from one place ("again:").
+ *   - h1_feed only dispatches, over one function per phase of the
+ *     message. A phase consumes what it can and returns an event, an
+ *     error (with i at the offending byte: h1_feed makes it sticky and
+ *     records its offset), NEXT when the next phase takes over, or
+ *     H1_AGAIN from its one "again:" when the input runs out.
  *   - An error is sticky: p->err is checked first by every entry point.
  *
  * Accepted response subset (RFC 9112 sections unless noted):
@@ -58,51 +62,63 @@
  * counts the bytes after the last-chunk line through the final LF. Each
  * 1xx response has its own header block.
  *
- * States in wire order (each case falls through to the next):
+ * Phases and their states in wire order (within a phase, each case falls
+ * through to the next):
  *
- *   VERSION CODE REASON STATUS_LF
- *     -> FIELD_START FIELD_NAME FIELD_VALUE FIELD_LF (-> FIELD_START)
- *     -> BLOCK_LF -> (1xx: VERSION) H1_HEADERS
- *     -> BODY_LENGTH | BODY_EOF
- *      | CHUNK_SIZE CHUNK_EXT CHUNK_SIZE_LF CHUNK_DATA CHUNK_DATA_CR
- *        CHUNK_DATA_LF (-> CHUNK_SIZE; size 0: FIELD_START as trailer)
- *     -> DONE
+ *   status_line  VERSION CODE REASON STATUS_LF
+ *   field_block  FIELD_START FIELD_NAME FIELD_VALUE FIELD_LF (-> FIELD_START)
+ *                empty line: BLOCK_LF, then
+ *                  1xx response: status_line again
+ *                  trailer section: DONE
+ *                  final header block: H1_HEADERS, and framing() picks
+ *                  DONE (no body), BODY_LENGTH, BODY_EOF or CHUNK_SIZE
+ *   body_span    BODY_LENGTH -> DONE;  BODY_EOF (ends at the close);
+ *                CHUNK_DATA -> CHUNK_DATA_CR
+ *   chunked      CHUNK_SIZE CHUNK_EXT CHUNK_SIZE_LF -> CHUNK_DATA, or for
+ *                size 0 FIELD_START: field_block reads the trailer section;
+ *                CHUNK_DATA_CR CHUNK_DATA_LF (-> CHUNK_SIZE)
  */
 #include "h1.h"
 
 #include <assert.h>
 #include <string.h>
 
+/* The states of each phase, in wire order. */
 enum state {
-    ST_VERSION = 0, /* "HTTP/1.x" and SP; match_pos counts */
+    ST_VERSION = 0, /* status_line: "HTTP/1.x" SP, match_pos counts */
     ST_CODE,        /* three digits and SP; match_pos counts */
     ST_REASON,
     ST_STATUS_LF,
-    ST_FIELD_START, /* first byte of a field line, or the empty line */
+    ST_FIELD_START, /* field_block: a field line, or the empty line */
     ST_FIELD_NAME,
     ST_FIELD_VALUE,
     ST_FIELD_LF,
-    ST_BLOCK_LF,    /* LF of the empty line that ends headers/trailers */
-    ST_BODY_LENGTH, /* remaining = Content-Length bytes to come */
-    ST_BODY_EOF,
-    ST_CHUNK_SIZE,  /* remaining accumulates the size, chunk_hex digits */
-    ST_CHUNK_EXT,   /* BWS, extensions; value_state: ";" seen */
+    ST_BLOCK_LF,    /* LF of the empty line that ends the block */
+    ST_BODY_LENGTH, /* body_span: remaining = Content-Length bytes */
+    ST_BODY_EOF,    /* body_span: up to the close */
+    ST_CHUNK_SIZE,  /* chunked: remaining accumulates, chunk_hex digits */
+    ST_CHUNK_EXT,   /* BWS, extensions; VS_TOKEN once ";" is seen */
     ST_CHUNK_SIZE_LF,
-    ST_CHUNK_DATA,  /* remaining = chunk bytes to come */
+    ST_CHUNK_DATA,  /* body_span: remaining = chunk bytes to come */
     ST_CHUNK_DATA_CR,
     ST_CHUNK_DATA_LF,
     ST_DONE,
 };
 
-/* Header fields that matter; during the name, hdr_id is a set of them. */
+/* A phase returns an h1_rc, or NEXT: it is over, p->state says what
+   follows. */
+enum { NEXT = -1 };
+
+/* Header fields that matter; during the name, hdr_id is a set of them.
+   From HDR_CE on, values are kept whole rather than read as lists. */
 enum {
     HDR_NONE,
     HDR_CL,
     HDR_TE,
     HDR_CONN,
     HDR_CE,
-    HDR_LOCATION,    /* kept whole, for redirects */
-    HDR_RETRY_AFTER, /* kept whole, for 429/503 */
+    HDR_LOCATION,    /* for redirects */
+    HDR_RETRY_AFTER, /* for 429/503 */
     HDR_COUNT
 };
 
@@ -182,6 +198,12 @@ hex_value(unsigned char c)
     return -1;
 }
 
+static int
+is_error(int rc)
+{
+    return rc >= H1_E_STATUS_LINE;
+}
+
 /* Everything that belongs to one response head; 1xx start over here. */
 static void
 start_response(struct h1_parser *p)
@@ -193,7 +215,7 @@ start_response(struct h1_parser *p)
     p->state = ST_VERSION;
     p->remaining = 0;
     p->line_len = 0;
-    p->header_bytes = 0;
+    p->block_bytes = 0;
     p->n_headers = 0;
     p->hdr_id = HDR_NONE;
     p->match_pos = 0;
@@ -203,7 +225,6 @@ start_response(struct h1_parser *p)
     p->seen = 0;
     p->chunk_hex = 0;
     p->ext_len = 0;
-    p->trailer_bytes = 0;
     p->location_len = 0;
     p->retry_after_len = 0;
     p->content_encoding_len = 0;
@@ -220,12 +241,30 @@ static int
 count_line(struct h1_parser *p)
 {
     int trailer = (p->seen & SEEN_TRAILER) != 0;
+    size_t block_max = trailer ? H1_MAX_TRAILER_BYTES : H1_MAX_HEADER_BYTES;
 
-    if (++p->line_len > H1_MAX_LINE)
+    if (++p->line_len > H1_MAX_LINE || ++p->block_bytes > block_max)
         return trailer ? H1_E_TRAILER : H1_E_TOO_LARGE;
-    if (trailer)
-        return ++p->trailer_bytes > H1_MAX_TRAILER_BYTES ? H1_E_TRAILER : 0;
-    return ++p->header_bytes > H1_MAX_HEADER_BYTES ? H1_E_TOO_LARGE : 0;
+    return 0;
+}
+
+/* A CR at the line end is counted and consumed; a bare LF is left for
+   line_end (sec. 2.2 MAY). */
+static int
+line_cr(struct h1_parser *p, const unsigned char *s, size_t *i)
+{
+    int e = 0;
+
+    if (s[*i] == '\r' && (e = count_line(p)) == 0)
+        ++*i;
+    return e;
+}
+
+/* The LF that ends a line, counted like the rest of it. */
+static int
+line_end(struct h1_parser *p, unsigned char c)
+{
+    return c == '\n' ? count_line(p) : H1_E_BARE_CR;
 }
 
 static int
@@ -234,12 +273,145 @@ syntax_error(const struct h1_parser *p)
     return (p->seen & SEEN_TRAILER) ? H1_E_TRAILER : H1_E_HEADER_SYNTAX;
 }
 
+/* ---- status line ----------------------------------------------------- */
+
+/* Byte match_pos of "HTTP/1.x" SP, x being 0 or 1. */
+static int
+version_byte(struct h1_parser *p, unsigned char c)
+{
+    if (p->match_pos < 7)
+        return c == (unsigned char)"HTTP/1."[p->match_pos]
+                   ? 0
+                   : H1_E_STATUS_LINE;
+    if (p->match_pos == 8)
+        return c == ' ' ? 0 : H1_E_STATUS_LINE;
+    if (c != '0' && c != '1')
+        return H1_E_STATUS_LINE;
+    p->http_minor = c - '0';
+    return 0;
+}
+
+/* Byte match_pos of 3DIGIT SP. 1xx is decided at the last digit, before
+   any of its fields is read. */
+static int
+code_byte(struct h1_parser *p, unsigned char c)
+{
+    if (p->match_pos == 3)
+        return c == ' ' ? 0 : H1_E_STATUS_LINE;
+    if (c < (p->match_pos == 0 ? '1' : '0') ||
+        c > (p->match_pos == 0 ? '5' : '9'))
+        return H1_E_STATUS_LINE;
+    p->status = p->status * 10 + (c - '0');
+    if (p->match_pos < 2)
+        return 0;
+    if (p->status == 101)
+        return H1_E_SWITCHING;
+    if (p->status < 200 && p->n_interim >= H1_MAX_INTERIM)
+        return H1_E_TOO_MANY_INTERIM;
+    return 0;
+}
+
+/* The status line: the version, the code, and a reason that is checked
+   and dropped. */
+static int
+status_line(struct h1_parser *p, const unsigned char *s, size_t len,
+            size_t *at)
+{
+    size_t i = *at;
+    int e;
+
+    switch (p->state) {
+    case ST_VERSION:
+        for (; p->match_pos < 9; p->match_pos++, i++) {
+            if (i == len)
+                goto again;
+            if ((e = count_line(p)) != 0 || (e = version_byte(p, s[i])) != 0)
+                goto out;
+        }
+        p->match_pos = 0;
+        p->state = ST_CODE;
+        /* fall through */
+    case ST_CODE:
+        for (; p->match_pos < 4; p->match_pos++, i++) {
+            if (i == len)
+                goto again;
+            /* No SP and no reason before the line end: what
+               picohttpparser, llhttp and curl accept too. REASON then
+               takes the line end. */
+            if (p->match_pos == 3 && (s[i] == '\r' || s[i] == '\n'))
+                break;
+            if ((e = count_line(p)) != 0 || (e = code_byte(p, s[i])) != 0)
+                goto out;
+        }
+        p->match_pos = 0;
+        p->state = ST_REASON;
+        /* fall through */
+    case ST_REASON:
+        for (; i < len && s[i] != '\r' && s[i] != '\n'; i++) {
+            if ((e = count_line(p)) != 0)
+                goto out;
+            if (!is_field_byte(s[i])) {
+                e = H1_E_STATUS_LINE;
+                goto out;
+            }
+        }
+        if (i == len)
+            goto again;
+        if ((e = line_cr(p, s, &i)) != 0)
+            goto out;
+        p->state = ST_STATUS_LF;
+        /* fall through */
+    case ST_STATUS_LF:
+        if (i == len)
+            goto again;
+        if ((e = line_end(p, s[i])) != 0)
+            goto out;
+        i++;
+        p->line_len = 0;
+        p->state = ST_FIELD_START;
+        e = NEXT;
+        goto out;
+    }
+again:
+    e = H1_AGAIN;
+out:
+    *at = i;
+    return e;
+}
+
+/* ---- field block: header fields, and trailer fields ------------------ */
+
+/*
+ * A field line starts with a token byte, which FIELD_NAME then reads (and
+ * counts) as the name's first. In the header block every field of
+ * interest is still possible; trailers cannot change framing, so there
+ * none is.
+ */
+static int
+field_line(struct h1_parser *p, unsigned char c)
+{
+    /* SP or HTAB here is obs-fold, or whitespace before the first
+       field: both rejected (sec. 5.2, sec. 2.2). */
+    if (!is_tchar(c))
+        return syntax_error(p);
+    p->match_pos = 0;
+    p->hdr_id = HDR_NONE;
+    if (p->seen & SEEN_TRAILER)
+        return 0;
+    if (++p->n_headers > H1_MAX_HEADERS)
+        return H1_E_TOO_MANY_HEADERS;
+    p->hdr_id = HDR_ALL;
+    return 0;
+}
+
 /* Narrow the set of header names the bytes so far can still spell. */
 static void
 match_name(struct h1_parser *p, unsigned char c)
 {
     unsigned id;
 
+    if (p->hdr_id == 0)
+        return; /* most names: nothing left to match */
     c = lower(c);
     for (id = HDR_CL; id < HDR_COUNT; id++) {
         if ((p->hdr_id & (1u << id)) &&
@@ -252,29 +424,26 @@ match_name(struct h1_parser *p, unsigned char c)
         p->match_pos++;
 }
 
-/* At the colon: the set becomes the one header the whole name spelled. */
-static unsigned
-name_id(const struct h1_parser *p)
+/* At the colon: the set becomes the one header the whole name spelled,
+   and that field's value starts. */
+static void
+value_start(struct h1_parser *p)
 {
-    unsigned id;
+    unsigned id = HDR_CL;
 
-    for (id = HDR_CL; id < HDR_COUNT; id++) {
-        if ((p->hdr_id & (1u << id)) && fields[id].len == p->match_pos)
-            return id;
-    }
-    return HDR_NONE;
-}
-
-/* s[0 .. n) equals the lower-case word, ignoring case. */
-static int
-memcmp_lower(const char *s, const char *word, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++)
-        if (lower((unsigned char)s[i]) != (unsigned char)word[i])
-            return 0;
-    return 1;
+    while (id < HDR_COUNT && !((p->hdr_id & (1u << id)) &&
+                               fields[id].len == p->match_pos))
+        id++;
+    p->hdr_id = id < HDR_COUNT ? id : HDR_NONE;
+    if (p->hdr_id == HDR_TE)
+        p->seen |= SEEN_TE;
+    p->value_state = VS_LEAD;
+    p->value_num = 0;
+    p->raw_overflow = 0;
+    /* A second Content-Encoding line continues the list (RFC 9110 sec.
+       5.3): raw_byte() appends to it. */
+    p->raw_len = p->hdr_id == HDR_CE ? p->content_encoding_len : 0;
+    p->token_len = (unsigned)p->raw_len;
 }
 
 static int
@@ -286,31 +455,8 @@ token_is(const struct h1_parser *p, const char *word)
            memcmp(p->token, word, n) == 0;
 }
 
-/* Whether a Content-Encoding value names no coding but identity. */
-static int
-identity_only(const char *v, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len) {
-        size_t start, end;
-
-        while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-            i++;
-        start = i;
-        while (i < len && v[i] != ',')
-            i++;
-        end = i;
-        while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t'))
-            end--;
-        if (end > start &&
-            !(end - start == 8 && memcmp_lower(v + start, "identity", 8)))
-            return 0;
-    }
-    return 1;
-}
-
-/* One element of an interesting header's comma list has ended. */
+/* One element of a list field (Content-Length, Transfer-Encoding,
+   Connection) has ended, at a comma or at the line end. */
 static int
 element_end(struct h1_parser *p)
 {
@@ -345,19 +491,31 @@ element_end(struct h1_parser *p)
         else if (token_is(p, "keep-alive"))
             p->seen |= SEEN_KEEP_ALIVE;
         break;
+    }
+    p->value_state = VS_LEAD;
+    p->value_num = 0;
+    p->token_len = 0;
+    return e;
+}
+
+/* The line end of a value kept whole (Content-Encoding, Location,
+   Retry-After). */
+static int
+kept_end(struct h1_parser *p)
+{
+    int bad = p->raw_overflow || p->value_state == VS_LEAD;
+
+    switch (p->hdr_id) {
     case HDR_CE:
-        /* A cut list could drop a coding and leave one that looks whole. */
-        if (p->raw_overflow) {
-            e = H1_E_TOO_LARGE;
-            break;
-        }
+        /* A cut list could drop a coding and leave one that looks whole.
+           Which codings it names is the decoder's business. */
+        if (p->raw_overflow)
+            return H1_E_TOO_LARGE;
         p->content_encoding_len = p->raw_len;
-        if (!identity_only(p->content_encoding, p->content_encoding_len))
-            p->flags |= H1_F_CONTENT_ENCODING;
         break;
     case HDR_LOCATION:
         /* Two Locations leave no way to know which one was meant. */
-        if ((p->seen & SEEN_LOCATION) || p->raw_overflow || empty) {
+        if ((p->seen & SEEN_LOCATION) || bad) {
             p->flags &= ~(unsigned)H1_F_LOCATION;
             p->flags |= H1_F_LOCATION_BAD;
         } else {
@@ -366,11 +524,11 @@ element_end(struct h1_parser *p)
         }
         p->seen |= SEEN_LOCATION;
         break;
-    case HDR_RETRY_AFTER:
+    default:
         /* A value too long to be a date is not one, and two values leave
            no way to know which was meant (the second has overwritten the
            first's bytes): either way the header is ignored. */
-        if ((p->seen & SEEN_RETRY_AFTER) || p->raw_overflow || empty) {
+        if ((p->seen & SEEN_RETRY_AFTER) || bad) {
             p->retry_after_len = 0;
             p->flags &= ~(unsigned)H1_F_RETRY_AFTER;
         } else {
@@ -379,15 +537,8 @@ element_end(struct h1_parser *p)
         }
         p->seen |= SEEN_RETRY_AFTER;
         break;
-    default:
-        break;
     }
-    p->raw_len = 0;
-    p->raw_overflow = 0;
-    p->value_state = VS_LEAD;
-    p->value_num = 0;
-    p->token_len = 0;
-    return e;
+    return 0;
 }
 
 /* Store one byte of a kept value; one that does not fit marks it cut. */
@@ -459,8 +610,7 @@ value_byte(struct h1_parser *p, unsigned char c)
 {
     unsigned d;
 
-    if (p->hdr_id == HDR_LOCATION || p->hdr_id == HDR_RETRY_AFTER ||
-        p->hdr_id == HDR_CE) {
+    if (p->hdr_id >= HDR_CE) {
         raw_byte(p, c);
         return 0;
     }
@@ -495,7 +645,7 @@ value_byte(struct h1_parser *p, unsigned char c)
 /*
  * The final response's header block is complete: check the framing
  * headers against each other and choose how the body is delimited
- * (RFC 9112 sec. 6.3, in its order). Returns 0 or the error.
+ * (RFC 9112 sec. 6.3, in its order). Returns H1_HEADERS or the error.
  */
 static int
 framing(struct h1_parser *p)
@@ -528,7 +678,261 @@ framing(struct h1_parser *p)
         p->flags |= H1_F_BODY_TO_EOF | H1_F_CONN_CLOSE;
         p->state = ST_BODY_EOF;
     }
+    return H1_HEADERS;
+}
+
+/*
+ * The empty line has ended a field block: a trailer section ends the
+ * message, an interim (1xx) response is forgotten with its fields, and
+ * the final response's header block decides the framing.
+ */
+static int
+block_end(struct h1_parser *p)
+{
+    if (p->seen & SEEN_TRAILER) {
+        p->state = ST_DONE;
+        return NEXT;
+    }
+    if (p->status < 200) {
+        p->n_interim++;
+        start_response(p);
+        return NEXT;
+    }
+    return framing(p);
+}
+
+/*
+ * Field lines up to the empty line, for the header block and the trailer
+ * section alike; SEEN_TRAILER selects the trailer's limits and errors.
+ */
+static int
+field_block(struct h1_parser *p, const unsigned char *s, size_t len,
+            size_t *at)
+{
+    size_t i = *at;
+    int e;
+
+    for (;;) {
+        switch (p->state) {
+        case ST_FIELD_START:
+            if (i == len)
+                goto again;
+            if (s[i] == '\r' || s[i] == '\n') {
+                /* The empty line. */
+                if ((e = line_cr(p, s, &i)) != 0)
+                    goto out;
+                p->state = ST_BLOCK_LF;
+                continue;
+            }
+            if ((e = field_line(p, s[i])) != 0)
+                goto out;
+            p->state = ST_FIELD_NAME;
+            /* fall through */
+        case ST_FIELD_NAME:
+            for (; i < len && s[i] != ':'; i++) {
+                /* Whitespace before the colon too (sec. 5.1). */
+                if (!is_tchar(s[i])) {
+                    e = syntax_error(p);
+                    goto out;
+                }
+                if ((e = count_line(p)) != 0)
+                    goto out;
+                match_name(p, s[i]);
+            }
+            if (i == len)
+                goto again;
+            if ((e = count_line(p)) != 0)
+                goto out;
+            i++;
+            value_start(p);
+            p->state = ST_FIELD_VALUE;
+            /* fall through */
+        case ST_FIELD_VALUE:
+            for (; i < len && s[i] != '\r' && s[i] != '\n'; i++) {
+                if ((e = count_line(p)) != 0)
+                    goto out;
+                if (!is_field_byte(s[i])) {
+                    e = syntax_error(p);
+                    goto out;
+                }
+                if (p->hdr_id != HDR_NONE && (e = value_byte(p, s[i])) != 0)
+                    goto out;
+            }
+            if (i == len)
+                goto again;
+            if ((e = line_cr(p, s, &i)) != 0)
+                goto out;
+            p->state = ST_FIELD_LF;
+            /* fall through */
+        case ST_FIELD_LF:
+            if (i == len)
+                goto again;
+            if ((e = line_end(p, s[i])) != 0)
+                goto out;
+            if (p->hdr_id != HDR_NONE &&
+                (e = p->hdr_id >= HDR_CE ? kept_end(p) : element_end(p)) != 0)
+                goto out;
+            i++;
+            p->line_len = 0;
+            p->state = ST_FIELD_START;
+            continue;
+        case ST_BLOCK_LF:
+            if (i == len)
+                goto again;
+            if ((e = line_end(p, s[i])) == 0 && !is_error(e = block_end(p)))
+                i++;
+            goto out;
+        }
+    }
+again:
+    e = H1_AGAIN;
+out:
+    *at = i;
+    return e;
+}
+
+/* ---- body and chunked coding ----------------------------------------- */
+
+/*
+ * Body bytes, left in place: the rest of a Content-Length body, of one
+ * chunk's data, or whatever is here of a body that runs to the close.
+ */
+static int
+body_span(struct h1_parser *p, size_t len, size_t *at)
+{
+    size_t n = len - *at;
+
+    if (n == 0)
+        return H1_AGAIN;
+    if (p->state != ST_BODY_EOF) {
+        if (n > p->remaining)
+            n = (size_t)p->remaining;
+        p->remaining -= n;
+        if (p->remaining == 0)
+            p->state = p->state == ST_CHUNK_DATA ? ST_CHUNK_DATA_CR : ST_DONE;
+    }
+    p->body_off = *at;
+    p->body_len = n;
+    *at += n;
+    return H1_BODY;
+}
+
+/* One byte between a chunk size and its CR: BWS, then ";" and the
+   extensions, skipped. All of it is counted, BWS too, so a server cannot
+   make us spin on an endless line. */
+static int
+ext_byte(struct h1_parser *p, unsigned char c)
+{
+    if (c == '\n')
+        return H1_E_CHUNK_SYNTAX;
+    if (++p->ext_len > H1_MAX_CHUNK_EXT)
+        return H1_E_TOO_LARGE;
+    if (c == ';')
+        p->value_state = VS_TOKEN;
+    else if (p->value_state == VS_LEAD && c != ' ' && c != '\t')
+        return H1_E_CHUNK_SIZE;
+    else if (!is_field_byte(c))
+        return H1_E_CHUNK_SYNTAX;
     return 0;
+}
+
+/*
+ * The chunk framing around the data (which body_span delivers): the size
+ * line, and the CRLF after the data. A size of 0 is the last chunk: the
+ * trailer section follows, read by field_block.
+ */
+static int
+chunked(struct h1_parser *p, const unsigned char *s, size_t len, size_t *at)
+{
+    size_t i = *at;
+    int e, v;
+
+    for (;;) {
+        switch (p->state) {
+        case ST_CHUNK_SIZE:
+            for (; i < len && (v = hex_value(s[i])) >= 0; i++) {
+                /* The digit limit is the overflow check: 16 hex digits
+                   fill a uint64_t exactly. Leading zeros count too. */
+                if (++p->chunk_hex > H1_MAX_CHUNK_HEX) {
+                    e = H1_E_CHUNK_SIZE;
+                    goto out;
+                }
+                p->remaining = (p->remaining << 4) | (unsigned)v;
+            }
+            if (i == len)
+                goto again;
+            if (p->chunk_hex == 0) {
+                e = H1_E_CHUNK_SIZE;
+                goto out;
+            }
+            p->ext_len = 0;
+            p->value_state = VS_LEAD;
+            p->state = ST_CHUNK_EXT;
+            /* fall through */
+        case ST_CHUNK_EXT:
+            for (; i < len && s[i] != '\r'; i++)
+                if ((e = ext_byte(p, s[i])) != 0)
+                    goto out;
+            if (i == len)
+                goto again;
+            /* BWS belongs before a ";" only (sec. 7.1.1): "5 " alone is
+               a size some parsers read and others refuse, so we refuse
+               it, as llhttp's strict mode. */
+            if (p->ext_len > 0 && p->value_state == VS_LEAD) {
+                e = H1_E_CHUNK_SIZE;
+                goto out;
+            }
+            i++;
+            p->state = ST_CHUNK_SIZE_LF;
+            /* fall through */
+        case ST_CHUNK_SIZE_LF:
+            if (i == len)
+                goto again;
+            if (s[i] != '\n') {
+                e = H1_E_BARE_CR;
+                goto out;
+            }
+            i++;
+            e = NEXT;
+            if (p->remaining > 0) {
+                p->state = ST_CHUNK_DATA;
+                goto out;
+            }
+            /* last-chunk: the trailer section follows. */
+            p->seen |= SEEN_TRAILER;
+            p->line_len = 0;
+            p->block_bytes = 0;
+            p->state = ST_FIELD_START;
+            goto out;
+        case ST_CHUNK_DATA_CR:
+            if (i == len)
+                goto again;
+            if (s[i] != '\r') {
+                e = H1_E_CHUNK_SYNTAX;
+                goto out;
+            }
+            i++;
+            p->state = ST_CHUNK_DATA_LF;
+            /* fall through */
+        case ST_CHUNK_DATA_LF:
+            if (i == len)
+                goto again;
+            if (s[i] != '\n') {
+                e = H1_E_BARE_CR;
+                goto out;
+            }
+            i++;
+            p->chunk_hex = 0;
+            p->remaining = 0;
+            p->state = ST_CHUNK_SIZE;
+            continue;
+        }
+    }
+again:
+    e = H1_AGAIN;
+out:
+    *at = i;
+    return e;
 }
 
 void
@@ -544,398 +948,52 @@ h1_started(const struct h1_parser *p)
     return p->consumed > 0;
 }
 
+/* Each phase runs until it returns an event, needs more input or hands
+   over to the next (NEXT). */
 enum h1_rc
 h1_feed(struct h1_parser *p, const char *data, size_t len, size_t *used)
 {
     const unsigned char *s = (const unsigned char *)data;
-    size_t i = 0, n;
-    unsigned char c;
-    enum h1_rc rc;
-    int e, v;
+    size_t i = 0;
+    int rc;
 
     if (p->err != 0) {
         *used = 0;
         return (enum h1_rc)p->err;
     }
-
-    for (;;) {
+    do {
         switch (p->state) {
-        case ST_VERSION:
-            do {
-                if (i == len)
-                    goto again;
-                c = s[i];
-                if ((e = count_line(p)) != 0)
-                    goto fail;
-                e = H1_E_STATUS_LINE;
-                if (p->match_pos < 7) {
-                    if (c != (unsigned char)"HTTP/1."[p->match_pos])
-                        goto fail;
-                } else if (p->match_pos == 7) {
-                    if (c != '0' && c != '1')
-                        goto fail;
-                    p->http_minor = c - '0';
-                } else if (c != ' ') {
-                    goto fail;
-                }
-                i++;
-            } while (++p->match_pos < 9);
-            p->match_pos = 0;
-            p->state = ST_CODE;
-            /* fall through */
-        case ST_CODE:
-            do {
-                if (i == len)
-                    goto again;
-                c = s[i];
-                /* No reason phrase and no SP before the line end: what
-                   picohttpparser, llhttp and curl accept too. REASON
-                   takes the CR or LF, unconsumed here. */
-                if (p->match_pos == 3 && (c == '\r' || c == '\n'))
-                    break;
-                if ((e = count_line(p)) != 0)
-                    goto fail;
-                e = H1_E_STATUS_LINE;
-                if (p->match_pos == 3) {
-                    if (c != ' ')
-                        goto fail;
-                } else {
-                    if (c < (p->match_pos == 0 ? '1' : '0') ||
-                        c > (p->match_pos == 0 ? '5' : '9'))
-                        goto fail;
-                    p->status = p->status * 10 + (c - '0');
-                }
-                /* Decide 1xx at the last digit, before any header. */
-                if (p->match_pos == 2 && p->status == 101) {
-                    e = H1_E_SWITCHING;
-                    goto fail;
-                }
-                if (p->match_pos == 2 && p->status < 200 &&
-                    p->n_interim >= H1_MAX_INTERIM) {
-                    e = H1_E_TOO_MANY_INTERIM;
-                    goto fail;
-                }
-                i++;
-            } while (++p->match_pos < 4);
-            p->match_pos = 0;
-            p->state = ST_REASON;
-            /* fall through */
-        case ST_REASON:
-            for (;;) {
-                if (i == len)
-                    goto again;
-                c = s[i];
-                if (c == '\n')
-                    break; /* bare LF: STATUS_LF consumes it */
-                if ((e = count_line(p)) != 0)
-                    goto fail;
-                if (c == '\r') {
-                    i++;
-                    break;
-                }
-                if (!is_field_byte(c)) {
-                    e = H1_E_STATUS_LINE;
-                    goto fail;
-                }
-                i++;
-            }
-            p->state = ST_STATUS_LF;
-            /* fall through */
-        case ST_STATUS_LF:
-            if (i == len)
-                goto again;
-            e = H1_E_BARE_CR;
-            if (s[i] != '\n' || (e = count_line(p)) != 0)
-                goto fail;
-            i++;
-            p->line_len = 0;
-            p->state = ST_FIELD_START;
-            /* fall through */
-        case ST_FIELD_START:
-            if (i == len)
-                goto again;
-            c = s[i];
-            if (c == '\r' || c == '\n') {
-                if (c == '\r') {
-                    if ((e = count_line(p)) != 0)
-                        goto fail;
-                    i++;
-                }
-                p->state = ST_BLOCK_LF;
-                continue;
-            }
-            if (!is_tchar(c)) {
-                /* Includes SP/HTAB: obs-fold, or whitespace before the
-                   first field, both rejected (sec. 5.2, sec. 2.2). */
-                e = syntax_error(p);
-                goto fail;
-            }
-            if (!(p->seen & SEEN_TRAILER) &&
-                ++p->n_headers > H1_MAX_HEADERS) {
-                e = H1_E_TOO_MANY_HEADERS;
-                goto fail;
-            }
-            if ((e = count_line(p)) != 0)
-                goto fail;
-            i++;
-            /* Trailers cannot change framing: match nothing there. */
-            p->hdr_id = (p->seen & SEEN_TRAILER) ? 0 : HDR_ALL;
-            p->match_pos = 0;
-            match_name(p, c);
-            p->state = ST_FIELD_NAME;
-            /* fall through */
-        case ST_FIELD_NAME:
-            for (;;) {
-                if (i == len)
-                    goto again;
-                c = s[i];
-                if (c == ':')
-                    break;
-                if (!is_tchar(c)) {
-                    /* Also whitespace before the colon (sec. 5.1). */
-                    e = syntax_error(p);
-                    goto fail;
-                }
-                if ((e = count_line(p)) != 0)
-                    goto fail;
-                i++;
-                match_name(p, c);
-            }
-            if ((e = count_line(p)) != 0)
-                goto fail;
-            i++;
-            p->hdr_id = name_id(p);
-            p->value_state = VS_LEAD;
-            p->value_num = 0;
-            p->token_len = 0;
-            /* A second Content-Encoding line continues the list
-               (RFC 9110 sec. 5.3): raw_byte() appends to it. */
-            p->raw_len = p->hdr_id == HDR_CE ? p->content_encoding_len : 0;
-            p->token_len = (unsigned)p->raw_len;
-            if (p->hdr_id == HDR_TE)
-                p->seen |= SEEN_TE;
-            p->state = ST_FIELD_VALUE;
-            /* fall through */
-        case ST_FIELD_VALUE:
-            for (;;) {
-                if (i == len)
-                    goto again;
-                c = s[i];
-                if (c == '\n')
-                    break; /* bare LF: FIELD_LF consumes it */
-                if ((e = count_line(p)) != 0)
-                    goto fail;
-                if (c == '\r') {
-                    i++;
-                    break;
-                }
-                if (!is_field_byte(c)) {
-                    e = syntax_error(p);
-                    goto fail;
-                }
-                if (p->hdr_id != HDR_NONE && (e = value_byte(p, c)) != 0)
-                    goto fail;
-                i++;
-            }
-            p->state = ST_FIELD_LF;
-            /* fall through */
-        case ST_FIELD_LF:
-            if (i == len)
-                goto again;
-            e = H1_E_BARE_CR;
-            if (s[i] != '\n' || (e = count_line(p)) != 0)
-                goto fail;
-            if (p->hdr_id != HDR_NONE && (e = element_end(p)) != 0)
-                goto fail;
-            i++;
-            p->hdr_id = HDR_NONE;
-            p->line_len = 0;
-            p->state = ST_FIELD_START;
-            continue;
-        case ST_BLOCK_LF:
-            if (i == len)
-                goto again;
-            e = H1_E_BARE_CR;
-            if (s[i] != '\n' || (e = count_line(p)) != 0)
-                goto fail;
-            if (p->seen & SEEN_TRAILER) {
-                i++;
-                p->state = ST_DONE;
-                continue;
-            }
-            if (p->status < 200) {
-                /* Interim: its fields are forgotten with it. */
-                i++;
-                p->n_interim++;
-                start_response(p);
-                continue;
-            }
-            if ((e = framing(p)) != 0)
-                goto fail;
-            i++;
-            rc = H1_HEADERS;
-            goto out;
-        case ST_BODY_LENGTH:
-            if (i == len)
-                goto again;
-            n = len - i;
-            if (n > p->remaining)
-                n = (size_t)p->remaining;
-            p->body_off = i;
-            p->body_len = n;
-            i += n;
-            p->remaining -= n;
-            if (p->remaining == 0)
-                p->state = ST_DONE;
-            rc = H1_BODY;
-            goto out;
-        case ST_BODY_EOF:
-            if (i == len)
-                goto again;
-            p->body_off = i;
-            p->body_len = len - i;
-            i = len;
-            rc = H1_BODY;
-            goto out;
-        case ST_CHUNK_SIZE:
-            for (;;) {
-                if (i == len)
-                    goto again;
-                if ((v = hex_value(s[i])) < 0)
-                    break;
-                /* The digit limit is the overflow check: 16 hex digits
-                   fill a uint64_t exactly. Leading zeros count too. */
-                if (++p->chunk_hex > H1_MAX_CHUNK_HEX) {
-                    e = H1_E_CHUNK_SIZE;
-                    goto fail;
-                }
-                p->remaining = (p->remaining << 4) | (unsigned)v;
-                i++;
-            }
-            if (p->chunk_hex == 0) {
-                e = H1_E_CHUNK_SIZE;
-                goto fail;
-            }
-            p->ext_len = 0;
-            p->value_state = 0;
-            p->state = ST_CHUNK_EXT;
-            /* fall through */
-        case ST_CHUNK_EXT:
-            /* Everything between the digits and CR is counted, BWS too,
-               so a server cannot make us spin on an endless line. */
-            for (;;) {
-                if (i == len)
-                    goto again;
-                c = s[i];
-                if (c == '\r' && p->ext_len > 0 && !p->value_state) {
-                    /* BWS belongs before a ";" only (sec. 7.1.1): "5 "
-                       alone is a size some parsers read and others
-                       refuse, so we refuse it, as llhttp's strict mode. */
-                    e = H1_E_CHUNK_SIZE;
-                    goto fail;
-                }
-                if (c == '\r')
-                    break;
-                if (c == '\n') {
-                    e = H1_E_CHUNK_SYNTAX;
-                    goto fail;
-                }
-                if (++p->ext_len > H1_MAX_CHUNK_EXT) {
-                    e = H1_E_TOO_LARGE;
-                    goto fail;
-                }
-                if (c == ';') {
-                    p->value_state = 1;
-                } else if (!p->value_state && c != ' ' && c != '\t') {
-                    e = H1_E_CHUNK_SIZE;
-                    goto fail;
-                } else if (!is_field_byte(c)) {
-                    e = H1_E_CHUNK_SYNTAX;
-                    goto fail;
-                }
-                i++;
-            }
-            i++;
-            p->state = ST_CHUNK_SIZE_LF;
-            /* fall through */
-        case ST_CHUNK_SIZE_LF:
-            if (i == len)
-                goto again;
-            if (s[i] != '\n') {
-                e = H1_E_BARE_CR;
-                goto fail;
-            }
-            i++;
-            if (p->remaining == 0) {
-                /* last-chunk: the trailer section follows. */
-                p->seen |= SEEN_TRAILER;
-                p->line_len = 0;
-                p->trailer_bytes = 0;
-                p->state = ST_FIELD_START;
-                continue;
-            }
-            p->state = ST_CHUNK_DATA;
-            /* fall through */
-        case ST_CHUNK_DATA:
-            if (i == len)
-                goto again;
-            n = len - i;
-            if (n > p->remaining)
-                n = (size_t)p->remaining;
-            p->body_off = i;
-            p->body_len = n;
-            i += n;
-            p->remaining -= n;
-            if (p->remaining == 0)
-                p->state = ST_CHUNK_DATA_CR;
-            rc = H1_BODY;
-            goto out;
-        case ST_CHUNK_DATA_CR:
-            if (i == len)
-                goto again;
-            if (s[i] != '\r') {
-                e = H1_E_CHUNK_SYNTAX;
-                goto fail;
-            }
-            i++;
-            p->state = ST_CHUNK_DATA_LF;
-            /* fall through */
-        case ST_CHUNK_DATA_LF:
-            if (i == len)
-                goto again;
-            if (s[i] != '\n') {
-                e = H1_E_BARE_CR;
-                goto fail;
-            }
-            i++;
-            p->chunk_hex = 0;
-            p->remaining = 0;
-            p->state = ST_CHUNK_SIZE;
-            continue;
+        case ST_VERSION: case ST_CODE: case ST_REASON: case ST_STATUS_LF:
+            rc = status_line(p, s, len, &i);
+            break;
+        case ST_FIELD_START: case ST_FIELD_NAME: case ST_FIELD_VALUE:
+        case ST_FIELD_LF: case ST_BLOCK_LF:
+            rc = field_block(p, s, len, &i);
+            break;
+        case ST_BODY_LENGTH: case ST_BODY_EOF: case ST_CHUNK_DATA:
+            rc = body_span(p, len, &i);
+            break;
+        case ST_CHUNK_SIZE: case ST_CHUNK_EXT: case ST_CHUNK_SIZE_LF:
+        case ST_CHUNK_DATA_CR: case ST_CHUNK_DATA_LF:
+            rc = chunked(p, s, len, &i);
+            break;
         case ST_DONE:
             rc = H1_DONE;
-            goto out;
+            break;
         default:
             assert(!"h1: bad parser state");
             rc = H1_DONE;
-            goto out;
+            break;
         }
+    } while (rc == NEXT);
+    p->consumed += i;
+    *used = i;
+    if (is_error(rc)) {
+        /* i is the offending byte; the bytes before it were consumed. */
+        p->err = rc;
+        p->error_offset = p->consumed;
     }
-
-again:
-    rc = H1_AGAIN;
-out:
-    p->consumed += i;
-    *used = i;
-    return rc;
-
-fail:
-    /* i is the offending byte; the bytes before it were consumed. */
-    p->err = e;
-    p->consumed += i;
-    p->error_offset = p->consumed;
-    *used = i;
-    return (enum h1_rc)e;
+    return (enum h1_rc)rc;
 }
 
 enum h1_rc
