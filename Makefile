@@ -8,8 +8,10 @@
 #   make pokefetch-curl   the same program over libcurl (issue 4)
 #   make NO_ZLIB=1  build without zlib: no gzip/deflate bodies
 #   make bench      bench/run (see bench/README.md)
-#   make soak       100 000 requests, 256 connections, injected resets
-#                   (tests/soak; make test runs a shorter form)
+#   make soak       200 000 seeded runs of the pool over a simulated
+#                   network (tests/test_pool), then 100 000 requests,
+#                   256 connections, injected resets (tests/soak); make
+#                   test runs shorter forms of both
 #   make deps       install what is missing (apt-get as root on Debian)
 #   make fmt / fmt-check / clean
 #
@@ -51,11 +53,11 @@ endif
 
 # Modules in dependency order (see README "Source tour"). The pure ones
 # build and test with no OpenSSL and no sockets.
-PURE_MODULES := buf url h1 jfield crc decode_common
-IO_MODULES := loop net tlsio conn transport_h1 sched cli
+PURE_MODULES := buf url h1 jfield crc decode_common esc
+IO_MODULES := loop net tlsio conn transport_h1 sched out cli
 # The libcurl build (issue 4): the same program with transport_curl in
 # place of the hand-written transport and everything only it needs.
-CURL_BUILD_MODULES := loop transport_curl sched cli
+CURL_BUILD_MODULES := loop net tlsio transport_curl sched out cli
 UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c)) test_jfield_nosimd \
               test_decode_noclmul test_crc_narrow
 
@@ -96,11 +98,17 @@ build/$(1)/pokefetch: $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $($(1)_DECODER
 
 build/$(1)/pokefetch-curl: $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $($(1)_DECODER) $(CURL_BUILD_MODULES) main)
 	@$$(if $$(Q),echo "  LD($(1)) $$@")
-	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(CURL_LIBS) $$($(1)_ZLIB) -o $$@
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(CURL_LIBS) $$(OPENSSL_LIBS) $$($(1)_ZLIB) -o $$@
 
 # Unit tests link zlib in every flavor: test_decode makes its fixtures
 # with it.
 build/$(1)/test_%: build/$(1)/tests/test_%.o $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $($(1)_DECODER))
+	@$$(if $$(Q),echo "  LD($(1)) $$@")
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(ZLIB_LIBS) -o $$@
+
+# The scheduler and the hand-written transport over a simulated network
+# (the test provides conn, loop, net and the TLS context itself).
+build/$(1)/test_pool: build/$(1)/tests/test_pool.o $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $($(1)_DECODER) transport_h1 sched)
 	@$$(if $$(Q),echo "  LD($(1)) $$@")
 	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(ZLIB_LIBS) -o $$@
 
@@ -165,7 +173,9 @@ test:
 
 soak:
 	$(Q)tests/deps demo
-	$(Q)$(MAKE) --no-print-directory all build/release/delayline
+	$(Q)$(MAKE) --no-print-directory all build/release/delayline \
+		build/release/test_pool
+	$(Q)POOL_SEED=5001 POOL_RUNS=200000 build/release/test_pool
 	$(Q)SOAK_REQUESTS=100000 SOAK_CONNS=256 tests/soak
 
 bench:

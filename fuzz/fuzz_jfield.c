@@ -14,10 +14,10 @@
  * flush against the end of a heap block, the extractor on the heap, with
  * junk before jf_begin. Across runs: same verdict, same value bytes,
  * same error_offset. Within a run: jf_feed gives JF_AGAIN or an error
- * that can be certain before the end (never OK, TRUNCATED, NO_KEY or
- * NOT_STRING), errors are sticky through jf_feed and jf_finish, the
- * offending byte of a jf_feed error was fed, consumed counts the bytes,
- * and a value fits JF_MAX_VALUE.
+ * that can be certain before the end (never OK, TRUNCATED or NO_KEY),
+ * errors are sticky through jf_feed and jf_finish, the offending byte of
+ * a jf_feed error was fed, consumed counts the bytes, and a value fits
+ * JF_MAX_VALUE.
  *
  * The reference (ref_*) is recursive descent over the whole body, RFC
  * 8259 plus jfield.h: objects, arrays, strings (escapes, \uXXXX, a high
@@ -25,17 +25,25 @@
  * below 0x20), numbers, literals, whitespace, nesting up to JF_MAX_DEPTH
  * open containers. It finds the top-level members whose decoded key is
  * the wanted key and decodes the first one's string value, checking its
- * raw UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF).
+ * raw UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF); any other
+ * value is its text with the whitespace between tokens taken out, at most
+ * JF_MAX_VALUE bytes of it, its strings' raw UTF-8 checked as well
+ * (ref_capture, run when the value ends or a verdict stops it half way).
+ * Each problem has the verdict jfield.h gives it: a raw control byte in a
+ * string CONTROL, a bad escape or hex digit ESCAPE, an unpaired surrogate
+ * escape SURROGATE, bad UTF-8 in the value UTF8, other bad bytes SYNTAX.
  *
  * Several problems in one body: the verdict is the first problem in byte
  * order, each at the byte that makes it certain (jfield.c states this;
  * jfield.h does not say which verdict wins). The reference stops at that
  * byte and also says which byte(s) error_offset may name. Where the
  * header leaves a corner open the reference allows a second verdict:
- *   - invalid UTF-8 in the value and then the end of the body, before
- *     the closing quote: SYNTAX (it came first) or TRUNCATED;
- *   - the 1025th raw byte of the value is itself malformed: SYNTAX or
- *     TOO_LONG (both are certain at that byte);
+ *   - invalid UTF-8 in the string value and then the end of the body,
+ *     before the closing quote: UTF8 (it came first) or TRUNCATED;
+ *   - invalid UTF-8 in the string value, then another problem in it
+ *     (a control byte, a bad escape): either verdict;
+ *   - the 1025th raw byte of the string value is itself malformed: that
+ *     problem's verdict or TOO_LONG (both are certain at that byte);
  *   - a matching top-level key longer than JF_MAX_KEY raw bytes: the
  *     header lists it under TOO_LONG, jfield.c matches it normally;
  *     either is taken (the reference is run both ways).
@@ -93,11 +101,16 @@ struct ref {
     size_t off_lo, off_hi;
 
     int found, is_string;
+    int capturing;      /* inside the kept value, which is not a string */
+    size_t cap_start;   /* ... which starts here */
     unsigned char *val; /* the decoded value, n bytes of room */
     size_t val_len;
     unsigned char *tmp; /* a decoded top-level key, n bytes of room */
 };
 
+static int ref_capture(struct ref *r, size_t upto);
+
+/* The verdict: the first problem in byte order (see ref_capture). */
 static int
 stop(struct ref *r, int rc, int alt, size_t lo, size_t hi, int known)
 {
@@ -106,6 +119,11 @@ stop(struct ref *r, int rc, int alt, size_t lo, size_t hi, int known)
     r->off_lo = lo;
     r->off_hi = hi;
     r->off_known = known;
+    if (r->capturing) {
+        /* The kept value so far may hold an earlier problem. */
+        r->capturing = 0;
+        (void)ref_capture(r, rc == JF_E_TRUNCATED ? r->n : lo);
+    }
     return -1;
 }
 
@@ -176,6 +194,31 @@ put_utf8(unsigned char *out, size_t *o, uint32_t cp)
 }
 
 /*
+ * A UTF-8 sequence starts with byte c (>= 0x80): how many continuation
+ * bytes it needs, and the range of the first one (RFC 3629 sec. 4);
+ * 0 if c starts none.
+ */
+static unsigned
+ref_lead(unsigned c, unsigned *lo, unsigned *hi)
+{
+    *lo = 0x80;
+    *hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf)
+        return 1;
+    if (c >= 0xe0 && c <= 0xef) {
+        *lo = c == 0xe0 ? 0xa0 : 0x80;
+        *hi = c == 0xed ? 0x9f : 0xbf;
+        return 2;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        *lo = c == 0xf0 ? 0x90 : 0x80;
+        *hi = c == 0xf4 ? 0x8f : 0xbf;
+        return 3;
+    }
+    return 0;
+}
+
+/*
  * A string at s[i] == '"'. Decodes into out (if not NULL), sets *olen
  * and *raw (content bytes between the quotes). STR_VALUE also checks
  * the raw UTF-8 and the JF_MAX_VALUE limit. Returns 0 or -1 (verdict).
@@ -195,8 +238,7 @@ ref_string(struct ref *r, int kind, unsigned char *out, size_t *olen,
         at = r->i;
         if (at == r->n) {
             if (bad)
-                return stop(r, JF_E_SYNTAX, JF_E_TRUNCATED, bad_lo, bad_hi,
-                            1);
+                return stop(r, JF_E_UTF8, JF_E_TRUNCATED, bad_lo, bad_hi, 1);
             return truncated(r);
         }
         c = r->s[at];
@@ -216,17 +258,8 @@ ref_string(struct ref *r, int kind, unsigned char *out, size_t *olen,
                 }
             } else if (c >= 0x80) {
                 seq = at;
-                if (c >= 0xc2 && c <= 0xdf) {
-                    need = 1;
-                } else if (c >= 0xe0 && c <= 0xef) {
-                    need = 2;
-                    lo = c == 0xe0 ? 0xa0 : 0x80;
-                    hi = c == 0xed ? 0x9f : 0xbf;
-                } else if (c >= 0xf0 && c <= 0xf4) {
-                    need = 3;
-                    lo = c == 0xf0 ? 0x90 : 0x80;
-                    hi = c == 0xf4 ? 0x8f : 0xbf;
-                } else {
+                need = ref_lead(c, &lo, &hi);
+                if (!need) {
                     bad = 1;
                     bad_lo = bad_hi = at;
                 }
@@ -237,14 +270,14 @@ ref_string(struct ref *r, int kind, unsigned char *out, size_t *olen,
         case S_NORMAL:
             if (c == '"') {
                 if (bad)
-                    return stop(r, JF_E_SYNTAX, NONE, bad_lo, bad_hi, 1);
+                    return stop(r, JF_E_UTF8, NONE, bad_lo, bad_hi, 1);
                 r->i++;
                 *olen = o;
                 *raw = j;
                 return 0;
             }
             if (c < 0x20)
-                syn = 1;
+                syn = JF_E_CONTROL;
             else if (c == '\\')
                 st = S_ESC;
             else if (out)
@@ -266,14 +299,14 @@ ref_string(struct ref *r, int kind, unsigned char *out, size_t *olen,
                 low = 0;
                 break;
             default:
-                syn = 1;
+                syn = JF_E_ESCAPE;
             }
             if (!syn && st == S_NORMAL && out)
                 out[o++] = (unsigned char)c;
             break;
         case S_HEX:
             if ((h = ref_hex(c)) < 0) {
-                syn = 1;
+                syn = JF_E_ESCAPE;
                 break;
             }
             cp = cp << 4 | (uint32_t)h;
@@ -281,7 +314,7 @@ ref_string(struct ref *r, int kind, unsigned char *out, size_t *olen,
                 break;
             if (low) {
                 if (cp < 0xdc00 || cp > 0xdfff) {
-                    syn = 1;
+                    syn = JF_E_SURROGATE;
                     break;
                 }
                 cp = 0x10000 + ((high - 0xd800) << 10) + (cp - 0xdc00);
@@ -290,7 +323,7 @@ ref_string(struct ref *r, int kind, unsigned char *out, size_t *olen,
                 st = S_LOW_BS;
                 break;
             } else if (cp >= 0xdc00 && cp <= 0xdfff) {
-                syn = 1;
+                syn = JF_E_SURROGATE;
                 break;
             }
             put_utf8(out, &o, cp);
@@ -300,7 +333,7 @@ ref_string(struct ref *r, int kind, unsigned char *out, size_t *olen,
             if (c == '\\')
                 st = S_LOW_U;
             else
-                syn = 1;
+                syn = JF_E_SURROGATE;
             break;
         case S_LOW_U:
             if (c == 'u') {
@@ -309,7 +342,7 @@ ref_string(struct ref *r, int kind, unsigned char *out, size_t *olen,
                 cp = 0;
                 low = 1;
             } else {
-                syn = 1;
+                syn = JF_E_SURROGATE;
             }
             break;
         }
@@ -317,19 +350,19 @@ ref_string(struct ref *r, int kind, unsigned char *out, size_t *olen,
         /* This byte is the (JF_MAX_VALUE + 1)th between the quotes. */
         if (value && j >= JF_MAX_VALUE) {
             if (bad && syn)
-                return stop(r, JF_E_SYNTAX, NONE, bad_lo, at, 1);
+                return stop(r, JF_E_UTF8, syn, bad_lo, at, 1);
             if (bad)
-                return stop(r, JF_E_SYNTAX,
+                return stop(r, JF_E_UTF8,
                             bad_hi == at ? JF_E_TOO_LONG : NONE, bad_lo,
                             bad_hi, 1);
             if (syn)
-                return stop(r, JF_E_SYNTAX, JF_E_TOO_LONG, at, at, 1);
+                return stop(r, syn, JF_E_TOO_LONG, at, at, 1);
             return stop(r, JF_E_TOO_LONG, NONE, at, at, 1);
         }
         if (syn) {
             if (bad)
-                return stop(r, JF_E_SYNTAX, NONE, bad_lo, at, 1);
-            return syntax_at(r, at);
+                return stop(r, JF_E_UTF8, syn, bad_lo, at, 1);
+            return stop(r, syn, NONE, at, at, 1);
         }
     }
 }
@@ -388,9 +421,72 @@ ref_number(struct ref *r)
 static int ref_object(struct ref *r, unsigned depth);
 static int ref_array(struct ref *r, unsigned depth);
 
-/* A value inside depth open containers; kept: the wanted key's value. */
+/*
+ * The kept value that is not a string, s[cap_start..upto): its text
+ * without the whitespace between tokens goes to val, at most
+ * JF_MAX_VALUE bytes of it (else TOO_LONG at the first byte past), and
+ * the raw bytes in its strings must be UTF-8 (else UTF8 at the first byte
+ * of the bad sequence), whichever comes first. A sequence cut by upto is
+ * not (yet) a problem. Returns 0 or -1 (verdict).
+ */
+static int
+ref_capture(struct ref *r, size_t upto)
+{
+    int in_str = 0, esc = 0;
+    unsigned need = 0, lo = 0x80, hi = 0xbf, c;
+    size_t i, o = 0, seq = 0;
+
+    for (i = r->cap_start; i < upto; i++) {
+        c = r->s[i];
+        if (!in_str && ref_ws(c))
+            continue;
+        if (o == JF_MAX_VALUE)
+            return stop(r, JF_E_TOO_LONG, NONE, i, i, 1);
+        if (need) {
+            if (c < lo || c > hi)
+                return stop(r, JF_E_UTF8, NONE, seq, seq, 1);
+            need--;
+            lo = 0x80;
+            hi = 0xbf;
+        } else if (c >= 0x80) {
+            seq = i;
+            need = ref_lead(c, &lo, &hi);
+            if (!need)
+                return stop(r, JF_E_UTF8, NONE, i, i, 1);
+        } else if (esc) {
+            esc = 0;
+        } else if (c == '"') {
+            in_str = !in_str;
+        } else if (c == '\\') {
+            esc = 1;
+        }
+        r->val[o++] = (unsigned char)c;
+    }
+    r->val_len = o;
+    return 0;
+}
+
+static int ref_value_at(struct ref *r, unsigned depth, int kept);
+
+/*
+ * A value inside depth open containers; kept: the wanted key's value,
+ * captured (ref_capture) when it is not a string.
+ */
 static int
 ref_value(struct ref *r, unsigned depth, int kept)
+{
+    if (!kept || r->i == r->n || r->s[r->i] == '"')
+        return ref_value_at(r, depth, kept);
+    r->capturing = 1;
+    r->cap_start = r->i;
+    if (ref_value_at(r, depth, kept))
+        return -1; /* stop() ran ref_capture */
+    r->capturing = 0;
+    return ref_capture(r, r->i);
+}
+
+static int
+ref_value_at(struct ref *r, unsigned depth, int kept)
 {
     size_t olen, raw;
     unsigned c;
@@ -541,8 +637,6 @@ ref_run(struct ref *r)
         syntax_at(r, r->i); /* a second value, or garbage */
     else if (!r->found)
         stop(r, JF_E_NO_KEY, NONE, 0, 0, 0);
-    else if (!r->is_string)
-        stop(r, JF_E_NOT_STRING, NONE, 0, 0, 0);
     else
         stop(r, JF_OK, NONE, 0, 0, 0);
 }
@@ -573,6 +667,7 @@ ref_free(struct ref *r)
 
 struct result {
     int rc;
+    int json;
     uint64_t err_off;
     char value[JF_MAX_VALUE];
     size_t value_len;
@@ -590,8 +685,10 @@ check_strerror(enum jf_rc rc)
 static int
 feed_rc_ok(enum jf_rc rc)
 {
-    return rc == JF_AGAIN || rc == JF_E_SYNTAX || rc == JF_E_NOT_OBJECT ||
-           rc == JF_E_TOO_DEEP || rc == JF_E_DUP_KEY || rc == JF_E_TOO_LONG;
+    return rc == JF_AGAIN || rc == JF_E_SYNTAX || rc == JF_E_CONTROL ||
+           rc == JF_E_ESCAPE || rc == JF_E_SURROGATE || rc == JF_E_UTF8 ||
+           rc == JF_E_NOT_OBJECT || rc == JF_E_TOO_DEEP ||
+           rc == JF_E_DUP_KEY || rc == JF_E_TOO_LONG;
 }
 
 static const char *
@@ -651,9 +748,11 @@ run_jf(struct result *res, const char *key, size_t key_len,
                    how_name(how), (int)rc, (int)again);
     FUZZ_CHECK(again != JF_AGAIN, "jf_finish returned JF_AGAIN");
     res->rc = (int)again;
+    res->json = 0;
     res->err_off = 0;
     res->value_len = 0;
     if (again == JF_OK) {
+        res->json = x->value_json;
         FUZZ_CHECK(out_len <= JF_MAX_VALUE, "value of %zu bytes", out_len);
         memcpy(res->value, out, out_len);
         res->value_len = out_len;
@@ -672,6 +771,8 @@ same_result(const struct result *a, const struct result *b, enum how how)
 {
     FUZZ_CHECK(a->rc == b->rc, "%s run: verdict %d, one-shot %d",
                how_name(how), b->rc, a->rc);
+    FUZZ_CHECK(a->json == b->json, "%s run: value_json %d, one-shot %d",
+               how_name(how), b->json, a->json);
     FUZZ_CHECK(a->err_off == b->err_off,
                "%s run: error_offset %llu, one-shot %llu", how_name(how),
                (unsigned long long)b->err_off,
@@ -690,7 +791,7 @@ agrees(const struct result *res, const struct ref *r)
     if (res->rc != r->rc)
         return 0;
     if (res->rc == JF_OK)
-        return res->value_len == r->val_len &&
+        return res->json == !r->is_string && res->value_len == r->val_len &&
                memcmp(res->value, r->val, r->val_len) == 0;
     return !r->off_known ||
            (res->err_off >= r->off_lo && res->err_off <= r->off_hi);

@@ -17,7 +17,12 @@ enum cli_exit {
     CLI_EXIT_USAGE = 2,
 };
 
-/* Run the program as argv asks; returns the exit status. */
-int cli_main(int argc, char **argv);
+/*
+ * Run the program as argv asks; returns the exit status. sigpipe_ignored:
+ * SIGPIPE was ignored when the process started (main.c ignores it from
+ * then on, for sockets): a closed stdout is then a write error, not the
+ * SIGPIPE that ends the process.
+ */
+int cli_main(int argc, char **argv, int sigpipe_ignored);
 
 #endif

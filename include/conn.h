@@ -45,6 +45,11 @@
 #define CONN_IN_CAP 16384     /* read buffer: one TLS record's plaintext */
 #define CONN_OUT_CAP 8192     /* request bytes not yet written */
 #define CONN_ERR_LEN 192
+/* An answer other than 200 is read for its status (and Location,
+   Retry-After): at most this many of its body bytes, then the connection
+   is closed and the requests behind it go again on another, so a server
+   cannot hold a connection with an endless error page. */
+#define CONN_ERROR_BODY_MAX (64 * 1024)
 
 enum conn_state {
     CONN_CLOSED = 0,
@@ -131,6 +136,7 @@ struct conn {
     int write_wants_read;   /* SSL_write returned WANT_READ */
     size_t retry_len;       /* SSL_write to repeat with this length */
 
+    const struct sockaddr *peer; /* the address given to conn_open */
     int64_t opened_at;      /* loop_now_ms() at conn_open */
     int64_t last_rx;        /* last byte received, or last request sent */
 
@@ -140,6 +146,7 @@ struct conn {
     int extracting;         /* status 200 and a coding we can undo */
     int body_failed;        /* decoding or JSON failed (which, in conn.c):
                                the rest of the body is only framed */
+    uint64_t body_wire;     /* body bytes read so far, before decoding */
     struct decoder dec;     /* Content-Encoding, if any */
     char value[JF_MAX_VALUE];
     char err[CONN_ERR_LEN];

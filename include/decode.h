@@ -128,4 +128,16 @@ int decode_parse_coding(const char *v, size_t len, enum decode_coding *out);
 /* A short English description of an rc. */
 const char *decode_strerror(enum decode_rc rc);
 
+/*
+ * The message for a body past --max-body: "body over --max-body 64M
+ * (67108864 bytes)", after "Content-Encoding gzip: " when coding is not
+ * NULL (a decoded body). Shared by both transports (decode_common.c).
+ */
+void decode_over_limit(char *out, size_t cap, const char *coding,
+                       uint64_t limit);
+
+/* For --version: a line naming the zlib this build was made with and
+   runs with, or saying there is none. */
+void decode_version(char *out, size_t cap);
+
 #endif

@@ -12,8 +12,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What a result's ok says text is. */
+enum fetch_ok {
+    FETCH_FAILED = 0, /* the reason it failed */
+    FETCH_STRING = 1, /* the field's value, a string decoded to UTF-8 */
+    FETCH_JSON = 2,   /* the field's value as JSON text (number, true,
+                         false, null, or a compact object or array) */
+};
+
 struct fetch_result {
-    int ok;                /* 1: text is the field's value (UTF-8) */
+    int ok;                /* enum fetch_ok */
     int status;            /* HTTP status, 0 if none */
     const char *text;      /* value, or the reason it failed */
     size_t len;

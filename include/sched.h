@@ -19,7 +19,10 @@
  *  - Redirects (301, 302, 303, 307, 308): followed for GET, at most
  *    `max_redirects` per id, to the same or another origin; a Location
  *    that is missing, unusable or points at the URL itself, and one hop
- *    too many, are errors for that id.
+ *    too many, are errors for that id. A redirect from https to plain
+ *    http is refused (an error naming both URLs) unless
+ *    allow_http_redirect: what comes over plain http can be written by
+ *    anyone on the path, and it would be printed as if fetched over TLS.
  *  - Busy servers (429, 503): sending pauses for the Retry-After the
  *    server gave (at most SCHED_MAX_PAUSE_S; a longer wait fails the id
  *    at once), or without one for an exponential back-off with jitter
@@ -62,6 +65,7 @@ struct sched_options {
     int compressed;               /* ask for gzip/deflate */
     uint64_t max_body;            /* largest body after decoding */
     unsigned max_redirects;       /* redirects followed per id */
+    int allow_http_redirect;      /* follow https -> http redirects */
 };
 
 #define SCHED_MAX_CONNECTIONS 1024
@@ -76,7 +80,6 @@ struct sched_stats {
     uint64_t bytes_decoded;
     unsigned conns_opened;
     unsigned handshakes_full, handshakes_resumed;
-    int handshakes_unknown;       /* the transport cannot tell */
     unsigned deepest_pipeline;
     unsigned learned_max_requests; /* per connection, 0 if none learned */
     int64_t elapsed_ms;
@@ -87,7 +90,7 @@ struct sched_stats {
 struct sched_result {
     size_t index;     /* position in options.ids */
     uint32_t id;
-    int ok;
+    int ok;           /* enum fetch_ok (result.h) */
     const char *text; /* value (ok) or reason */
     size_t len;
 };
@@ -95,13 +98,22 @@ struct sched_result {
 typedef void (*sched_output_fn)(void *arg, const struct sched_result *r);
 
 /*
+ * Called after each turn of the loop (one round of the transport's
+ * events), once the results of that turn have gone to the output
+ * callback: the output can leave in one write per turn. Returns 0 to go
+ * on, nonzero to end the run at once (jobs without a result get none).
+ */
+typedef int (*sched_turn_fn)(void *arg);
+
+/*
  * Run every job to its result over the transport vt. Returns 0 when every
- * job has a result (failed ones included: see stats), or -1 if the run
- * could not start (bad CA file, unresolvable host, no memory...) with the
- * reason in err. Warnings (e.g. insecure mode) go to warn.
+ * job has a result (failed ones included: see stats), 1 if turn (may be
+ * NULL) ended the run, or -1 if the run could not start (bad CA file,
+ * unresolvable host, no memory...) with the reason in err. Warnings
+ * (e.g. insecure mode) go to warn.
  */
 int sched_run(const struct transport_vt *vt, const struct sched_options *o,
-              sched_output_fn out, void *arg,
+              sched_output_fn out, sched_turn_fn turn, void *arg,
               void (*warn)(void *arg, const char *msg),
               struct sched_stats *stats, char *err, size_t errcap);
 

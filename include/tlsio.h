@@ -84,4 +84,8 @@ int tlsio_resumed(const struct tlsio *s);
    closed or never opened tlsio. */
 void tlsio_close(struct tlsio *s, int polite);
 
+/* For --version: the OpenSSL this was built with and runs with, as one
+   line in out. */
+void tlsio_version(char *out, size_t cap);
+
 #endif

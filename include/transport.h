@@ -21,6 +21,23 @@
  * on_fatal says that no job can succeed (untrusted certificate, every
  * connect refused): the scheduler then fails every job left.
  *
+ * Connection attempts, one rule for both transports: an origin gets
+ * 1 + max_retries attempts to connect (TCP, then TLS) that fail in a row,
+ * counting a connect() that fails at once, a refusal, a connect timeout
+ * and a failed handshake alike; one response from the origin starts the
+ * count again. Jobs waiting on a failed attempt go back free. After the
+ * last attempt the origin is unreachable: for the template's origin that
+ * is on_fatal; for an origin a redirect named, the jobs sent there fail
+ * with the reason and "(N attempts)", and so does every later job
+ * submitted to it. An untrusted certificate is not retried.
+ *
+ * The promise that keeps a run from hanging: whenever submit() says "not
+ * now" (-EAGAIN), the transport has something that will wake wait() and
+ * change that: a connection in flight or being opened for the work, or a
+ * deadline. A connection that can no longer take work (it has carried as
+ * many requests as the server allows and answered them) is closed and
+ * its slot used for a new one.
+ *
  * Which transport a binary has is decided at link time: each
  * implementation defines transport_default. No #ifdef anywhere.
  */
@@ -29,6 +46,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "result.h"
 #include "url.h"
@@ -47,6 +65,7 @@ struct transport_config {
     const char *field;               /* top-level key to extract */
     int compressed;                  /* ask for gzip/deflate */
     uint64_t max_body;               /* largest body after decoding */
+    unsigned max_retries;            /* connect attempts: 1 + this */
 };
 
 
@@ -68,7 +87,6 @@ struct transport_stats {
     unsigned handshakes_resumed;
     unsigned deepest_pipeline;     /* most requests in flight on one conn */
     unsigned learned_max_requests; /* server's per-connection limit, or 0 */
-    int handshakes_unknown;        /* the transport cannot tell */
 };
 
 struct transport;
@@ -101,9 +119,11 @@ struct transport_vt {
     int (*origin)(struct transport *t, const struct url_ref *ref,
                   const char *s, char *err, size_t errcap);
 
-    /* Take job now, for target on origin? 0 yes (it is in flight),
-       -EAGAIN not now (connections full: wait for events), other negative
-       errno: never. */
+    /* Take job now, for target on origin? 0 yes: it is in flight, or it
+       has already ended through the callbacks (its origin is unreachable:
+       on_result with the reason, during this call). -EAGAIN not now
+       (connections full: wait for events; see the promise above). Other
+       negative errno: never. */
     int (*submit)(struct transport *t, uint32_t job, int origin,
                   const char *target, size_t target_len);
 
@@ -121,8 +141,28 @@ struct transport_vt {
 
     /* Release everything (after abort, if jobs were in flight). */
     void (*close)(struct transport *t);
+
+    /* For --version: lines saying what this transport is and which
+       libraries it was built with and runs with, into out (cap bytes);
+       returns a word for the features line ("libcurl"), or NULL. */
+    const char *(*version)(char *out, size_t cap);
 };
 
 extern const struct transport_vt *const transport_default;
+
+/* For both implementations: job ends for good with the reason err
+   (NUL-terminated), through ev->on_result. */
+static inline void
+transport_fail_job(const struct transport_events *ev, uint32_t job,
+                   const char *err)
+{
+    struct fetch_result r;
+
+    memset(&r, 0, sizeof r);
+    r.text = err;
+    r.len = strlen(err);
+    r.retry_after_s = -1;
+    ev->on_result(ev->owner, job, &r);
+}
 
 #endif

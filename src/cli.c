@@ -5,25 +5,51 @@
  * ids were given unless --order arrival):
  *   plain   the value
  *   tsv     id TAB value
- *   jsonl   {"id":25,"name":"pikachu"}  (the key is the --field name)
- * In plain and tsv, bytes that would break the line structure are
- * escaped: backslash as \\, TAB \t, LF \n, CR \r, other control bytes
- * \xHH (the convention of tab-separated text files). jsonl uses JSON
- * escapes. Failed ids go to stderr as "pokefetch: id N: reason", in the
- * same order as the names.
+ *   jsonl   {"id":25,"name":"pikachu"}  (the key is the --field name; a
+ *           value that is not a string is its JSON text: {"id":25,"x":42})
+ * A value that is not a string (a number, true, false, null, an object or
+ * an array) is printed as its JSON text, objects and arrays compact.
+ *
+ * Escapes (include/esc.h): in plain and tsv a backslash is \\, TAB \t,
+ * LF \n, CR \r, and each byte of a control character (C0, DEL, C1), of
+ * U+2028/U+2029, of a bidirectional embedding, override or isolate
+ * (U+202A-U+202E, U+2066-U+2069), or of ill-formed UTF-8 is \xHH. So one
+ * value is one line, nothing in it drives the terminal, and printf '%b'
+ * restores the bytes. jsonl uses JSON escapes, those characters as
+ * \uXXXX. Every line on stderr is escaped the same way as plain, in
+ * one place (err_line), so no message can carry a server's bytes raw:
+ * Location, Content-Encoding, a reason phrase, the --field key.
+ *
+ * Output leaves through two fixed buffers (include/out.h), written once
+ * per turn of the event loop (on_turn) and when full, never per line.
+ * When stdout and stderr are the same file (a terminal, 2>&1), switching
+ * from one to the other writes out the first, so lines stay in order.
+ *
+ * Failed ids go to stderr as "pokefetch: id N: reason", in the same order
+ * as the names. A closed stdout (the reader went away: `| head -1`) ends
+ * the run at the next write by SIGPIPE, as for cat: no more requests, no
+ * message, status 141 in the shell; unless SIGPIPE was ignored when
+ * pokefetch started, which makes it a write error like any other: a
+ * message, the run stopped, exit status 1.
  */
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "decode.h"
+#include "esc.h"
 #include "jfield.h"
+#include "out.h"
 #include "sched.h"
 #include "transport.h"
 #include "url.h"
@@ -50,50 +76,160 @@ struct cli {
     int quiet;
     uint32_t *ids;
     size_t n_ids, cap_ids;
+    size_t json_key_len; /* jsonl: ,"KEY": escaped once, in json_key */
+    char json_key[ESC_JSON_MAX(JF_MAX_KEY) + 8];
 };
 
-static const char usage_text[] =
+/*
+ * The two streams, and what keeps their lines in order when they are one
+ * file. Static: the only output of the process, used from argv parsing
+ * to the summary.
+ */
+static struct {
+    struct out out, err;
+    struct out *last;     /* written to last */
+    int same;             /* stdout and stderr are the same file */
+    int sigpipe_ignored;  /* as inherited: then EPIPE is an error */
+    int said;             /* the stdout write error has been reported */
+} io;
+
+static const char usage_head[] =
     "Usage: pokefetch [OPTION]... [ID | FIRST-LAST]...\n"
     "Fetch https://pokeapi.co/api/v2/pokemon/{id} for each id (default "
-    "1-150)\n"
-    "and print each response's top-level \"name\", one per line.\n"
+    "1-150;\n"
+    "ids 0..999999999, at most 10000000 in all) and print each response's\n"
+    "top-level \"name\", one per line.\n"
     "\n"
     "  -u, --url TEMPLATE       URL with {id} in its path or query\n"
     "                           (default " DEFAULT_URL ")\n"
-    "  -c, --connections N      connections at once (default 6)\n"
-    "  -p, --pipeline DEPTH     requests in flight per connection "
-    "(default 32)\n"
+    "  -c, --connections N      connections at once (default 6)\n";
+/* Then the -p line, from the transport this build has; then: */
+static const char usage_tail[] =
     "      --serial             one connection, one request at a time\n"
     "      --no-keepalive       a new connection (and TLS handshake) per "
     "request\n"
-    "  -f, --field KEY          top-level key to print (default name)\n"
+    "  -f, --field KEY          top-level key to print (default name); a "
+    "value\n"
+    "                           that is not a string prints as JSON text\n"
     "      --cacert FILE        trust only the CAs in FILE\n"
     "  -k, --insecure           do not verify the server's certificate\n"
     "      --order id|arrival   output in the ids' order (default) or as "
     "answered\n"
     "      --format plain|tsv|jsonl   output lines (default plain)\n"
-    "      --connect-timeout S  seconds for TCP connect + TLS handshake "
+    "      --connect-timeout S  seconds for one connect attempt, TCP + TLS "
     "(default 10)\n"
     "      --idle-timeout S     seconds without a byte on a busy "
     "connection (default 30)\n"
     "      --max-time S         seconds for the whole run (default: no "
     "limit)\n"
     "      --retries N          extra attempts for a request whose "
-    "connection died (default 3)\n"
+    "connection died,\n"
+    "                           and for connecting to a host (0..100, "
+    "default 3)\n"
     "      --compressed         ask for gzip/deflate and decode it "
     "(default, if built with zlib)\n"
     "      --no-compressed      ask for the body as it is\n"
     "      --max-body SIZE      largest body after decompression, e.g. "
     "64M (default)\n"
-    "      --max-redirs N       redirects followed per id (default 5, 0: "
-    "none)\n"
+    "      --max-redirs N       redirects followed per id (0..50, default 5, "
+    "0: none)\n"
+    "      --allow-http-redirect  follow redirects from https to plain "
+    "http\n"
     "  -q, --quiet              no summary on stderr\n"
     "  -h, --help               this text\n"
-    "  -V, --version            version\n"
+    "  -V, --version            version, libraries and features\n"
     "\n"
-    "Exit status: 0 all ids fetched, 1 some failed (named on stderr), 2 "
-    "usage error.\n"
+    "Control characters, U+2028/9, bidi controls and bytes that are not "
+    "UTF-8 are\n"
+    "printed as \\xHH (jsonl: \\uXXXX), on stdout and stderr alike.\n"
+    "Exit status: 0 all ids fetched; 1 some failed (each named on stderr), "
+    "the run\n"
+    "could not start, or stdout could not be written; 2 usage error. When "
+    "the\n"
+    "reader of stdout goes away, pokefetch ends by SIGPIPE (141), as cat "
+    "does.\n"
     "SSL_CERT_FILE and SSL_CERT_DIR select the default trust store.\n";
+
+/* Start writing to o: with one file for both, the other one's bytes go
+   first. */
+static struct out *
+stream(struct out *o)
+{
+    if (io.same && io.last && io.last != o)
+        (void)out_flush(io.last);
+    io.last = o;
+    return o;
+}
+
+/* Longest text one err_line escapes: far more than any message. */
+#define LINE_TEXT_MAX ((OUT_CAP - 64) / 4)
+
+/*
+ * The one place a line reaches stderr: prefix (ours, ASCII) as it is,
+ * text escaped as in plain output (esc_line), then a newline.
+ */
+static void
+err_line(const char *prefix, size_t plen, const char *text, size_t n)
+{
+    struct out *o = stream(&io.err);
+    char *p;
+
+    if (n > LINE_TEXT_MAX)
+        n = LINE_TEXT_MAX;
+    p = out_room(o, plen + ESC_LINE_MAX(n) + 1);
+    memcpy(p, prefix, plen);
+    plen += esc_line(p + plen, text, n);
+    p[plen++] = '\n';
+    out_commit(o, plen);
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "pokefetch: " and the formatted message, through err_line. */
+static void
+say(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    err_line("pokefetch: ", 11, msg,
+             (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+}
+
+/* Text of ours, as it is (help, version, summary). */
+static void
+put_text(struct out *o, const char *s)
+{
+    out_put(stream(o), s, strlen(s));
+}
+
+/* The -p line says what this build's transport can do. */
+static void
+print_usage(void)
+{
+    unsigned max = transport_default->max_pipeline;
+    char line[128];
+
+    if (max > 1)
+        snprintf(line, sizeof line,
+                 "  -p, --pipeline DEPTH     requests in flight per connection "
+                 "(default %u)\n",
+                 DEFAULT_PIPELINE < max ? DEFAULT_PIPELINE : max);
+    else
+        snprintf(line, sizeof line,
+                 "  -p, --pipeline 1         one request in flight per "
+                 "connection (%s cannot pipeline)\n",
+                 transport_default->name);
+    put_text(&io.out, usage_head);
+    put_text(&io.out, line);
+    put_text(&io.out, usage_tail);
+}
 
 static int usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
@@ -101,13 +237,14 @@ static int usage_error(const char *fmt, ...)
 static int
 usage_error(const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
 
-    fputs("pokefetch: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fputs("\nTry 'pokefetch --help' for more information.\n", stderr);
+    say("%s", msg);
+    put_text(&io.err, "Try 'pokefetch --help' for more information.\n");
     return CLI_EXIT_USAGE;
 }
 
@@ -213,6 +350,7 @@ enum long_only {
     OPT_NO_COMPRESSED,
     OPT_MAX_BODY,
     OPT_MAX_REDIRS,
+    OPT_ALLOW_HTTP_REDIRECT,
 };
 
 static const struct option long_options[] = {
@@ -234,11 +372,14 @@ static const struct option long_options[] = {
     {"no-compressed", no_argument, NULL, OPT_NO_COMPRESSED},
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
     {"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
+    {"allow-http-redirect", no_argument, NULL, OPT_ALLOW_HTTP_REDIRECT},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
+
+static void print_version(void);
 
 /* Returns -1 to go on, or an exit status. */
 static int
@@ -370,14 +511,17 @@ parse_args(struct cli *cl, int argc, char **argv)
                 return usage_error("--max-redirs takes 0..50, not '%s'",
                                    optarg);
             break;
+        case OPT_ALLOW_HTTP_REDIRECT:
+            o->allow_http_redirect = 1;
+            break;
         case 'q':
             cl->quiet = 1;
             break;
         case 'h':
-            fputs(usage_text, stdout);
+            print_usage();
             return CLI_EXIT_OK;
         case 'V':
-            printf("pokefetch %s\n", POKEFETCH_VERSION);
+            print_version();
             return CLI_EXIT_OK;
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -423,155 +567,297 @@ parse_args(struct cli *cl, int argc, char **argv)
     return -1;
 }
 
-/* Write value with the plain/tsv escapes. */
-static void
-put_escaped(const char *s, size_t len, FILE *f)
+/* Decimal digits of v at p; returns how many. */
+static size_t
+put_uint(char *p, uint32_t v)
 {
-    size_t i, run = 0;
+    char tmp[10];
+    size_t n = 0, i;
 
-    for (i = 0; i < len; i++) {
-        unsigned char b = (unsigned char)s[i];
-
-        if (b >= 0x20 && b != 0x7f && b != '\\')
-            continue;
-        fwrite(s + run, 1, i - run, f);
-        run = i + 1;
-        if (b == '\\')
-            fputs("\\\\", f);
-        else if (b == '\t')
-            fputs("\\t", f);
-        else if (b == '\n')
-            fputs("\\n", f);
-        else if (b == '\r')
-            fputs("\\r", f);
-        else
-            fprintf(f, "\\x%02x", b);
-    }
-    fwrite(s + run, 1, len - run, f);
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++)
+        p[i] = tmp[n - 1 - i];
+    return n;
 }
 
-/* Write s as the inside of a JSON string. */
+/* One id's line on stdout, in the chosen format. */
 static void
-put_json_string(const char *s, size_t len, FILE *f)
+put_value(const struct cli *cl, const struct sched_result *r)
 {
-    size_t i;
+    struct out *o = stream(&io.out);
+    size_t n = 0;
+    char *p;
 
-    for (i = 0; i < len; i++) {
-        unsigned char b = (unsigned char)s[i];
-
-        if (b == '"' || b == '\\')
-            fputc('\\', f), fputc(b, f);
-        else if (b == '\n')
-            fputs("\\n", f);
-        else if (b == '\t')
-            fputs("\\t", f);
-        else if (b == '\r')
-            fputs("\\r", f);
-        else if (b < 0x20)
-            fprintf(f, "\\u%04x", b);
-        else
-            fputc(b, f);
+    /* A value is at most JF_MAX_VALUE bytes: its worst case fits. */
+    p = out_room(o, sizeof cl->json_key + 32 + ESC_JSON_MAX(r->len));
+    switch (cl->format) {
+    case FORMAT_TSV:
+        n = put_uint(p, r->id);
+        p[n++] = '\t';
+        /* fall through */
+    case FORMAT_PLAIN:
+        n += esc_line(p + n, r->text, r->len);
+        break;
+    case FORMAT_JSONL:
+        memcpy(p, "{\"id\":", 6);
+        n = 6 + put_uint(p + 6, r->id);
+        memcpy(p + n, cl->json_key, cl->json_key_len);
+        n += cl->json_key_len;
+        if (r->ok == FETCH_JSON) {
+            n += esc_json_text(p + n, r->text, r->len);
+        } else {
+            p[n++] = '"';
+            n += esc_json(p + n, r->text, r->len);
+            p[n++] = '"';
+        }
+        p[n++] = '}';
+        break;
     }
+    p[n++] = '\n';
+    out_commit(o, n);
 }
 
 static void
 on_output(void *arg, const struct sched_result *r)
 {
-    struct cli *cl = arg;
+    char prefix[40];
+    size_t n;
 
-    if (!r->ok) {
-        fflush(stdout);
-        fprintf(stderr, "pokefetch: id %u: %.*s\n", (unsigned)r->id,
-                (int)r->len, r->text);
+    if (r->ok) {
+        put_value(arg, r);
         return;
     }
-    switch (cl->format) {
-    case FORMAT_PLAIN:
-        put_escaped(r->text, r->len, stdout);
-        break;
-    case FORMAT_TSV:
-        printf("%u\t", (unsigned)r->id);
-        put_escaped(r->text, r->len, stdout);
-        break;
-    case FORMAT_JSONL:
-        printf("{\"id\":%u,\"", (unsigned)r->id);
-        put_json_string(cl->o.field, strlen(cl->o.field), stdout);
-        fputs("\":\"", stdout);
-        put_json_string(r->text, r->len, stdout);
-        fputs("\"}", stdout);
-        break;
-    }
-    putchar('\n');
+    memcpy(prefix, "pokefetch: id ", 14);
+    n = 14 + put_uint(prefix + 14, r->id);
+    prefix[n++] = ':';
+    prefix[n++] = ' ';
+    err_line(prefix, n, r->text, r->len);
 }
 
 static void
 on_warning(void *arg, const char *msg)
 {
     (void)arg;
-    fprintf(stderr, "pokefetch: %s\n", msg);
+    say("%s", msg);
+}
+
+/*
+ * A write to stream o failed with errno e. A reader that went away ends
+ * the program as it ends cat: by SIGPIPE, unless that was ignored when
+ * pokefetch started (main.c ignores it itself, for sockets). Anything
+ * else is said, once; returns.
+ */
+static void
+write_failed(const struct out *o, int e)
+{
+    if (e == EPIPE && !io.sigpipe_ignored) {
+        signal(SIGPIPE, SIG_DFL);
+        raise(SIGPIPE);
+        /* Still here: SIGPIPE is blocked. Then it is an error. */
+    }
+    if (o == &io.out && !io.said) {
+        io.said = 1;
+        say("cannot write to stdout: %s", strerror(e));
+    }
+}
+
+/*
+ * After each turn of the loop: what the turn printed leaves now. A
+ * stdout that cannot be written ends the run (the names would be lost);
+ * a stderr that cannot be written is only ever a closed pipe to act on.
+ */
+static int
+on_turn(void *arg)
+{
+    int rc;
+
+    (void)arg;
+    if ((rc = out_flush(&io.out)) < 0) {
+        write_failed(&io.out, -rc);
+        return -1;
+    }
+    if ((rc = out_flush(&io.err)) == -EPIPE)
+        write_failed(&io.err, EPIPE);
+    return 0;
+}
+
+/* Write out both streams at exit; status, or 1 if stdout failed. */
+static int
+finish_output(int status)
+{
+    int rc = out_flush(&io.out);
+
+    if (rc < 0) {
+        write_failed(&io.out, -rc);
+        if (status == CLI_EXIT_OK)
+            status = CLI_EXIT_FAILED;
+    }
+    if (out_flush(&io.err) == -EPIPE)
+        write_failed(&io.err, EPIPE);
+    return status;
+}
+
+static void
+print_version(void)
+{
+    char lines[1024];
+    const char *feature;
+
+    put_text(&io.out, "pokefetch " POKEFETCH_VERSION "\n");
+    feature = transport_default->version(lines, sizeof lines);
+    put_text(&io.out, lines);
+    decode_version(lines, sizeof lines);
+    put_text(&io.out, lines);
+    snprintf(lines, sizeof lines, "features:%s%s%s%s\n",
+             decode_available ? " gzip" : "", feature ? " " : "",
+             feature ? feature : "",
+             decode_available || feature ? "" : " none");
+    put_text(&io.out, lines);
 }
 
 static void
 print_summary(const struct cli *cl, const struct sched_stats *st)
 {
-    fprintf(stderr, "Total Time: %.3f s\n", (double)st->elapsed_ms / 1000);
-    fprintf(stderr, "requests:    %u ok, %u failed\n", st->ok, st->failed);
-    fprintf(stderr, "received:    %.1f MB (%llu bytes)\n",
-            (double)st->bytes_rx / 1e6, (unsigned long long)st->bytes_rx);
+    char line[256];
+
+#define LINE(...) (snprintf(line, sizeof line, __VA_ARGS__), \
+                   put_text(&io.err, line))
+    LINE("Total Time: %.3f s\n", (double)st->elapsed_ms / 1000);
+    LINE("requests:    %u ok, %u failed\n", st->ok, st->failed);
+    LINE("received:    %.1f MB (%llu bytes)\n", (double)st->bytes_rx / 1e6,
+         (unsigned long long)st->bytes_rx);
     if (st->bytes_decoded > st->bytes_rx)
-        fprintf(stderr, "decoded:     %.1f MB of bodies after "
-                        "decompression\n",
-                (double)st->bytes_decoded / 1e6);
-    fprintf(stderr, "connections: %u opened\n", st->conns_opened);
-    if (cl->o.tmpl.tls && st->handshakes_unknown)
-        fprintf(stderr, "handshakes:  unknown (%s does not report them)\n",
-                transport_default->name);
-    else if (cl->o.tmpl.tls)
-        fprintf(stderr, "handshakes:  %u full, %u resumed\n",
-                st->handshakes_full, st->handshakes_resumed);
+        LINE("decoded:     %.1f MB of bodies after decompression\n",
+             (double)st->bytes_decoded / 1e6);
+    LINE("connections: %u opened\n", st->conns_opened);
+    if (cl->o.tmpl.tls)
+        LINE("handshakes:  %u full, %u resumed\n", st->handshakes_full,
+             st->handshakes_resumed);
     else
-        fprintf(stderr, "handshakes:  none (plain http)\n");
-    fprintf(stderr, "retries:     %u\n", st->retries);
+        LINE("handshakes:  none (plain http)\n");
+    LINE("retries:     %u\n", st->retries);
     if (st->redirects)
-        fprintf(stderr, "redirects:   %u followed\n", st->redirects);
+        LINE("redirects:   %u followed\n", st->redirects);
     if (st->pauses)
-        fprintf(stderr, "busy:        %u pauses for 429/503\n", st->pauses);
-    fprintf(stderr, "pipeline:    %u deepest\n", st->deepest_pipeline);
+        LINE("busy:        %u pauses for 429/503\n", st->pauses);
+    LINE("pipeline:    %u deepest\n", st->deepest_pipeline);
     if (st->learned_max_requests)
-        fprintf(stderr,
-                "server limit: %u requests per connection (learned)\n",
-                st->learned_max_requests);
+        LINE("server limit: %u requests per connection (learned)\n",
+             st->learned_max_requests);
+#undef LINE
+}
+
+/*
+ * --cacert FILE, checked before anything is sent and the same way for
+ * both transports (OpenSSL's and libcurl's own messages do not say which
+ * of these it is): it must open, be a regular file, and hold a PEM
+ * certificate, which is all OpenSSL reads from a CA file. Returns 0, or
+ * -1 with the reason in err.
+ */
+static int
+check_cafile(const char *path, char *err, size_t cap)
+{
+    static const char *const kinds[] = {
+        "CERTIFICATE-----", "TRUSTED CERTIFICATE-----",
+        "X509 CERTIFICATE-----",
+    };
+    char buf[65536];
+    size_t have = 0, keep = 64, i, k;
+    struct stat sb;
+    ssize_t n;
+    int fd, found = 0;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, cap, "--cacert %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        snprintf(err, cap, "--cacert %s: %s", path,
+                 S_ISDIR(sb.st_mode) ? strerror(EISDIR)
+                                     : "not a regular file");
+        close(fd);
+        return -1;
+    }
+    /* Look for "-----BEGIN " + a certificate kind, across reads. */
+    while (!found && (n = read(fd, buf + have, sizeof buf - have)) > 0) {
+        have += (size_t)n;
+        for (i = 0; !found && i + 11 <= have; i++) {
+            if (memcmp(buf + i, "-----BEGIN ", 11) != 0)
+                continue;
+            for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+                if (have - i - 11 >= strlen(kinds[k]) &&
+                    memcmp(buf + i + 11, kinds[k], strlen(kinds[k])) == 0)
+                    found = 1;
+        }
+        if (have > keep) {
+            memmove(buf, buf + have - keep, keep);
+            have = keep;
+        }
+    }
+    if (!found && n < 0)
+        snprintf(err, cap, "--cacert %s: %s", path, strerror(errno));
+    else if (!found)
+        snprintf(err, cap, "--cacert %s: no certificate in it (PEM)", path);
+    close(fd);
+    return found ? 0 : -1;
+}
+
+/* jsonl's ,"KEY": once: the key is the user's, escaped like any text. */
+static void
+prepare_json_key(struct cli *cl)
+{
+    size_t n = 0;
+
+    cl->json_key[n++] = ',';
+    cl->json_key[n++] = '"';
+    n += esc_json(cl->json_key + n, cl->o.field, strlen(cl->o.field));
+    cl->json_key[n++] = '"';
+    cl->json_key[n++] = ':';
+    cl->json_key_len = n;
 }
 
 int
-cli_main(int argc, char **argv)
+cli_main(int argc, char **argv, int sigpipe_ignored)
 {
     struct cli cl;
     struct sched_stats st;
-    char err[256];
-    int rc;
+    char err[512];
+    struct stat so, se;
+    int rc, status;
 
     memset(&cl, 0, sizeof cl);
+    out_init(&io.out, STDOUT_FILENO);
+    out_init(&io.err, STDERR_FILENO);
+    io.sigpipe_ignored = sigpipe_ignored;
+    io.same = fstat(STDOUT_FILENO, &so) == 0 &&
+              fstat(STDERR_FILENO, &se) == 0 && so.st_dev == se.st_dev &&
+              so.st_ino == se.st_ino;
     rc = parse_args(&cl, argc, argv);
     if (rc >= 0) {
         free(cl.ids);
-        return rc;
+        return finish_output(rc);
     }
-    /* Names leave in blocks, not a write per line. */
-    setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-    if (sched_run(transport_default, &cl.o, on_output, &cl, on_warning, &st,
-                  err, sizeof err) < 0) {
-        fprintf(stderr, "pokefetch: %s\n", err);
+    if (cl.o.cafile && check_cafile(cl.o.cafile, err, sizeof err) < 0) {
+        say("%s", err);
         free(cl.ids);
-        return CLI_EXIT_FAILED;
+        return finish_output(CLI_EXIT_FAILED);
     }
-    fflush(stdout);
+    prepare_json_key(&cl);
+    rc = sched_run(transport_default, &cl.o, on_output, on_turn, &cl,
+                   on_warning, &st, err, sizeof err);
+    free(cl.ids);
+    if (rc < 0) {
+        say("%s", err);
+        return finish_output(CLI_EXIT_FAILED);
+    }
+    if (rc > 0) /* stdout failed and said so: nothing more to print */
+        return finish_output(CLI_EXIT_FAILED);
+    status = st.failed ? CLI_EXIT_FAILED : CLI_EXIT_OK;
     if (!cl.quiet)
         print_summary(&cl, &st);
-    free(cl.ids);
-    if (ferror(stdout)) {
-        fprintf(stderr, "pokefetch: cannot write to stdout\n");
-        return CLI_EXIT_FAILED;
-    }
-    return st.failed ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+    return finish_output(status);
 }

@@ -174,6 +174,7 @@ conn_open(struct conn *c, const struct sockaddr *addr, socklen_t len)
     if (rc < 0)
         return rc;
     c->fd = fd;
+    c->peer = addr;
     c->state = CONN_CONNECTING;
     c->n_submitted = 0;
     c->n_responses = 0;
@@ -283,11 +284,41 @@ conn_flush(struct conn *c)
     }
 }
 
+/* The head job has its result r: off the FIFO, then up to the owner. */
 static void
-pop_head(struct conn *c)
+pop_head_report(struct conn *c, const struct fetch_result *r)
 {
+    uint32_t job = conn_inflight_job(c, 0);
+
     c->fifo_head = (c->fifo_head + 1) % CONN_MAX_PIPELINE;
     c->fifo_n--;
+    c->n_responses++;
+    c->cfg->ops->on_result(c->cfg->owner, c, job, r);
+}
+
+static int complete_response(struct conn *c);
+
+/* The head response ends here, before its body does: the body went past
+   what is read of it (a 200's --max-body, an error's
+   CONN_ERROR_BODY_MAX). The job gets its result (err, or for an error
+   status the status itself), and the connection closes, since the rest
+   of the body would still come first: the requests behind go again. */
+static void
+cut_response(struct conn *c, const char *err)
+{
+    if (c->h1.status == 200) {
+        struct fetch_result r;
+
+        memset(&r, 0, sizeof r);
+        r.status = 200;
+        r.retry_after_s = -1;
+        r.text = err;
+        r.len = strlen(err);
+        pop_head_report(c, &r);
+    } else if (complete_response(c) < 0) {
+        return;
+    }
+    end(c, CONN_END_LOCAL, "response body cut short by pokefetch");
 }
 
 /* The head response is complete: hand its result up and get ready for
@@ -296,7 +327,6 @@ static int
 complete_response(struct conn *c)
 {
     struct fetch_result r;
-    uint32_t job = conn_inflight_job(c, 0);
     unsigned close_after = c->h1.flags & H1_F_CONN_CLOSE;
 
     memset(&r, 0, sizeof r);
@@ -319,11 +349,15 @@ complete_response(struct conn *c)
         /* The first failure in the body's order names the cause: a JSON
            error found while decoding went fine stopped the decoding, so
            the decoder's "cut short" would be a wrong reason then. */
-        if (dr != DECODE_END && c->body_failed != BODY_FAILED_JSON) {
+        if (dr == DECODE_E_TOO_BIG && c->body_failed != BODY_FAILED_JSON) {
+            decode_over_limit(c->err, sizeof c->err,
+                              decode_identity(&c->dec) ? NULL : c->dec.name,
+                              c->dec.limit);
+        } else if (dr != DECODE_END && c->body_failed != BODY_FAILED_JSON) {
             snprintf(c->err, sizeof c->err, "Content-Encoding %s: %s",
                      c->dec.name, decode_strerror(dr));
         } else if (jr == JF_OK) {
-            r.ok = 1;
+            r.ok = c->jf.value_json ? FETCH_JSON : FETCH_STRING;
             r.text = c->value;
         } else {
             size_t n;
@@ -346,9 +380,7 @@ complete_response(struct conn *c)
         r.text = c->err;
         r.len = strlen(c->err);
     }
-    pop_head(c);
-    c->n_responses++;
-    c->cfg->ops->on_result(c->cfg->owner, c, job, &r);
+    pop_head_report(c, &r);
     if (close_after) {
         /* RFC 9112 sec. 9.6: no more requests on this connection, and the
            ones already sent will not be processed. */
@@ -366,6 +398,7 @@ start_body(struct conn *c)
 {
     c->extracting = 0;
     c->body_failed = 0;
+    c->body_wire = 0;
     if (c->h1.status != 200)
         return;
     if (decode_begin(&c->dec, c->h1.content_encoding,
@@ -395,6 +428,38 @@ body_bytes(struct conn *c, const char *data, size_t len)
     }
     if (dr != DECODE_AGAIN)
         c->body_failed = BODY_FAILED_DECODE;
+}
+
+/*
+ * Whether the head response's body has gone past what is read of it:
+ * --max-body counts the bytes on the wire too (an endless run of empty
+ * deflate blocks decodes to nothing), and an error status needs only
+ * CONN_ERROR_BODY_MAX. If so the response is cut (the connection ends)
+ * and 1 is returned.
+ */
+static int
+body_past_limit(struct conn *c)
+{
+    char why[CONN_ERR_LEN], coding[H1_MAX_CODING + 1];
+    size_t n = c->h1.content_encoding_len;
+
+    if (c->h1.status == 200 && c->body_wire > c->cfg->max_body) {
+        /* Compressed, the limit was reached by the bytes as sent, not by
+           what they decode to: say which. */
+        memcpy(coding, c->h1.content_encoding, n);
+        coding[n] = '\0';
+        decode_over_limit(why, sizeof why - 9, n ? coding : NULL,
+                          c->cfg->max_body);
+        if (n)
+            strcat(why, " as sent");
+        cut_response(c, why);
+        return 1;
+    }
+    if (c->h1.status != 200 && c->body_wire > CONN_ERROR_BODY_MAX) {
+        cut_response(c, NULL);
+        return 1;
+    }
+    return 0;
 }
 
 /* Feed what was just read to the parser and the extractor. Returns -1 if
@@ -429,6 +494,9 @@ process_input(struct conn *c)
             start_body(c);
             break;
         case H1_BODY:
+            c->body_wire += c->h1.body_len;
+            if (body_past_limit(c))
+                return -1;
             if (c->extracting && !c->body_failed)
                 body_bytes(c, data + c->h1.body_off, c->h1.body_len);
             break;
@@ -562,7 +630,12 @@ connected(struct conn *c)
     int rc = net_connect_finish(c->fd);
 
     if (rc < 0) {
-        fail(c, CONN_END_CONNECT, "connect", strerror(-rc));
+        char to[80];
+
+        net_addr_text(c->peer, to, sizeof to);
+        snprintf(c->err, sizeof c->err, "connect to %s: %s", to,
+                 strerror(-rc));
+        end(c, CONN_END_CONNECT, c->err);
         return;
     }
     if (!c->cfg->tls) {

@@ -4,6 +4,7 @@
  */
 #include "decode.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int
@@ -57,6 +58,29 @@ decode_parse_coding(const char *v, size_t len, enum decode_coding *out)
             return -1;
     }
     return 0;
+}
+
+void
+decode_over_limit(char *out, size_t cap, const char *coding, uint64_t limit)
+{
+    static const char suffix[] = "KMG";
+    char size[64];
+    int k = 0;
+
+    /* The limit as --max-body takes it: the largest exact suffix. */
+    while (k < 3 && limit >> (10 * (k + 1)) << (10 * (k + 1)) == limit)
+        k++;
+    if (k)
+        snprintf(size, sizeof size, "%llu%c (%llu bytes)",
+                 (unsigned long long)(limit >> (10 * k)), suffix[k - 1],
+                 (unsigned long long)limit);
+    else
+        snprintf(size, sizeof size, "%llu bytes", (unsigned long long)limit);
+    if (coding)
+        snprintf(out, cap, "Content-Encoding %s: body over --max-body %s",
+                 coding, size);
+    else
+        snprintf(out, cap, "body over --max-body %s", size);
 }
 
 const char *

@@ -6,6 +6,7 @@
  */
 #include "decode.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const int decode_available = 0;
@@ -72,4 +73,10 @@ enum decode_rc
 decode_finish(struct decoder *d)
 {
     return d->err ? (enum decode_rc)d->err : DECODE_END;
+}
+
+void
+decode_version(char *out, size_t cap)
+{
+    snprintf(out, cap, "zlib: none (built with NO_ZLIB=1)\n");
 }

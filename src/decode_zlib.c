@@ -32,6 +32,7 @@
 #include "crc.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <zlib.h>
@@ -493,4 +494,11 @@ decode_finish(struct decoder *d)
     if (d->coding == DECODE_IDENTITY || d->ended)
         return DECODE_END;
     return fail(d, DECODE_E_TRUNCATED);
+}
+
+void
+decode_version(char *out, size_t cap)
+{
+    snprintf(out, cap, "zlib: built with %s, running %s\n", ZLIB_VERSION,
+             zlibVersion());
 }

@@ -1,6 +1,6 @@
 /*
  * jfield.c - stream a JSON body through a validating lexer and extract the
- * string value of one top-level key, in fixed memory (see jfield.h).
+ * value of one top-level key, in fixed memory (see jfield.h).
  *
  * What it does. jf_feed() runs one state machine over every byte, in any
  * split: strings (escapes \" \\ \/ \b \f \n \r \t \uXXXX, surrogates
@@ -17,44 +17,57 @@
  * compared with the wanted key byte by byte; other keys are never
  * buffered. While a top-level key still matches, its raw bytes go to
  * keep; a mismatch rolls keep back. When it matches completely, ':' and
- * the raw value follow it into keep: a string (at most JF_MAX_VALUE raw
- * bytes between the quotes, else JF_E_TOO_LONG), a literal, a number
- * (elided to "0" past NUM_KEEP bytes: all that matters is that it is not
- * a string), or "{}" / "[]" for a container whose contents are lexed and
- * dropped. A second matching key is JF_E_DUP_KEY at its closing quote, so
- * keep never holds more than one member.
+ * the raw value follow it into keep. A string value is copied as the
+ * lexer goes (at most JF_MAX_VALUE raw bytes between the quotes, else
+ * JF_E_TOO_LONG). Any other value is captured: the lexer runs as for any
+ * value, and the bytes it got through are appended to keep afterwards,
+ * in one pass per input (capture_put), dropping the whitespace between
+ * tokens and checking the UTF-8 of the value's strings; its compact text
+ * may take JF_MAX_VALUE bytes. The capture starts at the value's first
+ * byte and ends where the lexer is next after a value at the top level
+ * (label after:); it is flushed at the end of each input and before any
+ * error the lexer finds inside the value, so that the first problem in
+ * byte order wins whichever of the two found it. A second matching key
+ * is JF_E_DUP_KEY at its closing quote, so keep never holds more than
+ * one member.
  *
  * jf_finish() appends '}' to keep ("{" + member + "}"), tokenizes it with
- * jsmn (strict, parent links, JF_NTOK tokens on the stack), walks the root
- * object member by member skipping each value's subtree, checks that the
- * value is a string and decodes it into the caller's buffer, validating
- * escapes, surrogate pairs and the raw UTF-8 of the value.
+ * jsmn (strict, parent links, JF_NTOK tokens on the stack: enough for the
+ * largest value), walks the root object member by member skipping each
+ * value's subtree, and hands out the value: a string decoded into the
+ * caller's buffer, validating escapes, surrogate pairs and the raw UTF-8
+ * of the value; anything else as the text jsmn's token spans.
  *
  * What it does not do: validate the raw UTF-8 of anything but the kept
- * value (other strings may hold any byte >= 0x20 except '"' and '\\');
+ * value's strings (other strings may hold any byte >= 0x20 except '"'
+ * and '\\');
  * allocate; print; look at bytes it has not been given. An empty body (or
  * whitespace only) is JF_E_TRUNCATED: the JSON text never started.
  *
  * Verdict order: the first problem in byte order wins, the same for any
- * split. jf_feed() returns JF_E_SYNTAX, JF_E_NOT_OBJECT, JF_E_TOO_DEEP,
- * JF_E_DUP_KEY and JF_E_TOO_LONG at the byte that makes them certain
- * (the kept value's raw UTF-8 is checked at its closing quote, or when it
- * passes the limit); JF_E_TRUNCATED, JF_E_NO_KEY and JF_E_NOT_STRING can
- * only be known at jf_finish(). A raw key that could equal the wanted key
- * is at most 6 bytes per decoded byte and always fits in keep, so
- * JF_E_TOO_LONG is only ever about the value here.
+ * split. jf_feed() returns every verdict but JF_E_TRUNCATED and
+ * JF_E_NO_KEY at the byte that makes it certain (the kept string's raw
+ * UTF-8 is checked at its closing quote, or when it passes the limit; a
+ * captured value's as its bytes are appended); those two can only be
+ * known at jf_finish(). A raw key that could equal the wanted key is at
+ * most 6 bytes per decoded byte and always fits in keep, so
+ * JF_E_TOO_LONG is only ever about the value here. JF_E_SYNTAX is what is
+ * left when no more specific verdict (CONTROL, ESCAPE, SURROGATE, UTF8)
+ * says what is wrong; err_byte keeps the offending byte for the message.
  *
  * error_offset: the offending byte for jf_feed() errors (for DUP_KEY the
  * second key's closing quote, for TOO_LONG the first byte past
- * JF_MAX_VALUE, for bad UTF-8 the first byte of the bad sequence); the
- * value's first byte for NOT_STRING; the end of the body for TRUNCATED
- * and NO_KEY.
+ * JF_MAX_VALUE, for bad UTF-8 the first byte of the bad sequence, for a
+ * surrogate the byte that shows the pair incomplete); the end of the
+ * body for TRUNCATED and NO_KEY.
  *
  * Invariants: keep_len < JF_KEEP_CAP, leaving room for the final '}':
  * keep_lim bounds what is copied while lexing, and the few bytes written
- * past it (quotes, ':', "{}") are counted in the _Static_assert below.
+ * past it (quotes, ':') are counted in the _Static_assert below.
  * depth <= JF_MAX_DEPTH. err, once set, stays until jf_begin(). copy is
- * set only while lexing the top-level key or value that keep collects.
+ * set only while lexing the top-level key or string value that keep
+ * collects; capture only while lexing another kind of value it collects
+ * (never both).
  */
 #include "jfield.h"
 
@@ -74,11 +87,12 @@
 #define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
-/* Tokens for "{" key ":" value "}": the value is never more than one. */
-#define JF_NTOK 8
-
-/* Longest number kept as-is; longer ones are kept as "0". */
-#define NUM_KEEP 32
+/*
+ * Tokens for "{" key ":" value "}": two, and the value's. Each of a
+ * compact value's tokens but the first takes two bytes at least ("0,",
+ * "[]"), so JF_MAX_VALUE bytes hold at most (JF_MAX_VALUE + 1) / 2.
+ */
+#define JF_NTOK (2 + (JF_MAX_VALUE + 1) / 2 + 1)
 
 /*
  * Raw bytes a matching top-level key can occupy in keep while being
@@ -258,36 +272,50 @@ utf8_put(unsigned char *o, uint32_t cp)
 }
 
 /*
+ * A sequence that starts with byte c: its length (1 for ASCII), and the
+ * range [*lo, *hi] the byte after c must be in; 0 if c cannot start a
+ * well-formed one: no overlongs, no encoded surrogates, nothing past
+ * U+10FFFF (RFC 3629 sec. 4). Later bytes are 0x80-0xbf.
+ */
+static size_t
+utf8_lead(unsigned c, unsigned *lo, unsigned *hi)
+{
+    *lo = 0x80;
+    *hi = 0xbf;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        return 2;
+    if (c >= 0xe0 && c <= 0xef) {
+        if (c == 0xe0)
+            *lo = 0xa0;
+        else if (c == 0xed)
+            *hi = 0x9f;
+        return 3;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        if (c == 0xf0)
+            *lo = 0x90;
+        else if (c == 0xf4)
+            *hi = 0x8f;
+        return 4;
+    }
+    return 0;
+}
+
+/*
  * Length of the UTF-8 sequence starting at s, or 0 if the bytes of it
- * that are there (n of them) cannot start a well-formed one: no overlongs,
- * no encoded surrogates, nothing past U+10FFFF (RFC 3629 sec. 4). The
- * length may exceed n: the caller decides if a cut sequence is an error.
+ * that are there (n of them) cannot start a well-formed one. The length
+ * may exceed n: the caller decides if a cut sequence is an error.
  */
 static size_t
 utf8_len(const unsigned char *s, size_t n)
 {
-    unsigned c = s[0];
-    unsigned lo = 0x80, hi = 0xbf;
-    size_t len, i;
+    unsigned lo, hi;
+    size_t len = utf8_lead(s[0], &lo, &hi), i;
 
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4;
-    else
-        return 0;
-    if (c == 0xe0)
-        lo = 0xa0;
-    else if (c == 0xed)
-        hi = 0x9f;
-    else if (c == 0xf0)
-        lo = 0x90;
-    else if (c == 0xf4)
-        hi = 0x8f;
+    if (len <= 1)
+        return len;
     if (n >= 2 && (s[1] < lo || s[1] > hi))
         return 0;
     for (i = 2; i < len && i < n; i++)
@@ -325,21 +353,57 @@ keep_put(struct jf_extractor *x, const void *s, size_t n)
 }
 
 /*
- * Appends a run of number bytes, or replaces the number by "0" once it
- * would be longer than NUM_KEEP and stops copying: a huge number must not
- * cost memory, and only its not being a string matters.
+ * Appends s[0..n), the next bytes of the captured value (at body offset
+ * off on), to keep: all but the whitespace between tokens, strings as
+ * they are. The lexer has accepted these bytes, so any byte >= 0x80 is in
+ * a string; they must be well-formed UTF-8, checked as they come (u8_*:
+ * the sequence being read, which may go on in the next input). Returns
+ * JF_AGAIN, or JF_E_TOO_LONG (for a byte past JF_MAX_VALUE) or JF_E_UTF8
+ * (for a bad sequence's first byte) with *at set to that byte's offset.
  */
-static void
-keep_num(struct jf_extractor *x, const unsigned char *s, size_t n)
+static enum jf_rc
+capture_put(struct jf_extractor *x, const unsigned char *s, size_t n,
+            uint64_t off, uint64_t *at)
 {
-    if (x->keep_len - x->val_keep + n > NUM_KEEP) {
-        x->keep_len = x->val_keep;
-        x->keep[x->keep_len++] = '0';
-        x->copy = 0;
-        return;
+    unsigned c, lo, hi;
+    size_t i, len;
+
+    for (i = 0; i < n; i++) {
+        c = s[i];
+        if (!x->cap_str && is_ws(c))
+            continue;
+        if (x->keep_len == x->keep_lim) {
+            *at = off + i;
+            return JF_E_TOO_LONG;
+        }
+        if (x->u8_need) {
+            if (c < x->u8_lo || c > x->u8_hi) {
+                *at = x->u8_off;
+                return JF_E_UTF8;
+            }
+            x->u8_need--;
+            x->u8_lo = 0x80;
+            x->u8_hi = 0xbf;
+        } else if (c >= 0x80) {
+            len = utf8_lead(c, &lo, &hi);
+            if (!len) {
+                *at = off + i;
+                return JF_E_UTF8;
+            }
+            x->u8_need = (unsigned char)(len - 1);
+            x->u8_lo = (unsigned char)lo;
+            x->u8_hi = (unsigned char)hi;
+            x->u8_off = off + i;
+        } else if (x->cap_esc) {
+            x->cap_esc = 0;
+        } else if (c == '"') {
+            x->cap_str = !x->cap_str;
+        } else if (c == '\\') {
+            x->cap_esc = 1; /* only ever in a string */
+        }
+        x->keep[x->keep_len++] = (char)c;
     }
-    memcpy(x->keep + x->keep_len, s, n);
-    x->keep_len += (uint32_t)n;
+    return JF_AGAIN;
 }
 
 /* The top-level key being lexed cannot be the wanted one. */
@@ -907,23 +971,13 @@ bail:
  * NEXT(s): the next byte into c; at lim (the end of the input, or of the
  * stretch the byte lexer is to do, see top:), lexing is to resume in
  * state s, and at the end of the input jf_feed() returns JF_AGAIN (from
- * out:, the one place it does). NUM_NEXT(s): the same inside a number,
- * which first keeps the part of the number lexed so far if it is being
- * kept.
+ * out:, the one place it does).
  */
 #define NEXT(s)                                                               \
     do {                                                                      \
         if (p == lim) {                                                       \
             st = (s);                                                         \
             goto top;                                                         \
-        }                                                                     \
-        c = *p++;                                                             \
-    } while (0)
-#define NUM_NEXT(s)                                                           \
-    do {                                                                      \
-        if (p == lim) {                                                       \
-            st = (s);                                                         \
-            goto num_out;                                                     \
         }                                                                     \
         c = *p++;                                                             \
     } while (0)
@@ -941,7 +995,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
 {
     const unsigned char *base, *end, *p, *q;
     const unsigned char *lim; /* the byte lexer stops here, see top: */
-    const unsigned char *num; /* start of this input's part of a number */
+    const unsigned char *cap; /* start of this input's part of a capture */
     enum jf_rc rc = JF_E_SYNTAX;
     unsigned st, c, obj;
     uint32_t depth, cp;
@@ -963,7 +1017,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
     end = base + len;
     p = base;
     lim = base;
-    num = base;
+    cap = base;
     st = x->state;
     depth = x->depth;
     obj = x->obj;
@@ -982,7 +1036,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
         if (p >= lim) {
 #ifdef BLOCKS
             if (end - p >= BLK && (BLK_STATES >> st & 1) && !x->copy &&
-                !x->want && depth - 1 < BLK_DEPTH) {
+                !x->want && !x->capture && depth - 1 < BLK_DEPTH) {
                 stop = blk_run(x, p, end, st, depth);
                 p = stop.p;
                 lim = stop.lim;
@@ -1054,7 +1108,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
             NEXT(ST_KSTR);
             if (c != '"') {
                 if (c != '\\')
-                    goto fail_c;
+                    goto control;
                 x->ret = ST_KSTR;
                 st = ST_ESC;
                 break;
@@ -1078,22 +1132,20 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
                 x->want = 0;
                 x->val_keep = x->keep_len;
                 x->val_off = x->consumed + (uint64_t)(p - 1 - base);
-                x->keep_lim = JF_KEEP_CAP - 1;
-                if (c == '{' || c == '[') {
-                    x->keep[x->keep_len++] = (char)c;
-                    x->keep[x->keep_len++] = (char)(c + 2); /* } or ] */
-                } else if (c == '"') {
+                if (c == '"') {
                     x->keep[x->keep_len++] = '"';
                     x->keep_lim = x->keep_len + JF_MAX_VALUE;
                     x->copy = 1;
                     st = ST_CSTR;
                     break;
-                } else {
-                    /* A number is kept from num at its end. */
-                    if (c == 't' || c == 'f' || c == 'n')
-                        x->keep[x->keep_len++] = (char)c;
-                    x->copy = 1;
                 }
+                /* Anything else is captured from here (capture_put). */
+                x->keep_lim = x->keep_len + JF_MAX_VALUE;
+                x->capture = 1;
+                x->cap_str = 0;
+                x->cap_esc = 0;
+                x->u8_need = 0;
+                cap = p - 1;
             }
             if (c == '"')
                 goto vstr;
@@ -1112,20 +1164,16 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
                 goto arr_first;
             }
             if (is_digit(c)) {
-                num = p - 1;
                 if (c == '0')
                     goto num_zero;
                 goto num_int;
             }
-            if (c == '-') {
-                num = p - 1;
+            if (c == '-')
                 goto num_minus;
-            }
             if (c == 't' || c == 'f' || c == 'n') {
                 x->lit = c == 't' ? "rue" : c == 'f' ? "alse" : "ull";
                 n = c == 'f' ? 4 : 3;
-                if (!x->copy && (size_t)(lim - p) >= n &&
-                    memcmp(p, x->lit, n) == 0) {
+                if ((size_t)(lim - p) >= n && memcmp(p, x->lit, n) == 0) {
                     p += n;
                     goto after;
                 }
@@ -1151,7 +1199,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
             NEXT(ST_VSTR);
             if (c != '"') {
                 if (c != '\\')
-                    goto fail_c;
+                    goto control;
                 x->ret = ST_VSTR;
                 st = ST_ESC;
                 break;
@@ -1159,6 +1207,15 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
             /* fall through */
         case ST_AFTER:
         after:
+            if (x->capture && depth == 1) {
+                /* The captured value ends just before p. */
+                rc = capture_put(x, cap, (size_t)(p - cap),
+                                 x->consumed + (uint64_t)(cap - base), &off);
+                if (rc != JF_AGAIN)
+                    goto fail_off;
+                x->capture = 0;
+                rc = JF_E_SYNTAX;
+            }
             NEXT(ST_AFTER);
             if (c == ',') {
                 if (obj)
@@ -1202,7 +1259,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
                 goto colon;
             }
             if (c != '\\')
-                goto fail_c;
+                goto control;
             if (x->copy && keep_put(x, "\\", 1)) {
                 p--;
                 goto too_long;
@@ -1231,6 +1288,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
                 i = utf8_bad((unsigned char *)x->keep + x->val_keep + 1, n,
                              0);
                 if (i < n) {
+                    rc = JF_E_UTF8;
                     off = x->val_off + 1 + i;
                     goto fail_off;
                 }
@@ -1240,7 +1298,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
                 goto after;
             }
             if (c != '\\')
-                goto fail_c;
+                goto control;
             if (keep_put(x, "\\", 1)) {
                 p--;
                 goto too_long;
@@ -1265,6 +1323,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
                 x->u = 0;
                 break;
             default:
+                rc = JF_E_ESCAPE;
                 goto fail;
             }
             if (x->copy && keep_put(x, p, 1))
@@ -1282,8 +1341,10 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
 
         case ST_HEX:
             h = hex_val(*p);
-            if (h < 0)
+            if (h < 0) {
+                rc = JF_E_ESCAPE;
                 goto fail;
+            }
             if (x->copy && keep_put(x, p, 1))
                 goto too_long;
             p++;
@@ -1294,14 +1355,14 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
             if (x->low) {
                 /* RFC 8259 sec. 7: a high surrogate needs a low one. */
                 if (cp < 0xdc00 || cp > 0xdfff)
-                    goto fail_c;
+                    goto lone;
                 cp = 0x10000 + ((x->hi - 0xd800) << 10) + (cp - 0xdc00);
             } else if (cp >= 0xd800 && cp <= 0xdbff) {
                 x->hi = cp;
                 st = ST_LOW_BS;
                 break;
             } else if (cp >= 0xdc00 && cp <= 0xdfff) {
-                goto fail_c;
+                goto lone;
             }
             if (x->ret == ST_TKEY && x->kmatch)
                 key_cmp(x, u8, utf8_put(u8, cp));
@@ -1310,8 +1371,10 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
 
         case ST_LOW_BS:
         case ST_LOW_U:
-            if (*p != (st == ST_LOW_BS ? '\\' : 'u'))
+            if (*p != (st == ST_LOW_BS ? '\\' : 'u')) {
+                rc = JF_E_SURROGATE;
                 goto fail;
+            }
             if (x->copy && keep_put(x, p, 1))
                 goto too_long;
             p++;
@@ -1327,7 +1390,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
 
         case ST_MINUS:
         num_minus:
-            NUM_NEXT(ST_MINUS);
+            NEXT(ST_MINUS);
             if (c == '0')
                 goto num_zero;
             if (is_digit(c))
@@ -1336,7 +1399,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
 
         case ST_ZERO:
         num_zero:
-            NUM_NEXT(ST_ZERO);
+            NEXT(ST_ZERO);
             if (c == '.')
                 goto num_dot;
             if (c == 'e' || c == 'E')
@@ -1349,7 +1412,7 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
         num_int:
             while (p < lim && is_digit(*p))
                 p++;
-            NUM_NEXT(ST_INT);
+            NEXT(ST_INT);
             if (c == '.')
                 goto num_dot;
             if (c == 'e' || c == 'E')
@@ -1358,28 +1421,28 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
 
         case ST_DOT:
         num_dot:
-            NUM_NEXT(ST_DOT);
+            NEXT(ST_DOT);
             if (!is_digit(c))
                 goto fail_c;
             /* fall through */
         case ST_FRAC:
             while (p < lim && is_digit(*p))
                 p++;
-            NUM_NEXT(ST_FRAC);
+            NEXT(ST_FRAC);
             if (c == 'e' || c == 'E')
                 goto num_exp;
             goto num_end;
 
         case ST_EXP:
         num_exp:
-            NUM_NEXT(ST_EXP);
+            NEXT(ST_EXP);
             if (c == '+' || c == '-') {
-                NUM_NEXT(ST_ESIGN);
+                NEXT(ST_ESIGN);
             }
             goto num_edig;
 
         case ST_ESIGN:
-            NUM_NEXT(ST_ESIGN);
+            NEXT(ST_ESIGN);
         num_edig:
             if (!is_digit(c))
                 goto fail_c;
@@ -1387,34 +1450,20 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
         case ST_EDIG:
             while (p < lim && is_digit(*p))
                 p++;
-            NUM_NEXT(ST_EDIG);
+            NEXT(ST_EDIG);
             goto num_end;
 
         num_end:
             /* c ended the number and is not part of it: ST_AFTER's. */
             p--;
-            if (x->copy) {
-                keep_num(x, num, (size_t)(p - num));
-                x->copy = 0;
-            }
             goto after;
-
-        num_out:
-            if (x->copy)
-                keep_num(x, num, (size_t)(p - num));
-            num = p;
-            goto top;
 
         case ST_LIT:
             if (*p != (unsigned char)*x->lit)
                 goto fail;
-            if (x->copy)
-                x->keep[x->keep_len++] = (char)*p; /* 5 bytes at most */
             p++;
-            if (*++x->lit == '\0') {
-                x->copy = 0;
+            if (*++x->lit == '\0')
                 goto after;
-            }
             break;
 
         case ST_END:
@@ -1426,11 +1475,24 @@ jf_feed(struct jf_extractor *x, const char *data, size_t len)
     }
 
 out:
+    if (x->capture) {
+        rc = capture_put(x, cap, (size_t)(end - cap),
+                         x->consumed + (uint64_t)(cap - base), &off);
+        if (rc != JF_AGAIN)
+            goto fail_off;
+    }
     x->state = (unsigned char)st;
     x->depth = depth;
     x->obj = (unsigned char)obj;
     x->consumed += len;
     return JF_AGAIN;
+
+control:
+    rc = JF_E_CONTROL; /* str_scan stops at nothing else */
+    goto fail_c;
+lone:
+    rc = JF_E_SURROGATE;
+    goto fail_c;
 
 too_long:
     /*
@@ -1444,7 +1506,7 @@ too_long:
         n = x->keep_len - x->val_keep;
         i = utf8_bad((unsigned char *)x->keep + x->val_keep + 1, n, 1);
         if (i < n - 1) {
-            rc = JF_E_SYNTAX;
+            rc = JF_E_UTF8;
             off = x->val_off + 1 + i;
             goto fail_off;
         }
@@ -1454,6 +1516,19 @@ fail_c:
     p--; /* the byte just taken is the offending one */
 fail:
     off = x->consumed + (uint64_t)(p - base);
+    x->err_byte = *p;
+    if (x->capture) {
+        /* What the value held before p may be the first problem. */
+        uint64_t coff;
+        enum jf_rc crc = capture_put(x, cap, (size_t)(p - cap),
+                                     x->consumed + (uint64_t)(cap - base),
+                                     &coff);
+
+        if (crc != JF_AGAIN) {
+            rc = crc;
+            off = coff;
+        }
+    }
 fail_off:
     x->state = (unsigned char)st;
     x->depth = depth;
@@ -1558,6 +1633,26 @@ verdict(struct jf_extractor *x, enum jf_rc rc, uint64_t off)
     return rc;
 }
 
+/*
+ * A value that is not a string: the text of jsmn's token t, which must be
+ * the captured text (keep from val_keep on) exactly.
+ */
+static enum jf_rc
+json_text(struct jf_extractor *x, const jsmntok_t *t, char *out, size_t cap,
+          size_t *out_len)
+{
+    size_t n = (size_t)(t->end - t->start);
+
+    if ((uint32_t)t->start != x->val_keep || (uint32_t)t->end != x->keep_len)
+        return verdict(x, JF_E_SYNTAX, x->val_off); /* cannot happen */
+    if (n > cap)
+        return JF_E_TOO_LONG; /* the caller's buffer: not sticky */
+    memcpy(out, x->keep + t->start, n);
+    *out_len = n;
+    x->value_json = 1;
+    return JF_OK;
+}
+
 /* Is jsmn string token t, decoded, the wanted key? */
 static int
 key_equal(const struct jf_extractor *x, const jsmntok_t *t)
@@ -1612,12 +1707,13 @@ jf_finish(struct jf_extractor *x, char *out, size_t cap, size_t *out_len)
     if (val < 0)
         return verdict(x, JF_E_NO_KEY, x->consumed);
     if (tok[val].type != JSMN_STRING)
-        return verdict(x, JF_E_NOT_STRING, x->val_off);
+        return json_text(x, &tok[val], out, cap, out_len);
 
     switch (decode((const unsigned char *)x->keep + tok[val].start,
                    (size_t)(tok[val].end - tok[val].start), 1, out, cap,
                    out_len, &bad)) {
     case 0:
+        x->value_json = 0;
         return JF_OK;
     case -2:
         /* The caller's buffer, not the body: not sticky. */
@@ -1637,10 +1733,13 @@ jf_strerror(enum jf_rc rc)
     case JF_OK: return "ok";
     case JF_AGAIN: return "more input expected";
     case JF_E_SYNTAX: return "invalid JSON";
+    case JF_E_CONTROL: return "raw control byte in a string";
+    case JF_E_ESCAPE: return "invalid escape in a string";
+    case JF_E_SURROGATE: return "lone surrogate in a string";
+    case JF_E_UTF8: return "invalid UTF-8";
     case JF_E_NOT_OBJECT: return "top-level value is not an object";
     case JF_E_TRUNCATED: return "JSON text truncated";
     case JF_E_NO_KEY: return "key not found at top level";
-    case JF_E_NOT_STRING: return "value is not a string";
     case JF_E_DUP_KEY: return "key occurs more than once at top level";
     case JF_E_TOO_DEEP: return "nesting too deep";
     case JF_E_TOO_LONG: return "value too long";
@@ -1648,16 +1747,94 @@ jf_strerror(enum jf_rc rc)
     return "unknown error";
 }
 
+/* Byte b for a message: 'x' if printable ASCII, else 0xNN. */
+static void
+byte_text(unsigned b, char *out, size_t cap)
+{
+    if (b > 0x20 && b < 0x7f)
+        snprintf(out, cap, "'%c'", (char)b);
+    else
+        snprintf(out, cap, "byte 0x%02x", b);
+}
+
+/* What is wrong in the body, without where. */
+static void
+body_problem(const struct jf_extractor *x, enum jf_rc rc, char *out,
+             size_t cap)
+{
+    static const char *const ctl_names[] = {
+        ['\t'] = "TAB", ['\n'] = "LF", ['\r'] = "CR", [0] = "NUL"};
+    unsigned b = x->err_byte;
+    char bt[16];
+
+    byte_text(b, bt, sizeof bt);
+    switch (rc) {
+    case JF_E_CONTROL:
+        if (b < sizeof ctl_names / sizeof ctl_names[0] && ctl_names[b])
+            snprintf(out, cap, "raw %s in a string", ctl_names[b]);
+        else
+            snprintf(out, cap, "raw control byte 0x%02x in a string", b);
+        break;
+    case JF_E_ESCAPE:
+        if (x->state == ST_HEX)
+            snprintf(out, cap, "%s where a \\u escape needs a hex digit",
+                     bt);
+        else
+            snprintf(out, cap, "invalid escape: %s after a backslash", bt);
+        break;
+    case JF_E_SURROGATE:
+        if (x->low || x->state == ST_LOW_BS || x->state == ST_LOW_U)
+            snprintf(out, cap, "lone surrogate \\u%04x (no low half after "
+                               "it) in a string",
+                     (unsigned)x->hi);
+        else
+            snprintf(out, cap, "lone surrogate \\u%04x (a low half alone) in "
+                               "a string",
+                     (unsigned)x->u);
+        break;
+    case JF_E_UTF8:
+        snprintf(out, cap, "invalid UTF-8 in the value");
+        break;
+    case JF_E_TOO_DEEP:
+        snprintf(out, cap, "nesting deeper than %d levels", JF_MAX_DEPTH);
+        break;
+    case JF_E_SYNTAX:
+        if (x->state == ST_END)
+            snprintf(out, cap, "%s after the end of the JSON text", bt);
+        else
+            snprintf(out, cap, "unexpected %s", bt);
+        break;
+    default:
+        snprintf(out, cap, "%s", jf_strerror(rc));
+        break;
+    }
+}
+
 void
 jf_explain(const struct jf_extractor *x, enum jf_rc rc, const char *key,
            char *out, size_t cap)
 {
+    char what[96];
+
     /* Key problems name the key (shortened: it is the user's, and a long
-       one would push the reason off the line); JSON problems give where. */
-    if (rc == JF_E_NO_KEY || rc == JF_E_NOT_STRING || rc == JF_E_DUP_KEY ||
-        rc == JF_E_TOO_LONG)
-        snprintf(out, cap, "%s \"%.64s\"", jf_strerror(rc), key);
-    else
-        snprintf(out, cap, "invalid JSON body: %s (at byte %llu)",
-                 jf_strerror(rc), (unsigned long long)x->error_offset);
+       one would push the reason off the line); body problems say what is
+       wrong. Every message but a missing key's ends with where, so that
+       a transport may add which body ("... of the gzip-decoded body"). */
+    if (rc == JF_E_NO_KEY) {
+        snprintf(out, cap, "key \"%.64s\" not found at top level", key);
+    } else if (rc == JF_E_DUP_KEY) {
+        snprintf(out, cap,
+                 "key \"%.64s\" occurs more than once at top level, "
+                 "again at byte %llu",
+                 key, (unsigned long long)x->error_offset);
+    } else if (rc == JF_E_TOO_LONG) {
+        snprintf(out, cap,
+                 "value of \"%.64s\" longer than the %d-byte cap at byte "
+                 "%llu",
+                 key, JF_MAX_VALUE, (unsigned long long)x->error_offset);
+    } else {
+        body_problem(x, rc, what, sizeof what);
+        snprintf(out, cap, "invalid JSON body: %s at byte %llu", what,
+                 (unsigned long long)x->error_offset);
+    }
 }

@@ -28,7 +28,8 @@
    so one slow response does not stall every connection at once. */
 #define WINDOW_MIN 64
 
-enum slot_state { SLOT_EMPTY = 0, SLOT_OK, SLOT_FAILED };
+/* A slot holds SLOT_EMPTY, or SLOT_FULL + its result's ok. */
+enum slot_state { SLOT_EMPTY = 0, SLOT_FULL };
 
 /* Back-off for 429/503 without Retry-After: base doubling up to the cap,
    times a random factor in [0.5, 1.5) so clients do not pulse together. */
@@ -72,10 +73,12 @@ struct sched {
     char *slot_text;
     size_t next_print;
 
-    /* Redirects: hops per job, slots taken at the first redirect. */
+    /* Redirects: hops per job, slots taken at the first redirect. Each
+       origin's "scheme://authority", for messages. */
     unsigned char *hops;
     struct redirect *redirs;
     int origin_tls[TRANSPORT_MAX_ORIGINS];
+    char origin_base[TRANSPORT_MAX_ORIGINS][URL_MAX_HOST + 24];
 
     /* 429/503: no request leaves before paused_until. */
     int64_t paused_until;
@@ -146,17 +149,24 @@ finish(struct sched *s, uint32_t job, int ok, const char *text, size_t len)
             s->next_print++;
         return;
     }
-    slot = job % s->window;
     if (len > SLOT_CAP)
         len = SLOT_CAP;
-    memcpy(s->slot_text + slot * SLOT_CAP, text, len);
-    s->slot_len[slot] = (uint16_t)len;
-    s->slot_state[slot] = ok ? SLOT_OK : SLOT_FAILED;
+    if (job == s->next_print) {
+        /* Its turn already (every job at --max-time): out at once, not
+           copied through a slot first. */
+        emit(s, job, ok, text, len);
+        s->next_print++;
+    } else {
+        slot = job % s->window;
+        memcpy(s->slot_text + slot * SLOT_CAP, text, len);
+        s->slot_len[slot] = (uint16_t)len;
+        s->slot_state[slot] = (unsigned char)(SLOT_FULL + ok);
+    }
     while (s->next_print < s->o->n_ids) {
         slot = s->next_print % s->window;
         if (s->slot_state[slot] == SLOT_EMPTY)
             break;
-        emit(s, s->next_print, s->slot_state[slot] == SLOT_OK,
+        emit(s, s->next_print, s->slot_state[slot] - SLOT_FULL,
              s->slot_text + slot * SLOT_CAP, s->slot_len[slot]);
         s->slot_state[slot] = SLOT_EMPTY;
         s->next_print++;
@@ -267,10 +277,25 @@ busy(struct sched *s, uint32_t job, const struct fetch_result *r)
         queue_push_front(s, job);
 }
 
+/* Remember origin o's scheme and authority (of the URL in s). */
+static void
+set_origin(struct sched *s, int o, int tls, const char *str,
+           const struct url_ref *ref)
+{
+    char auth[URL_MAX_HOST + 16];
+    size_t n = ref ? url_ref_authority(ref, str, auth, sizeof auth)
+                   : url_authority(&s->o->tmpl, str, auth, sizeof auth);
+
+    s->origin_tls[o] = tls;
+    snprintf(s->origin_base[o], sizeof s->origin_base[o], "%s://%.*s",
+             tls ? "https" : "http", (int)n, auth);
+}
+
 /*
  * Where a Location sends the job: url_resolve() works out the URL, and
  * the transport the origin when the Location names one. Returns the
- * origin and the request-target in out, or -1 with why.
+ * origin and the request-target in out, or -1 with why, or -2 for a
+ * refused downgrade to plain http with both URLs in why.
  */
 static int
 resolve(struct sched *s, int cur_origin, const char *cur, size_t cur_len,
@@ -294,6 +319,12 @@ resolve(struct sched *s, int cur_origin, const char *cur, size_t cur_len,
         *out_len = len;
         return cur_origin;
     }
+    if (s->origin_tls[cur_origin] && !ref.tls &&
+        !s->o->allow_http_redirect) {
+        snprintf(why, whycap, "%s%.*s -> %.*s", s->origin_base[cur_origin],
+                 (int)cur_len, cur, (int)len, buf);
+        return -2;
+    }
     *out_len = url_ref_target(&ref, buf, out, URL_MAX_TARGET);
     if (!*out_len) {
         snprintf(why, whycap, "%s", url_strerror(URL_E_TOO_LONG));
@@ -301,14 +332,14 @@ resolve(struct sched *s, int cur_origin, const char *cur, size_t cur_len,
     }
     origin = s->vt->origin(s->tr, &ref, buf, why, whycap);
     if (origin >= 0)
-        s->origin_tls[origin] = ref.tls;
+        set_origin(s, origin, ref.tls, buf, &ref);
     return origin;
 }
 
 static void
 redirect(struct sched *s, uint32_t job, const struct fetch_result *r)
 {
-    char cur[URL_MAX_TARGET], next[URL_MAX_TARGET], why[200], msg[400];
+    char cur[URL_MAX_TARGET], next[URL_MAX_TARGET], why[400], msg[600];
     size_t cur_len, next_len;
     int cur_origin, origin;
     struct redirect *slot;
@@ -341,10 +372,20 @@ redirect(struct sched *s, uint32_t job, const struct fetch_result *r)
     cur_origin = job_target(s, job, cur, sizeof cur, &cur_len);
     origin = resolve(s, cur_origin, cur, cur_len, r->location,
                      r->location_len, next, &next_len, why, sizeof why);
+    if (origin == -2) {
+        snprintf(msg, sizeof msg,
+                 "HTTP status %d: redirect from https to plain http refused: "
+                 "%.400s (--allow-http-redirect follows it)",
+                 r->status, why);
+        fail_job(s, job, msg);
+        return;
+    }
     if (origin < 0) {
         snprintf(msg, sizeof msg, "HTTP status %d: cannot follow Location "
-                                  "'%.100s': %s",
-                 r->status, r->location, why);
+                                  "'%.*s': %.400s",
+                 r->status,
+                 (int)(r->location_len < 100 ? r->location_len : 100),
+                 r->location, why);
         fail_job(s, job, msg);
         return;
     }
@@ -417,14 +458,17 @@ dispatch(struct sched *s)
         if (job >= s->next_print + s->window)
             break;
         origin = job_target(s, job, target, sizeof target, &len);
+        /* Off the queue before submit(): the transport may end the job
+           during the call (an unreachable origin), through callbacks that
+           finish it or put it back at the front. */
+        (void)queue_pop_front(s);
         rc = s->vt->submit(s->tr, job, origin, target, len);
-        if (rc == -EAGAIN)
-            break;
         if (rc < 0) {
-            on_fatal(s, strerror(-rc));
+            queue_push_front(s, job);
+            if (rc != -EAGAIN)
+                on_fatal(s, strerror(-rc));
             break;
         }
-        (void)queue_pop_front(s);
         if (s->sent[job])
             s->st->retries++;
         if (s->sent[job] < 255)
@@ -483,12 +527,13 @@ setup(struct sched *s, char *err, size_t errcap)
     s->tcfg.field = o->field;
     s->tcfg.compressed = o->compressed;
     s->tcfg.max_body = o->max_body;
+    s->tcfg.max_retries = o->max_retries;
     s->ev.on_result = on_result;
     s->ev.on_unanswered = on_unanswered;
     s->ev.on_fatal = on_fatal;
     s->ev.on_warning = on_warning;
     s->ev.owner = s;
-    s->origin_tls[0] = o->tmpl.tls;
+    set_origin(s, 0, o->tmpl.tls, o->url, NULL);
     s->rng = (uint64_t)loop_now_ms() * 0x9e3779b97f4a7c15ull | 1;
     s->tr = s->vt->open(&s->tcfg, &s->ev, n, err, errcap);
     return s->tr ? 0 : -1;
@@ -524,7 +569,7 @@ next_wake(const struct sched *s, int64_t run_deadline)
 
 int
 sched_run(const struct transport_vt *vt, const struct sched_options *o,
-          sched_output_fn out, void *arg,
+          sched_output_fn out, sched_turn_fn turn, void *arg,
           void (*warn)(void *arg, const char *msg), struct sched_stats *st,
           char *err, size_t errcap)
 {
@@ -560,7 +605,8 @@ sched_run(const struct transport_vt *vt, const struct sched_options *o,
         }
         vt->prepare(s.tr, s.q_len);
         dispatch(&s);
-        if (s.fatal)
+        /* submit() may have ended the last jobs: nothing to wait for. */
+        if (s.fatal || s.n_done == o->n_ids)
             continue;
         wrc = vt->wait(s.tr, next_wake(&s, run_deadline));
         if (wrc < 0) {
@@ -575,6 +621,11 @@ sched_run(const struct transport_vt *vt, const struct sched_options *o,
                      (double)o->max_time_ms / 1000);
             on_fatal(&s, msg);
         }
+        if (turn && turn(arg) != 0) {
+            vt->abort(s.tr); /* the output is gone: stop asking */
+            rc = 1;
+            break;
+        }
     }
     vt->stats(s.tr, &ts);
 out:
@@ -584,7 +635,6 @@ out:
     st->conns_opened = ts.conns_opened;
     st->handshakes_full = ts.handshakes_full;
     st->handshakes_resumed = ts.handshakes_resumed;
-    st->handshakes_unknown = ts.handshakes_unknown;
     st->deepest_pipeline = ts.deepest_pipeline;
     st->learned_max_requests = ts.learned_max_requests;
     st->elapsed_ms = loop_now_ms() - start;

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -80,7 +81,10 @@ tlsio_ctx_open(struct tlsio_ctx *t, const char *cafile, int insecure,
     if (cafile) {
         if (SSL_CTX_load_verify_locations(ctx, cafile, NULL) != 1) {
             char what[TLSIO_ERR_LEN];
-            snprintf(what, sizeof what, "cannot load CA file %s", cafile);
+            /* cli has checked that it opens and holds a PEM block: what
+               is left is OpenSSL's reason (a block that does not parse). */
+            snprintf(what, sizeof what,
+                     "--cacert %s: not a usable PEM CA file", cafile);
             queue_text(err, errcap, what);
             SSL_CTX_free(ctx);
             return -1;
@@ -275,4 +279,11 @@ tlsio_close(struct tlsio *s, int polite)
     ERR_clear_error();
     SSL_free(s->ssl);
     s->ssl = NULL;
+}
+
+void
+tlsio_version(char *out, size_t cap)
+{
+    snprintf(out, cap, "OpenSSL: built with %s, running %s\n",
+             OPENSSL_VERSION_TEXT, OpenSSL_version(OPENSSL_VERSION));
 }

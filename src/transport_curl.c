@@ -1,56 +1,119 @@
 /*
  * transport_curl - the same interface as transport_h1, with libcurl's
  * multi interface as the transport (make pokefetch-curl). Everything above
- * it is shared with the hand-written build: the scheduler, the streaming
- * extractor (fed from libcurl's write callback, so memory still does not
- * follow the body size), the output and the exit status. That makes a
- * comparison of the two builds a comparison of transports only.
+ * it is shared with the hand-written build: the scheduler, the output and
+ * the exit status; and so is everything below HTTP that decides what a
+ * user sees: the trust store and name check (tlsio), the resolver (net),
+ * the Content-Encoding decoder and the streaming extractor, fed from
+ * libcurl's write callback, so memory still does not follow the body size.
+ * libcurl does TCP, TLS and HTTP/1.1 framing. That makes a comparison of
+ * the two builds a comparison of transports only, and the two builds print
+ * the same thing for the same server (README: "The two builds side by
+ * side" lists where they cannot).
  *
  * Mapping of pokefetch's options onto libcurl:
- *   -c N            CURLMOPT_MAX_TOTAL_CONNECTIONS and _MAX_HOST_CONNECTIONS
- *                   = N, and N easy handles, so at most N transfers run
+ *   -c N            N easy handles for the template's host, so at most N
+ *                   transfers and connections to it at once, and one more
+ *                   for each host a redirect names (as transport_h1)
  *   -p DEPTH        refused above 1: libcurl removed HTTP/1.1 pipelining
  *                   in 7.65.0 (max_pipeline below makes cli say so)
  *   --no-keepalive  CURLOPT_FORBID_REUSE + "Connection: close"
- *   --cacert FILE   CURLOPT_CAINFO; without it SSL_CERT_FILE/SSL_CERT_DIR
- *                   are passed as CAINFO/CAPATH, as the hand-written build
- *                   honours them through OpenSSL
+ *   --cacert FILE, SSL_CERT_FILE, SSL_CERT_DIR
+ *                   the trust store is tlsio's, loaded once at open (so
+ *                   an unreadable file is one error before anything is
+ *                   sent) and handed to each of libcurl's SSL_CTXs, with
+ *                   the host name (or IP) to check, in CURLOPT_SSL_CTX_
+ *                   FUNCTION; libcurl itself loads no CA file
  *   -k              CURLOPT_SSL_VERIFYPEER and _VERIFYHOST off
  *   --connect-timeout  CURLOPT_CONNECTTIMEOUT_MS (TCP + TLS)
- *   --idle-timeout  CURLOPT_LOW_SPEED_LIMIT 1 byte/s for that many seconds
- *                   (libcurl counts whole seconds)
- *   --compressed    CURLOPT_ACCEPT_ENCODING "gzip, deflate": libcurl
- *                   decodes; --max-body is counted in the write callback
- * TLS sessions are shared between handles through a CURLSH, so later
- * connections resume as the hand-written build's do. libcurl does not say
- * whether a handshake resumed, so the summary reports handshakes as
- * unknown for this build.
+ *   --idle-timeout  kept here: a transfer that has sent its request and
+ *                   received no byte for that long is removed (the wait
+ *                   wakes at the deadline), to the millisecond
+ *   --compressed    our Accept-Encoding header, CURLOPT_HTTP_CONTENT_
+ *                   DECODING off: the body is decoded by decode, as in the
+ *                   hand-written build
+ *   --max-body      counted in the write callback, on the wire (after
+ *                   de-chunking) and after decoding
+ *   --retries       connect attempts per origin, transport.h's rule
+ * The host names of the template and of redirects are resolved by net
+ * (once, blocking, like the hand-written build) and given to libcurl with
+ * CURLOPT_RESOLVE. No proxy is used, whatever the environment says
+ * (CURLOPT_PROXY ""), as the hand-written build never uses one.
+ *
+ * Connect attempts: libcurl tries every address of a host within one
+ * transfer, so each transfer whose connection fails (before the request
+ * could be sent) is one attempt of its origin; the job goes back free.
+ * Out of file descriptors (the socket callback sees EMFILE) with
+ * connections open, the number of transfers is lowered to the number of
+ * sockets open, said once, and the job goes back free.
  */
 #include "transport.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
+#include "conn.h" /* CONN_ERROR_BODY_MAX: the same limit */
+#include "decode.h"
+#include "h1.h" /* H1_MAX_CODING and its message: the same limit */
 #include "jfield.h"
 #include "loop.h"
+#include "net.h"
+#include "tlsio.h"
 
-#define MAX_CONNECT_FAILURES 3
 #define URL_CAP (URL_MAX_HOST + 32 + URL_MAX_TARGET)
+#define REASON_LEN (CURL_ERROR_SIZE + 96)
+
+/* The SSL_CTX ex_data slot that leads a handshake's callback back to its
+   transport (OpenSSL hands out slots per process). */
+static int tls_ctx_slot = -1;
+
+/* Why a callback stopped a transfer. */
+enum stop { STOP_NONE = 0, STOP_ERROR_BODY, STOP_TOO_BIG, STOP_CODING_LONG };
+
+/* Which stage gave up on a body first (as conn.c). */
+enum { BODY_FAILED_JSON = 1, BODY_FAILED_DECODE = 2 };
+
+/* A scheme + host + port; origins[0] is the template's. */
+struct origin {
+    int tls;
+    int host_is_ip;
+    uint16_t port;
+    char host[URL_MAX_HOST + 1];
+    char prefix[URL_MAX_HOST + 32]; /* scheme://authority */
+    size_t prefix_len;
+    unsigned connect_failures_in_row;
+    int unreachable; /* out of connect attempts */
+    char why_unreachable[REASON_LEN + 32];
+};
 
 struct transfer {
     struct transport *t;
     CURL *easy;
     int active;
     uint32_t job;
-    long status;        /* response code, once headers are in */
-    int extracting;     /* 200: body bytes go to the extractor */
-    int too_big;        /* decoded body went over max_body */
-    uint64_t decoded;   /* body bytes after libcurl's decoding */
+    unsigned origin;
+    int connected;     /* the request could be sent (PREREQFUNCTION) */
+    int no_fd;         /* the socket callback found no descriptor */
+    long status;       /* final status, once its headers are in */
+    int extracting;    /* 200 with a coding decode knows */
+    int body_failed;   /* BODY_FAILED_* */
+    enum stop stop;
+    uint64_t wire;     /* body bytes received (after de-chunking) */
+    int64_t last_rx;   /* the idle clock: last byte, or when connected */
+    char coding[H1_MAX_CODING + 1]; /* Content-Encoding, lines joined */
+    struct decoder dec;
     struct jf_extractor jf;
     char value[JF_MAX_VALUE];
     char errbuf[CURL_ERROR_SIZE];
@@ -63,14 +126,21 @@ struct transport {
     CURLM *multi;
     CURLSH *share;
     struct curl_slist *headers;
+    struct curl_slist *resolve; /* host:port:addresses from net */
+    /* n_main handles for the template's origin, then one for each origin
+       a redirect names (xfers[n_main + k - 1] for origin k), as the
+       hand-written build gives each such origin a connection of its own
+       beyond -c. */
     struct transfer *xfers;
-    unsigned n_xfers;
-    unsigned n_active;
-    /* scheme://authority of each origin; [0] is the template's. */
-    char origin[TRANSPORT_MAX_ORIGINS][URL_MAX_HOST + 32];
-    size_t origin_len[TRANSPORT_MAX_ORIGINS];
+    unsigned n_main;
+    unsigned n_xfers;     /* n_main + TRANSPORT_MAX_ORIGINS - 1 */
+    unsigned main_active; /* transfers of the main pool */
+    unsigned max_active;  /* n_main, lower once out of descriptors */
+    unsigned n_sockets;   /* open now */
+    struct origin origins[TRANSPORT_MAX_ORIGINS];
     unsigned n_origins;
-    unsigned connect_failures_in_row;
+    struct tlsio_ctx tls; /* the trust store, for every https origin */
+    int tls_open;
     int fatal;
     struct transport_stats st;
 };
@@ -84,118 +154,301 @@ fatal(struct transport *t, const char *err)
     t->ev->on_fatal(t->ev->owner, err);
 }
 
-/* Body bytes: to the extractor if the response is one we read. */
+/* The Content-Encoding lines of the final response, joined with ", " as
+   h1 joins them, into out (H1_MAX_CODING + 1 bytes). Returns 0, or -1 if
+   they are longer than H1_MAX_CODING. */
+static int
+content_coding(CURL *e, char *out)
+{
+    struct curl_header *h;
+    size_t i, n = 0, amount = 1;
+
+    out[0] = '\0';
+    for (i = 0; i < amount; i++) {
+        size_t len;
+
+        if (curl_easy_header(e, "Content-Encoding", i, CURLH_HEADER, -1,
+                             &h) != CURLHE_OK)
+            break;
+        amount = h->amount;
+        len = strlen(h->value);
+        if (n + (n ? 2 : 0) + len > H1_MAX_CODING)
+            return -1;
+        if (n) {
+            memcpy(out + n, ", ", 2);
+            n += 2;
+        }
+        memcpy(out + n, h->value, len + 1);
+        n += len;
+    }
+    return 0;
+}
+
+/* The final response's headers are in: decide whether its body is read,
+   and how (as conn.c's start_body). Returns -1 if the response is
+   malformed (a Content-Encoding list h1 would refuse as too large). */
+static int
+start_body(struct transfer *x, long status)
+{
+    const struct transport_config *cfg = x->t->cfg;
+
+    x->status = status;
+    x->extracting = 0;
+    if (status != 200)
+        return 0;
+    if (content_coding(x->easy, x->coding) < 0) {
+        x->stop = STOP_CODING_LONG;
+        return -1;
+    }
+    if (decode_begin(&x->dec, x->coding, strlen(x->coding),
+                     cfg->max_body) != DECODE_AGAIN)
+        return 0; /* finish_response names the coding */
+    (void)jf_begin(&x->jf, cfg->field, strlen(cfg->field));
+    x->extracting = 1;
+    return 0;
+}
+
+/* Each header line, interim responses' too: the empty line ends a block. */
+static size_t
+on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct transfer *x = arg;
+    size_t len = size * nmemb;
+    long status = 0;
+
+    x->last_rx = loop_now_ms();
+    if (len <= 2 && (data[0] == '\r' || data[0] == '\n')) {
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+        if (status >= 200 && start_body(x, status) < 0)
+            return 0; /* libcurl stops: CURLE_WRITE_ERROR */
+    }
+    return len;
+}
+
+/* Body bytes through the decoder into the extractor; once either fails,
+   the rest is only counted. */
+static void
+body_bytes(struct transfer *x, const char *data, size_t len)
+{
+    const char *out;
+    size_t out_len;
+    enum decode_rc dr;
+
+    while ((dr = decode_feed(&x->dec, &data, &len, &out, &out_len)) ==
+           DECODE_OUTPUT) {
+        if (jf_feed(&x->jf, out, out_len) != JF_AGAIN) {
+            x->body_failed = BODY_FAILED_JSON;
+            return;
+        }
+    }
+    if (dr != DECODE_AGAIN)
+        x->body_failed = BODY_FAILED_DECODE;
+}
+
+/* Body bytes as received: bounded on the wire, then decoded. Returning
+   less than len makes libcurl stop with CURLE_WRITE_ERROR. */
 static size_t
 on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
     struct transfer *x = arg;
     size_t len = size * nmemb;
 
-    if (!x->status) {
-        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
-        x->extracting = x->status == 200;
-        if (x->extracting)
-            (void)jf_begin(&x->jf, x->t->cfg->field,
-                           strlen(x->t->cfg->field));
+    x->last_rx = loop_now_ms();
+    x->wire += len;
+    if (x->status != 200) {
+        if (x->wire <= CONN_ERROR_BODY_MAX)
+            return len;
+        x->stop = STOP_ERROR_BODY;
+        return 0;
     }
-    x->decoded += len;
-    if (x->decoded > x->t->cfg->max_body) {
-        x->too_big = 1;
-        return 0; /* makes libcurl stop the transfer: CURLE_WRITE_ERROR */
+    if (x->wire > x->t->cfg->max_body) {
+        x->stop = STOP_TOO_BIG;
+        return 0;
     }
-    if (x->extracting)
-        (void)jf_feed(&x->jf, data, len);
+    if (x->extracting && !x->body_failed)
+        body_bytes(x, data, len);
     return len;
 }
 
+/* The connection is up (new or reused) and the request about to leave:
+   the idle clock starts. */
+static int
+on_prereq(void *arg, char *ip, char *local_ip, int port, int local_port)
+{
+    struct transfer *x = arg;
+
+    (void)ip, (void)local_ip, (void)port, (void)local_port;
+    x->connected = 1;
+    x->last_rx = loop_now_ms();
+    return CURL_PREREQFUNC_OK;
+}
+
+static curl_socket_t
+on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct transfer *x = arg;
+    int fd;
+
+    (void)purpose;
+    fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE)
+            x->no_fd = 1;
+        return CURL_SOCKET_BAD;
+    }
+    x->t->n_sockets++;
+    return fd;
+}
+
+static int
+on_close_socket(void *arg, curl_socket_t fd)
+{
+    struct transport *t = arg;
+
+    t->n_sockets--;
+    return close(fd);
+}
+
+/* Each handshake's end: full or resumed, as the hand-written build
+   counts them. */
 static void
-add_transfer_stats(struct transport *t, CURL *easy)
+on_tls_info(const SSL *ssl, int where, int ret)
+{
+    struct transport *t;
+
+    (void)ret;
+    if (!(where & SSL_CB_HANDSHAKE_DONE))
+        return;
+    t = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), tls_ctx_slot);
+    if (!t)
+        return;
+    if (SSL_session_reused(ssl))
+        t->st.handshakes_resumed++;
+    else
+        t->st.handshakes_full++;
+}
+
+/*
+ * Each new connection's SSL_CTX, before its SSL exists: tlsio's trust
+ * store and the name (or IP) the certificate must match, so verification
+ * and its messages are OpenSSL's, as in the hand-written build.
+ */
+static CURLcode
+on_ssl_ctx(CURL *e, void *sslctx, void *arg)
+{
+    struct transfer *x = arg;
+    struct transport *t = x->t;
+    const struct origin *org = &t->origins[x->origin];
+    SSL_CTX *ctx = sslctx;
+    X509_VERIFY_PARAM *p = SSL_CTX_get0_param(ctx);
+
+    (void)e;
+    SSL_CTX_set_ex_data(ctx, tls_ctx_slot, t);
+    SSL_CTX_set_info_callback(ctx, on_tls_info);
+    if (t->cfg->insecure)
+        return CURLE_OK;
+    SSL_CTX_set1_cert_store(ctx, SSL_CTX_get_cert_store(t->tls.ctx));
+    if (org->host_is_ip) {
+        if (X509_VERIFY_PARAM_set1_ip_asc(p, org->host) != 1)
+            return CURLE_SSL_CERTPROBLEM;
+    } else {
+        if (X509_VERIFY_PARAM_set1_host(p, org->host, 0) != 1)
+            return CURLE_SSL_CERTPROBLEM;
+        X509_VERIFY_PARAM_set_hostflags(p,
+                                        X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    }
+    return CURLE_OK;
+}
+
+static void
+add_transfer_stats(struct transport *t, struct transfer *x)
 {
     curl_off_t body = 0;
     long headers = 0, connects = 0;
 
-    curl_easy_getinfo(easy, CURLINFO_SIZE_DOWNLOAD_T, &body);
-    curl_easy_getinfo(easy, CURLINFO_HEADER_SIZE, &headers);
-    curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
-    /* libcurl counts the body after decoding; the bytes on the wire are
-       not reported, so both figures here are decoded sizes. */
+    curl_easy_getinfo(x->easy, CURLINFO_SIZE_DOWNLOAD_T, &body);
+    curl_easy_getinfo(x->easy, CURLINFO_HEADER_SIZE, &headers);
+    curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &connects);
+    /* Headers and bodies as received, without chunked framing. */
     t->st.bytes_rx += (uint64_t)body + (uint64_t)headers;
     t->st.conns_opened += (unsigned)connects;
 }
 
-/* One transfer is over: report it and free its handle for the next. */
+/* The value of the final response's header name, if it came once, is
+   not empty and is at most max bytes (h1 keeps no other); NULL if not,
+   with *bad set if it came but cannot be used. */
+static const char *
+single_header(CURL *e, const char *name, size_t max, int *bad)
+{
+    struct curl_header *h;
+
+    *bad = 0;
+    if (curl_easy_header(e, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
+        return NULL;
+    if (h->amount != 1 || !h->value[0] || strlen(h->value) > max) {
+        *bad = 1;
+        return NULL;
+    }
+    return h->value;
+}
+
+/* Location and Retry-After, raw, as conn.c hands them up: the scheduler
+   resolves the one and h1 reads the other, in both builds. */
 static void
-finished(struct transport *t, struct transfer *x, CURLcode code)
+redirect_fields(struct transfer *x, struct fetch_result *r)
+{
+    const char *v;
+    int bad;
+
+    r->retry_after_s = -1;
+    v = single_header(x->easy, "Retry-After", H1_MAX_RETRY_AFTER, &bad);
+    if (v && h1_retry_after(v, strlen(v), (int64_t)time(NULL),
+                            &r->retry_after_s) < 0)
+        r->retry_after_s = -1;
+    v = single_header(x->easy, "Location", H1_MAX_LOCATION, &bad);
+    r->location = v;
+    r->location_len = v ? strlen(v) : 0;
+    r->location_bad = bad;
+}
+
+/* A complete response (or one cut at CONN_ERROR_BODY_MAX): its result, worded
+   as conn.c's complete_response words it. */
+static void
+finish_response(struct transport *t, struct transfer *x)
 {
     struct fetch_result r;
-    char err[CURL_ERROR_SIZE + 64];
+    char err[REASON_LEN];
 
-    x->active = 0;
-    t->n_active--;
-    curl_multi_remove_handle(t->multi, x->easy);
-    add_transfer_stats(t, x->easy);
-    snprintf(err, sizeof err, "%s",
-             x->errbuf[0] ? x->errbuf : curl_easy_strerror(code));
-
-    t->st.bytes_decoded += x->decoded;
-    if (code == CURLE_WRITE_ERROR && x->too_big) {
-        memset(&r, 0, sizeof r);
-        r.retry_after_s = -1;
-        snprintf(err, sizeof err, "decompressed body over the limit");
-        r.status = (int)x->status;
-        r.text = err;
-        r.len = strlen(err);
-        t->ev->on_result(t->ev->owner, x->job, &r);
-        return;
-    }
-    switch (code) {
-    case CURLE_OK:
-        break;
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-        t->ev->on_unanswered(t->ev->owner, x->job, 0, err);
-        fatal(t, err);
-        return;
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_SSL_CONNECT_ERROR:
-        t->ev->on_unanswered(t->ev->owner, x->job, 0, err);
-        if (++t->connect_failures_in_row >= MAX_CONNECT_FAILURES)
-            fatal(t, err);
-        return;
-    default:
-        /* Reset, truncation, timeout: it may be this request's fault. */
-        t->ev->on_unanswered(t->ev->owner, x->job, 1, err);
-        return;
-    }
-    t->connect_failures_in_row = 0;
     memset(&r, 0, sizeof r);
     r.status = (int)x->status;
-    r.retry_after_s = -1;
-    {
-        curl_off_t ra = 0;
-        char *loc = NULL;
-
-        /* libcurl reads both Retry-After forms; 0 means none given. */
-        if (curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &ra) ==
-                CURLE_OK &&
-            ra > 0)
-            r.retry_after_s = (int64_t)ra;
-        if (curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &loc) ==
-                CURLE_OK &&
-            loc) {
-            r.location = loc;
-            r.location_len = strlen(loc);
-        }
-    }
+    redirect_fields(x, &r);
     if (x->extracting) {
+        enum decode_rc dr = decode_finish(&x->dec);
         enum jf_rc jr = jf_finish(&x->jf, x->value, sizeof x->value, &r.len);
-        if (jr == JF_OK) {
-            r.ok = 1;
+
+        t->st.bytes_decoded += x->dec.produced;
+        if (dr == DECODE_E_TOO_BIG && x->body_failed != BODY_FAILED_JSON) {
+            decode_over_limit(err, sizeof err,
+                              decode_identity(&x->dec) ? NULL : x->dec.name,
+                              x->dec.limit);
+        } else if (dr != DECODE_END && x->body_failed != BODY_FAILED_JSON) {
+            snprintf(err, sizeof err, "Content-Encoding %s: %s", x->dec.name,
+                     decode_strerror(dr));
+        } else if (jr == JF_OK) {
+            r.ok = x->jf.value_json ? FETCH_JSON : FETCH_STRING;
             r.text = x->value;
         } else {
+            size_t n;
+
             jf_explain(&x->jf, jr, t->cfg->field, err, sizeof err);
+            n = strlen(err);
+            if (!decode_identity(&x->dec))
+                snprintf(err + n, sizeof err - n, " of the %s-decoded body",
+                         x->dec.name);
         }
+    } else if (x->status == 200) {
+        snprintf(err, sizeof err, "unsupported Content-Encoding: %s",
+                 x->coding);
     } else {
         snprintf(err, sizeof err, "HTTP status %ld", x->status);
     }
@@ -206,50 +459,361 @@ finished(struct transport *t, struct transfer *x, CURLcode code)
     t->ev->on_result(t->ev->owner, x->job, &r);
 }
 
+/* A failed handshake as tlsio words it: "TLS handshake: " and OpenSSL's
+   (or the socket's) reason, without libcurl's "OpenSSL/3.0.x: ",
+   "OpenSSL SSL_connect: " or "Recv failure: " before it. */
+static void
+tls_reason(const char *lib, char *out, size_t cap)
+{
+    static const char *const prefixes[] = {"OpenSSL/", "OpenSSL SSL_connect: ",
+                                           "Recv failure: ", "Send failure: "};
+    const char *colon = strstr(lib, ": ");
+    size_t i;
+
+    for (i = 0; colon && i < sizeof prefixes / sizeof *prefixes; i++)
+        if (strncmp(lib, prefixes[i], strlen(prefixes[i])) == 0) {
+            lib = colon + 2;
+            break;
+        }
+    snprintf(out, cap, "TLS handshake: %s", lib);
+}
+
+/* "connect to IP:PORT: reason", with the address libcurl tried last. */
+static void
+connect_reason(struct transport *t, struct transfer *x, CURLcode code,
+               char *out, size_t cap)
+{
+    const struct origin *org = &t->origins[x->origin];
+    char *ip = NULL;
+    long port = 0, os_errno = 0;
+    char to[80];
+
+    if (code == CURLE_OPERATION_TIMEDOUT) {
+        snprintf(out, cap, "connect timeout after %.3g s",
+                 (double)t->cfg->connect_timeout_ms / 1000);
+        return;
+    }
+    if (code != CURLE_COULDNT_CONNECT) {
+        tls_reason(x->errbuf[0] ? x->errbuf : curl_easy_strerror(code), out,
+                   cap);
+        return;
+    }
+    curl_easy_getinfo(x->easy, CURLINFO_PRIMARY_IP, &ip);
+    curl_easy_getinfo(x->easy, CURLINFO_PRIMARY_PORT, &port);
+    curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno);
+    if (x->no_fd)
+        os_errno = EMFILE;
+    if (ip && ip[0] && port > 0)
+        snprintf(to, sizeof to, strchr(ip, ':') ? "[%s]:%ld" : "%s:%ld", ip,
+                 port);
+    else
+        snprintf(to, sizeof to, strchr(org->host, ':') ? "[%s]:%u" : "%s:%u",
+                 org->host, (unsigned)org->port);
+    snprintf(out, cap, "connect to %s: %s", to,
+             os_errno ? strerror((int)os_errno)
+                      : (x->errbuf[0] ? x->errbuf : curl_easy_strerror(code)));
+}
+
+/*
+ * x's connection could not be made (transport.h's rule): one more failed
+ * attempt for its origin. The job goes back free, unless the origin is
+ * now out of attempts: then the template's origin ends the run, and a
+ * redirect's fails this job (and every later one sent there).
+ */
+static void
+connect_failed(struct transport *t, struct transfer *x, const char *err)
+{
+    struct origin *org = &t->origins[x->origin];
+    unsigned attempts = t->cfg->max_retries + 1;
+
+    if (!org->unreachable && ++org->connect_failures_in_row >= attempts) {
+        org->unreachable = 1;
+        snprintf(org->why_unreachable, sizeof org->why_unreachable,
+                 "%s (%u attempt%s)", err, attempts, attempts == 1 ? "" : "s");
+        if (x->origin == 0)
+            fatal(t, org->why_unreachable);
+    }
+    if (org->unreachable && x->origin > 0)
+        transport_fail_job(t->ev, x->job, org->why_unreachable);
+    else
+        t->ev->on_unanswered(t->ev->owner, x->job, 0, err);
+}
+
+/*
+ * A socket found no file descriptor. With connections open, go on with as
+ * many as are open (said once) and send the job again, free. Returns 0 if
+ * none is open: then it is a failed connect like any other.
+ */
+static int
+out_of_fds(struct transport *t, struct transfer *x)
+{
+    char msg[96];
+    unsigned n = t->n_sockets;
+
+    if (n == 0)
+        return 0;
+    if (n < t->max_active) {
+        t->max_active = n; /* of the main pool; the rest keep theirs */
+        curl_multi_setopt(t->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)n);
+        curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, (long)n);
+        snprintf(msg, sizeof msg,
+                 "out of file descriptors: going on with %u connections", n);
+        t->ev->on_warning(t->ev->owner, msg);
+    }
+    t->ev->on_unanswered(t->ev->owner, x->job, 0, "out of file descriptors");
+    return 1;
+}
+
+/* libcurl's "<prefix><detail>" as "<ours>: <detail>"; 0 if lib does not
+   start with prefix. */
+static int
+reword(const char *lib, const char *prefix, const char *ours, char *out,
+       size_t cap)
+{
+    size_t n = strlen(prefix);
+
+    if (strncmp(lib, prefix, n) != 0)
+        return 0;
+    snprintf(out, cap, "%s: %s", ours, lib + n);
+    return 1;
+}
+
+/*
+ * A failed read (recv 1) or write (recv 0): libcurl's "Recv failure:
+ * <strerror>" or "OpenSSL SSL_read: ..." as conn.c's "read: ..." or "TLS
+ * read: ..."; anything else is lib after prefix (for a read: libcurl
+ * refused what it read, a chunk size say).
+ */
+static void
+io_reason(const char *lib, int tls, int recv, const char *prefix, char *out,
+          size_t cap)
+{
+    static const char *const curls[2][2] = {
+        {"Send failure: ", "OpenSSL SSL_write: "},
+        {"Recv failure: ", "OpenSSL SSL_read: "}};
+    static const char *const ours[2][2] = {{"send", "TLS write"},
+                                           {"read", "TLS read"}};
+
+    if (!reword(lib, curls[recv][0], ours[recv][tls], out, cap) &&
+        !reword(lib, curls[recv][1], ours[recv][1], out, cap))
+        snprintf(out, cap, "%s%s", prefix, lib);
+}
+
+/* What a transfer that failed after its request left says, in the words
+   of the hand-written build where the meaning is the same. */
+static void
+failure_reason(struct transfer *x, CURLcode code, char *out, size_t cap)
+{
+    const char *lib = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
+    int tls = x->t->origins[x->origin].tls;
+
+    switch (code) {
+    case CURLE_GOT_NOTHING:
+        snprintf(out, cap, "connection closed before the response");
+        return;
+    case CURLE_PARTIAL_FILE:
+        snprintf(out, cap, "connection closed mid-response");
+        return;
+    case CURLE_RECV_ERROR:
+        io_reason(lib, tls, 1, "malformed response: ", out, cap);
+        return;
+    case CURLE_SEND_ERROR:
+        io_reason(lib, tls, 0, "", out, cap);
+        return;
+    case CURLE_OUT_OF_MEMORY:
+        /* What libcurl says when a header outgrows its buffer. */
+        if (!x->status) {
+            snprintf(out, cap, "malformed response: header too large for "
+                               "libcurl");
+            return;
+        }
+        break;
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        snprintf(out, cap, "malformed response: %s", lib);
+        return;
+    default:
+        break;
+    }
+    snprintf(out, cap, "%s", lib);
+}
+
+/* The certificate was refused: OpenSSL's reason, as tlsio words it. */
+static void
+verify_reason(struct transfer *x, char *out, size_t cap)
+{
+    long v = X509_V_OK;
+
+    curl_easy_getinfo(x->easy, CURLINFO_SSL_VERIFYRESULT, &v);
+    if (v != X509_V_OK)
+        snprintf(out, cap, "certificate verify failed: %s",
+                 X509_verify_cert_error_string(v));
+    else
+        snprintf(out, cap, "%s", x->errbuf[0] ? x->errbuf : "TLS verify");
+}
+
+static void
+release(struct transport *t, struct transfer *x)
+{
+    x->active = 0;
+    if (x < t->xfers + t->n_main)
+        t->main_active--;
+    curl_multi_remove_handle(t->multi, x->easy);
+    add_transfer_stats(t, x);
+}
+
+/* One transfer is over: report it and free its handle for the next. */
+static void
+finished(struct transport *t, struct transfer *x, CURLcode code)
+{
+    struct origin *org = &t->origins[x->origin];
+    char err[REASON_LEN];
+
+    release(t, x);
+    if (x->status)
+        org->connect_failures_in_row = 0; /* the origin answered */
+    if (code == CURLE_OK ||
+        (code == CURLE_WRITE_ERROR && x->stop == STOP_ERROR_BODY)) {
+        finish_response(t, x);
+        return;
+    }
+    if (code == CURLE_WRITE_ERROR && x->stop == STOP_TOO_BIG) {
+        /* As conn.c says it: compressed, the limit was reached by the
+           bytes as sent, not by what they decode to. */
+        decode_over_limit(err, sizeof err - 9, x->coding[0] ? x->coding : NULL,
+                          t->cfg->max_body);
+        if (x->coding[0])
+            strcat(err, " as sent");
+        transport_fail_job(t->ev, x->job, err);
+        return;
+    }
+    if (code == CURLE_WRITE_ERROR && x->stop == STOP_CODING_LONG) {
+        snprintf(err, sizeof err, "malformed response: %s",
+                 h1_strerror(H1_E_TOO_LARGE));
+        t->ev->on_unanswered(t->ev->owner, x->job, 1, err);
+        return;
+    }
+    if (code == CURLE_PEER_FAILED_VERIFICATION) {
+        /* Untrusted: every connection would say the same. */
+        verify_reason(x, err, sizeof err);
+        if (x->origin == 0) {
+            t->ev->on_unanswered(t->ev->owner, x->job, 0, err);
+            fatal(t, err);
+        } else {
+            transport_fail_job(t->ev, x->job, err);
+        }
+        return;
+    }
+    if (!x->connected) {
+        if (x->no_fd && out_of_fds(t, x))
+            return;
+        connect_reason(t, x, code, err, sizeof err);
+        connect_failed(t, x, err);
+        return;
+    }
+    /* Reset, truncation, malformed: it may be this request's fault. */
+    failure_reason(x, code, err, sizeof err);
+    t->ev->on_unanswered(t->ev->owner, x->job, 1, err);
+}
+
 static int
 setup_easy(struct transport *t, struct transfer *x)
 {
     const struct transport_config *cfg = t->cfg;
-    const char *cert_file = getenv("SSL_CERT_FILE");
-    const char *cert_dir = getenv("SSL_CERT_DIR");
     CURL *e = curl_easy_init();
 
-    if (!e)
-        return -1;
     x->t = t;
-    x->easy = e;
+    x->easy = e; /* curl_close frees it, whatever fails below */
+    if (!e || decode_init(&x->dec) < 0)
+        return -1;
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(e, CURLOPT_USERAGENT, cfg->user_agent);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+    curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, t);
     curl_easy_setopt(e, CURLOPT_SHARE, t->share);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_PROXY, ""); /* not even from the env */
+    curl_easy_setopt(e, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    /* libcurl loads no CA file of its own: on_ssl_ctx gives tlsio's. */
+    curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+    curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+    if (curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) !=
+        CURLE_OK)
+        return -1; /* a libcurl not built with OpenSSL */
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, x);
     if (!cfg->keep_alive)
         curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-    if (cfg->compressed)
-        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip, deflate");
-    if (cfg->cafile)
-        curl_easy_setopt(e, CURLOPT_CAINFO, cfg->cafile);
-    else if (cert_file || cert_dir) {
-        curl_easy_setopt(e, CURLOPT_CAINFO, cert_file);
-        curl_easy_setopt(e, CURLOPT_CAPATH, cert_dir);
-    }
     if (cfg->insecure) {
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-    if (cfg->connect_timeout_ms > 0)
-        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                         (long)cfg->connect_timeout_ms);
-    if (cfg->idle_timeout_ms > 0) {
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
-                         (long)((cfg->idle_timeout_ms + 999) / 1000));
+    /* libcurl has no "none": 0 would be its own default of 300 s. */
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                     cfg->connect_timeout_ms > 0 ? (long)cfg->connect_timeout_ms
+                                                 : (long)INT_MAX);
+    return 0;
+}
+
+/*
+ * Set up origin o: resolve its host (net, as the hand-written build; the
+ * addresses go to libcurl through CURLOPT_RESOLVE) and, for the first
+ * https origin, load the trust store. host is NUL-terminated. Returns 0
+ * or -1 with err.
+ */
+static int
+origin_init(struct transport *t, unsigned o, int tls, const char *host,
+            int host_is_ip, uint16_t port, char *err, size_t errcap)
+{
+    struct origin *org = &t->origins[o];
+    struct net_addrs addrs;
+    struct curl_slist *l;
+    char entry[URL_MAX_HOST + 16 + NET_MAX_ADDRS * (INET6_ADDRSTRLEN + 3)];
+    size_t n;
+    unsigned i;
+
+    if (net_resolve(host, port, &addrs, err, errcap) < 0)
+        return -1;
+    if (tls && !t->tls_open) {
+        if (tlsio_ctx_open(&t->tls, t->cfg->cafile, t->cfg->insecure, err,
+                           errcap) < 0)
+            return -1;
+        t->tls_open = 1;
     }
+    memset(org, 0, sizeof *org);
+    org->tls = tls;
+    org->host_is_ip = host_is_ip;
+    org->port = port;
+    snprintf(org->host, sizeof org->host, "%s", host);
+    if (host_is_ip)
+        return 0; /* libcurl resolves nothing for a literal */
+    n = (size_t)snprintf(entry, sizeof entry, "%s:%u:", host, (unsigned)port);
+    for (i = 0; i < addrs.n && n < sizeof entry; i++) {
+        char ip[INET6_ADDRSTRLEN + 16]; /* "1.2.3.4:443" or "[::1]:443" */
+
+        net_addr_text((const struct sockaddr *)&addrs.addr[i], ip, sizeof ip);
+        *strrchr(ip, ':') = '\0';
+        n += (size_t)snprintf(entry + n, sizeof entry - n, "%s%s",
+                              i ? "," : "", ip);
+    }
+    l = curl_slist_append(t->resolve, entry);
+    if (!l) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    t->resolve = l;
     return 0;
 }
 
@@ -265,15 +829,48 @@ curl_close(struct transport *t)
             curl_multi_remove_handle(t->multi, t->xfers[i].easy);
         if (t->xfers[i].easy)
             curl_easy_cleanup(t->xfers[i].easy);
+        decode_close(&t->xfers[i].dec);
     }
+    /* The multi closes the connections it kept, through on_close_socket:
+       t is still whole here. */
     if (t->multi)
         curl_multi_cleanup(t->multi);
     if (t->share)
         curl_share_cleanup(t->share);
     curl_slist_free_all(t->headers);
+    curl_slist_free_all(t->resolve);
+    if (t->tls_open)
+        tlsio_ctx_close(&t->tls);
     free(t->xfers);
     free(t);
     curl_global_cleanup();
+}
+
+/* The request headers every transfer sends besides Host and User-Agent. */
+static struct curl_slist *
+request_headers(const struct transport_config *cfg)
+{
+    const char *lines[3] = {"Accept: application/json", NULL, NULL};
+    struct curl_slist *h = NULL, *l;
+    char ae[96];
+    unsigned i, n = 1;
+
+    if (cfg->compressed && decode_accept_encoding) {
+        snprintf(ae, sizeof ae, "Accept-Encoding: %s",
+                 decode_accept_encoding);
+        lines[n++] = ae;
+    }
+    if (!cfg->keep_alive)
+        lines[n++] = "Connection: close";
+    for (i = 0; i < n; i++) {
+        l = curl_slist_append(h, lines[i]);
+        if (!l) {
+            curl_slist_free_all(h);
+            return NULL;
+        }
+        h = l;
+    }
+    return h;
 }
 
 static struct transport *
@@ -283,8 +880,8 @@ curl_open(const struct transport_config *cfg,
 {
     const struct url_template *u = cfg->tmpl;
     struct transport *t;
+    char host[URL_MAX_HOST + 1];
     unsigned i;
-    size_t n;
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(err, errcap, "libcurl initialisation failed");
@@ -298,21 +895,30 @@ curl_open(const struct transport_config *cfg,
     }
     t->cfg = cfg;
     t->ev = ev;
-    n = (size_t)snprintf(t->origin[0], sizeof t->origin[0], "%s://",
-                         u->tls ? "https" : "http");
-    n += url_authority(u, cfg->url, t->origin[0] + n, sizeof t->origin[0] - n);
-    t->origin_len[0] = n;
+    if (tls_ctx_slot < 0)
+        tls_ctx_slot = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    memcpy(host, cfg->url + u->host_off, u->host_len);
+    host[u->host_len] = '\0';
+    if (origin_init(t, 0, u->tls, host, u->host_is_ip, u->port, err,
+                    errcap) < 0)
+        goto fail;
     t->n_origins = 1;
+    t->origins[0].prefix_len = (size_t)snprintf(
+        t->origins[0].prefix, sizeof t->origins[0].prefix, "%s://",
+        u->tls ? "https" : "http");
+    t->origins[0].prefix_len += url_authority(
+        u, cfg->url, t->origins[0].prefix + t->origins[0].prefix_len,
+        sizeof t->origins[0].prefix - t->origins[0].prefix_len);
 
-    t->n_xfers = cfg->connections;
-    if (t->n_xfers > jobs)
-        t->n_xfers = (unsigned)jobs;
+    t->n_main = cfg->connections;
+    if (t->n_main > jobs)
+        t->n_main = (unsigned)jobs;
+    t->max_active = t->n_main;
+    t->n_xfers = t->n_main + TRANSPORT_MAX_ORIGINS - 1;
     t->xfers = calloc(t->n_xfers, sizeof *t->xfers);
     t->multi = curl_multi_init();
     t->share = curl_share_init();
-    t->headers = curl_slist_append(NULL, "Accept: application/json");
-    if (t->headers && !cfg->keep_alive)
-        t->headers = curl_slist_append(t->headers, "Connection: close");
+    t->headers = request_headers(cfg);
     if (!t->xfers || !t->multi || !t->share || !t->headers) {
         snprintf(err, errcap, "out of memory");
         goto fail;
@@ -320,14 +926,14 @@ curl_open(const struct transport_config *cfg,
     curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_multi_setopt(t->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
+    /* Connections at once and kept idle: one per handle. */
     curl_multi_setopt(t->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                       (long)t->n_xfers);
-    curl_multi_setopt(t->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                      (long)t->n_xfers);
     curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, (long)t->n_xfers);
-    for (i = 0; i < t->n_xfers; i++) {
+    for (i = 0; i < t->n_main; i++) {
         if (setup_easy(t, &t->xfers[i]) < 0) {
-            snprintf(err, errcap, "cannot create a libcurl handle");
+            snprintf(err, errcap, "cannot create a libcurl handle (is it "
+                                  "built with OpenSSL?)");
             goto fail;
         }
     }
@@ -347,27 +953,42 @@ curl_prepare(struct transport *t, size_t queued)
     (void)queued; /* libcurl opens connections as transfers need them */
 }
 
-/* libcurl connects to any origin by URL: an origin is just its prefix. */
+/* A new origin named by a redirect: resolved and checked here, at once,
+   as the hand-written build does. */
 static int
 curl_origin(struct transport *t, const struct url_ref *ref, const char *s,
             char *err, size_t errcap)
 {
-    char o[URL_MAX_HOST + 32];
-    size_t n;
+    char host[URL_MAX_HOST + 1];
+    struct origin *org;
     unsigned i;
 
-    n = (size_t)snprintf(o, sizeof o, "%s://", ref->tls ? "https" : "http");
-    n += url_ref_authority(ref, s, o + n, sizeof o - n);
-    for (i = 0; i < t->n_origins; i++)
-        if (t->origin_len[i] == n && strncasecmp(t->origin[i], o, n) == 0)
+    memcpy(host, s + ref->host_off, ref->host_len);
+    host[ref->host_len] = '\0';
+    for (i = 0; i < t->n_origins; i++) {
+        org = &t->origins[i];
+        /* Host names compare without case (RFC 9110 sec. 4.2.3). */
+        if (org->tls == ref->tls && org->port == ref->port &&
+            strcasecmp(org->host, host) == 0)
             return (int)i;
+    }
     if (t->n_origins == TRANSPORT_MAX_ORIGINS) {
         snprintf(err, errcap, "redirected to more than %d hosts",
                  TRANSPORT_MAX_ORIGINS);
         return -1;
     }
-    memcpy(t->origin[i], o, n);
-    t->origin_len[i] = n;
+    org = &t->origins[i];
+    if (origin_init(t, i, ref->tls, host, ref->host_is_ip, ref->port, err,
+                    errcap) < 0)
+        return -1;
+    if (setup_easy(t, &t->xfers[t->n_main + i - 1]) < 0) {
+        snprintf(err, errcap, "cannot create a libcurl handle");
+        return -1;
+    }
+    org->prefix_len = (size_t)snprintf(org->prefix, sizeof org->prefix,
+                                       "%s://", ref->tls ? "https" : "http");
+    org->prefix_len += url_ref_authority(ref, s, org->prefix + org->prefix_len,
+                                         sizeof org->prefix - org->prefix_len);
     t->n_origins++;
     return (int)i;
 }
@@ -376,6 +997,7 @@ static int
 curl_submit(struct transport *t, uint32_t job, int origin, const char *target,
             size_t target_len)
 {
+    const struct origin *org;
     struct transfer *x = NULL;
     unsigned i;
 
@@ -383,27 +1005,46 @@ curl_submit(struct transport *t, uint32_t job, int origin, const char *target,
         return -EPIPE;
     if (origin < 0 || (unsigned)origin >= t->n_origins)
         return -EINVAL;
-    for (i = 0; i < t->n_xfers && !x; i++)
-        if (!t->xfers[i].active)
-            x = &t->xfers[i];
+    org = &t->origins[origin];
+    if (org->unreachable) {
+        transport_fail_job(t->ev, job, org->why_unreachable);
+        return 0;
+    }
+    if (origin > 0) {
+        x = &t->xfers[t->n_main + (unsigned)origin - 1];
+        if (x->active)
+            return -EAGAIN;
+    } else if (t->main_active < t->max_active) {
+        for (i = 0; i < t->n_main && !x; i++)
+            if (!t->xfers[i].active)
+                x = &t->xfers[i];
+    }
     if (!x)
         return -EAGAIN;
-    if (t->origin_len[origin] + target_len + 2 > sizeof x->url)
+    if (org->prefix_len + target_len + 1 > sizeof x->url)
         return -ENAMETOOLONG;
-    memcpy(x->url, t->origin[origin], t->origin_len[origin]);
-    memcpy(x->url + t->origin_len[origin], target, target_len);
-    x->url[t->origin_len[origin] + target_len] = '\0';
+    memcpy(x->url, org->prefix, org->prefix_len);
+    memcpy(x->url + org->prefix_len, target, target_len);
+    x->url[org->prefix_len + target_len] = '\0';
     curl_easy_setopt(x->easy, CURLOPT_URL, x->url);
+    curl_easy_setopt(x->easy, CURLOPT_RESOLVE, t->resolve);
     x->job = job;
+    x->origin = (unsigned)origin;
+    x->connected = 0;
+    x->no_fd = 0;
     x->status = 0;
     x->extracting = 0;
-    x->too_big = 0;
-    x->decoded = 0;
+    x->body_failed = 0;
+    x->stop = STOP_NONE;
+    x->wire = 0;
+    x->last_rx = loop_now_ms();
+    x->coding[0] = '\0';
     x->errbuf[0] = '\0';
     if (curl_multi_add_handle(t->multi, x->easy) != CURLM_OK)
         return -ENOMEM;
     x->active = 1;
-    t->n_active++;
+    if (origin == 0)
+        t->main_active++;
     if (t->st.deepest_pipeline < 1)
         t->st.deepest_pipeline = 1;
     return 0;
@@ -431,11 +1072,68 @@ drain_messages(struct transport *t)
     return n;
 }
 
+/* When x runs out of --idle-timeout, or -1: only a transfer whose request
+   could leave awaits a response (connecting has its own timeout). */
+static int64_t
+idle_deadline(const struct transport *t, const struct transfer *x)
+{
+    if (!x->active || !x->connected || t->cfg->idle_timeout_ms <= 0)
+        return -1;
+    return x->last_rx + t->cfg->idle_timeout_ms;
+}
+
+/* Transfers silent for --idle-timeout end, as the hand-written build's
+   connections do: charged, the connection closed. Returns how many. */
+static unsigned
+expire_idle(struct transport *t)
+{
+    int64_t now = loop_now_ms();
+    unsigned i, n = 0;
+    char err[96];
+
+    for (i = 0; i < t->n_xfers; i++) {
+        struct transfer *x = &t->xfers[i];
+        int64_t d = idle_deadline(t, x);
+
+        if (d < 0 || now < d)
+            continue;
+        release(t, x);
+        snprintf(err, sizeof err,
+                 "idle timeout: no bytes from the server for %.3g s",
+                 (double)t->cfg->idle_timeout_ms / 1000);
+        t->ev->on_unanswered(t->ev->owner, x->job, 1, err);
+        n++;
+    }
+    return n;
+}
+
+/* The poll's timeout in ms: at most 1 s, or libcurl's, the caller's
+   deadline or the nearest idle deadline, whichever comes first. */
+static int
+wait_ms(struct transport *t, int64_t deadline_ms)
+{
+    int64_t now = loop_now_ms(), timeout = 1000;
+    long curl_timeout = -1;
+    unsigned i;
+
+    curl_multi_timeout(t->multi, &curl_timeout);
+    if (curl_timeout >= 0 && curl_timeout < timeout)
+        timeout = curl_timeout;
+    if (deadline_ms >= 0 && deadline_ms - now < timeout)
+        timeout = deadline_ms - now;
+    for (i = 0; i < t->n_xfers; i++) {
+        int64_t d = idle_deadline(t, &t->xfers[i]);
+
+        if (d >= 0 && d - now < timeout)
+            timeout = d - now;
+    }
+    return timeout < 0 ? 0 : (int)timeout;
+}
+
 static int
 curl_wait(struct transport *t, int64_t deadline_ms)
 {
-    int running = 0, numfds = 0, timeout = 1000;
-    long curl_timeout = -1;
+    int running = 0, numfds = 0;
     CURLMcode mc;
 
     mc = curl_multi_perform(t->multi, &running);
@@ -443,25 +1141,18 @@ curl_wait(struct transport *t, int64_t deadline_ms)
         return -EIO;
     /* A finished transfer frees a slot: back to the scheduler to fill it
        before sleeping, or the next request waits out the poll. */
-    if (drain_messages(t) > 0)
+    if (drain_messages(t) + expire_idle(t) > 0)
         return 0;
     /* With nothing active this still sleeps until the deadline: the
        scheduler may be waiting out a server's Retry-After. */
-    curl_multi_timeout(t->multi, &curl_timeout);
-    if (curl_timeout >= 0 && curl_timeout < timeout)
-        timeout = (int)curl_timeout;
-    if (deadline_ms >= 0) {
-        int64_t left = deadline_ms - loop_now_ms();
-        if (left < timeout)
-            timeout = left < 0 ? 0 : (int)left;
-    }
-    mc = curl_multi_poll(t->multi, NULL, 0, timeout, &numfds);
+    mc = curl_multi_poll(t->multi, NULL, 0, wait_ms(t, deadline_ms), &numfds);
     if (mc != CURLM_OK)
         return -EIO;
     mc = curl_multi_perform(t->multi, &running);
     if (mc != CURLM_OK)
         return -EIO;
     drain_messages(t);
+    expire_idle(t);
     return 0;
 }
 
@@ -475,9 +1166,7 @@ curl_abort(struct transport *t)
 
         if (!x->active)
             continue;
-        x->active = 0;
-        t->n_active--;
-        curl_multi_remove_handle(t->multi, x->easy);
+        release(t, x);
         t->ev->on_unanswered(t->ev->owner, x->job, 0, "aborted");
     }
 }
@@ -486,12 +1175,29 @@ static void
 curl_stats(const struct transport *t, struct transport_stats *out)
 {
     *out = t->st;
-    out->handshakes_unknown = 1;
+}
+
+/* libcurl's versions, then OpenSSL's as tlsio gives them: libcurl and
+   tlsio use the one libssl of the process. */
+static const char *
+curl_version_text(char *out, size_t cap)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    int n = snprintf(out, cap,
+                     "transport: libcurl\n"
+                     "libcurl: built with %s, running %s (with %s)\n",
+                     LIBCURL_VERSION, v->version,
+                     v->ssl_version ? v->ssl_version : "no TLS");
+
+    if (n > 0 && (size_t)n < cap)
+        tlsio_version(out + n, cap - (size_t)n);
+    return "libcurl";
 }
 
 static const struct transport_vt transport_curl = {
     "libcurl",   1,         curl_open,  curl_prepare, curl_origin,
     curl_submit, curl_wait, curl_abort, curl_stats,   curl_close,
+    curl_version_text,
 };
 
 const struct transport_vt *const transport_default = &transport_curl;

@@ -23,10 +23,19 @@
  *    processed (RFC 9112 sec. 9.6): returned free. After an unannounced
  *    close, reset, malformed response or timeout, the oldest one is
  *    charged (it may be the cause) and the rest returned free.
- *  - Fatal: an untrusted certificate; TRANSPORT_MAX_CONNECT_FAILURES
- *    failed connects in a row; no socket at all. These apply to the
- *    template's origin; for an origin a redirect named, the same failures
- *    fail only the jobs sent there.
+ *  - Spent connections: one that has carried as many requests as the
+ *    server allows (the learned limit, or one with --no-keepalive) and
+ *    has answered them is closed at the next turn, even if the server
+ *    keeps it open, so its slot opens a fresh one for the work queued.
+ *  - Connect attempts (transport.h's rule): 1 + --retries failures in a
+ *    row make an origin unreachable, and at least one try of each of its
+ *    addresses; a connect() that fails at once counts like one that
+ *    fails later, and is tried again at once. A failure of a connection
+ *    that went to an address already left behind (the first wave of
+ *    connections all went to one address) is not counted again.
+ *  - Fatal: an untrusted certificate, or the template's origin
+ *    unreachable. For an origin a redirect named, the same failures fail
+ *    only the jobs sent there.
  *  - Origins: the template's has the pool of `connections`; each origin
  *    a redirect names gets one connection of its own (conns[n_main + k -
  *    1] for origin k), with its own TLS context, so a redirect never
@@ -46,8 +55,6 @@
 #include "net.h"
 #include "tlsio.h"
 
-#define TRANSPORT_MAX_CONNECT_FAILURES 3
-
 /* A scheme + host + port requests go to; origins[0] is the template's. */
 struct origin {
     int tls;
@@ -61,6 +68,8 @@ struct origin {
     unsigned addr_next;
     struct conn_config cfg;
     unsigned connect_failures_in_row;
+    int unreachable;        /* out of connect attempts */
+    char why_unreachable[CONN_ERR_LEN + 32];
 };
 
 struct transport {
@@ -141,17 +150,46 @@ give_back(struct transport *t, struct conn *c, int charge_oldest,
 static void
 fail_inflight(struct transport *t, struct conn *c, const char *err)
 {
-    struct fetch_result r;
     unsigned n = conn_inflight(c), i;
 
-    memset(&r, 0, sizeof r);
-    r.text = err;
-    r.len = strlen(err);
-    r.retry_after_s = -1;
     for (i = 0; i < n; i++) {
         t->n_inflight--;
-        t->ev->on_result(t->ev->owner, conn_inflight_job(c, i), &r);
+        transport_fail_job(t->ev, conn_inflight_job(c, i), err);
     }
+}
+
+/* The address origin o's next connection goes to. */
+static const struct sockaddr *
+addr_now(const struct origin *org)
+{
+    return (const struct sockaddr *)&org->addrs.addr[org->addr_next];
+}
+
+/*
+ * A connection attempt to origin o failed, at once or later, with err;
+ * the next one goes to the next address. Returns 1 if the origin is now
+ * unreachable (transport.h's rule): for the template's origin, the run
+ * is over.
+ */
+static int
+connect_failed(struct transport *t, unsigned o, const char *err)
+{
+    struct origin *org = &t->origins[o];
+    unsigned attempts = t->cfg->max_retries + 1;
+
+    if (org->unreachable)
+        return 1;
+    if (attempts < org->addrs.n)
+        attempts = org->addrs.n;
+    org->addr_next = (org->addr_next + 1) % org->addrs.n;
+    if (++org->connect_failures_in_row < attempts)
+        return 0;
+    org->unreachable = 1;
+    snprintf(org->why_unreachable, sizeof org->why_unreachable,
+             "%s (%u attempt%s)", err, attempts, attempts == 1 ? "" : "s");
+    if (o == 0)
+        fatal(t, org->why_unreachable);
+    return 1;
 }
 
 static void
@@ -189,14 +227,11 @@ on_close(void *owner, struct conn *c, enum conn_end why, const char *err)
         give_back(t, c, 1, err);
         break;
     case CONN_END_CONNECT:
-        if (org->addrs.n > 1)
-            org->addr_next = (org->addr_next + 1) % org->addrs.n;
-        if (++org->connect_failures_in_row < TRANSPORT_MAX_CONNECT_FAILURES)
-            give_back(t, c, 0, err);
-        else if (o == 0)
-            give_back(t, c, 0, err), fatal(t, err);
+        /* A stale failure (an address already left) is not counted. */
+        if (c->peer == addr_now(org) && connect_failed(t, o, err) && o > 0)
+            fail_inflight(t, c, org->why_unreachable);
         else
-            fail_inflight(t, c, err);
+            give_back(t, c, 0, err);
         break;
     case CONN_END_VERIFY:
         if (o == 0)
@@ -425,47 +460,12 @@ h1_origin(struct transport *t, const struct url_ref *ref, const char *s,
     return (int)o;
 }
 
-static void
-h1_prepare(struct transport *t, size_t queued)
+/* Whether c has carried all the requests one connection may: the
+   learned server limit, or one request with --no-keepalive. */
+static int
+spent(const struct transport *t, const struct conn *c)
 {
-    size_t want = queued + t->n_inflight;
-    unsigned i;
-
-    struct origin *org = &t->origins[0];
-
-    for (i = 0; i < t->n_main && !t->fatal && t->n_open < t->max_open &&
-                t->n_open < want;
-         i++) {
-        struct conn *c = &t->conns[i];
-        int rc;
-
-        if (c->state != CONN_CLOSED)
-            continue;
-        rc = conn_open(c,
-                       (const struct sockaddr *)&org->addrs.addr[org->addr_next],
-                       org->addrs.len[org->addr_next]);
-        if ((rc == -EMFILE || rc == -ENFILE) && t->n_open > 0) {
-            char msg[128];
-            snprintf(msg, sizeof msg,
-                     "out of file descriptors: going on with %u connections",
-                     t->n_open);
-            t->ev->on_warning(t->ev->owner, msg);
-            t->max_open = t->n_open;
-            return;
-        }
-        if (rc < 0) {
-            char msg[128];
-            snprintf(msg, sizeof msg, "cannot open a socket: %s",
-                     strerror(-rc));
-            fatal(t, msg);
-            return;
-        }
-        t->probe[i] = (unsigned char)t->probe_next;
-        t->probe_next = 0;
-        t->n_open++;
-    }
-    if (t->n_open == 0 && queued > 0 && !t->fatal)
-        fatal(t, "no connection could be opened");
+    return t->max_per_conn && c->n_submitted >= t->max_per_conn;
 }
 
 /* Whether connection i may take one more request of target_len now. */
@@ -481,7 +481,7 @@ can_take(const struct transport *t, unsigned i, size_t target_len)
         limit = 1;
     if (conn_inflight(c) >= limit)
         return 0;
-    return !t->max_per_conn || c->n_submitted < t->max_per_conn;
+    return !spent(t, c);
 }
 
 /* The main pool's connection that can take a request now with the fewest
@@ -503,22 +503,93 @@ pick(struct transport *t, size_t target_len)
     return best;
 }
 
+/*
+ * Open connection slot i to origin o's current address. Returns 0 if
+ * opened; 1 if connect() failed at once (counted as an attempt; try
+ * again unless the origin is now unreachable); -1 if the main pool is
+ * out of file descriptors with connections still open: it goes on with
+ * those (said once, as a warning).
+ */
+static int
+open_slot(struct transport *t, unsigned i, unsigned o)
+{
+    struct origin *org = &t->origins[o];
+    char msg[160], to[80];
+    int rc;
+
+    rc = conn_open(&t->conns[i], addr_now(org),
+                   org->addrs.len[org->addr_next]);
+    if (rc == 0) {
+        t->probe[i] = o == 0 && t->probe_next;
+        if (o == 0) {
+            t->probe_next = 0;
+            t->n_open++;
+        }
+        return 0;
+    }
+    if ((rc == -EMFILE || rc == -ENFILE) && o == 0 && t->n_open > 0) {
+        snprintf(msg, sizeof msg,
+                 "out of file descriptors: going on with %u connections",
+                 t->n_open);
+        t->ev->on_warning(t->ev->owner, msg);
+        t->max_open = t->n_open;
+        return -1;
+    }
+    net_addr_text(addr_now(org), to, sizeof to);
+    snprintf(msg, sizeof msg, "connect to %s: %s", to, strerror(-rc));
+    (void)connect_failed(t, o, msg);
+    return 1;
+}
+
+/* Close the connections that can take no more work and have none left,
+   so that their slots open fresh ones: a server may keep such a
+   connection open (an idle one has no deadline) and never close it. */
+static void
+retire_spent(struct transport *t)
+{
+    unsigned i;
+
+    for (i = 0; i < t->n_conns; i++) {
+        struct conn *c = &t->conns[i];
+
+        if (c->state != CONN_CLOSED && conn_inflight(c) == 0 && spent(t, c))
+            conn_close(c);
+    }
+}
+
+static void
+h1_prepare(struct transport *t, size_t queued)
+{
+    size_t want = queued + t->n_inflight;
+    unsigned i;
+
+    retire_spent(t);
+    for (i = 0; i < t->n_main && !t->fatal && t->n_open < t->max_open &&
+                t->n_open < want;
+         i++) {
+        int rc;
+
+        if (t->conns[i].state != CONN_CLOSED)
+            continue;
+        /* A failure at once is tried again until the attempts run out. */
+        while ((rc = open_slot(t, i, 0)) == 1 && !t->fatal)
+            ;
+        if (rc < 0)
+            return;
+    }
+    if (t->n_open == 0 && queued > 0 && !t->fatal)
+        fatal(t, "no connection could be opened");
+}
+
 /* An extra origin's own connection, opened if need be, or NULL. */
 static struct conn *
 pick_extra(struct transport *t, unsigned o, size_t target_len)
 {
     unsigned i = t->n_main + o - 1;
-    struct conn *c = &t->conns[i];
-    struct origin *org = &t->origins[o];
 
-    if (c->state == CONN_CLOSED) {
-        if (conn_open(c,
-                      (const struct sockaddr *)&org->addrs.addr[org->addr_next],
-                      org->addrs.len[org->addr_next]) < 0)
-            return NULL; /* out of sockets: try again on a later turn */
-        t->probe[i] = 0;
-    }
-    return can_take(t, i, target_len) ? c : NULL;
+    while (t->conns[i].state == CONN_CLOSED && !t->origins[o].unreachable)
+        (void)open_slot(t, i, o);
+    return can_take(t, i, target_len) ? &t->conns[i] : NULL;
 }
 
 static int
@@ -533,6 +604,10 @@ h1_submit(struct transport *t, uint32_t job, int origin, const char *target,
         return -EINVAL;
     c = origin == 0 ? pick(t, target_len)
                     : pick_extra(t, (unsigned)origin, target_len);
+    if (t->origins[origin].unreachable) {
+        transport_fail_job(t->ev, job, t->origins[origin].why_unreachable);
+        return 0;
+    }
     if (!c || conn_submit(c, job, target, target_len) < 0)
         return -EAGAIN;
     t->n_inflight++;
@@ -607,9 +682,20 @@ h1_stats(const struct transport *t, struct transport_stats *out)
     out->learned_max_requests = t->cfg->keep_alive ? t->max_per_conn : 0;
 }
 
+static const char *
+h1_version(char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "transport: hand-written HTTP/1.1\n");
+
+    if (n > 0 && (size_t)n < cap)
+        tlsio_version(out + n, cap - (size_t)n);
+    return NULL;
+}
+
 static const struct transport_vt transport_h1 = {
     "pokefetch", CONN_MAX_PIPELINE, h1_open,  h1_prepare, h1_origin,
     h1_submit,   h1_wait,           h1_abort, h1_stats,   h1_close,
+    h1_version,
 };
 
 const struct transport_vt *const transport_default = &transport_h1;

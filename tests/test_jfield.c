@@ -46,19 +46,23 @@ struct tcase {
     size_t val_len;
     const char *at;   /* error offset: the last occurrence of at in body */
     long long off;    /* or this offset if at is NULL; -1: unchecked */
+    int json;         /* for JF_OK: the value is JSON text */
 };
 
 #define OKK(l, k, b, v)                                                       \
-    {l, k, b, sizeof(b) - 1, JF_OK, v, sizeof(v) - 1, NULL, -1}
+    {l, k, b, sizeof(b) - 1, JF_OK, v, sizeof(v) - 1, NULL, -1, 0}
 #define OK(l, b, v) OKK(l, NULL, b, v)
-#define ERR(l, b, rc, at) {l, NULL, b, sizeof(b) - 1, rc, NULL, 0, at, -1}
-#define ERRK(l, k, b, rc, at) {l, k, b, sizeof(b) - 1, rc, NULL, 0, at, -1}
-#define ERRO(l, b, rc, off) {l, NULL, b, sizeof(b) - 1, rc, NULL, 0, NULL, off}
+#define OKJ(l, b, v) {l, NULL, b, sizeof(b) - 1, JF_OK, v, sizeof(v) - 1, NULL, -1, 1}
+#define ERR(l, b, rc, at) {l, NULL, b, sizeof(b) - 1, rc, NULL, 0, at, -1, 0}
+#define ERRK(l, k, b, rc, at) {l, k, b, sizeof(b) - 1, rc, NULL, 0, at, -1, 0}
+#define ERRO(l, b, rc, off)                                                   \
+    {l, NULL, b, sizeof(b) - 1, rc, NULL, 0, NULL, off, 0}
 
 static const char *const rc_names[] = {
-    "JF_OK", "JF_AGAIN", "JF_E_SYNTAX", "JF_E_NOT_OBJECT",
-    "JF_E_TRUNCATED", "JF_E_NO_KEY", "JF_E_NOT_STRING", "JF_E_DUP_KEY",
-    "JF_E_TOO_DEEP", "JF_E_TOO_LONG",
+    "JF_OK",          "JF_AGAIN",       "JF_E_SYNTAX",    "JF_E_CONTROL",
+    "JF_E_ESCAPE",    "JF_E_SURROGATE", "JF_E_UTF8",      "JF_E_NOT_OBJECT",
+    "JF_E_TRUNCATED", "JF_E_NO_KEY",    "JF_E_DUP_KEY",   "JF_E_TOO_DEEP",
+    "JF_E_TOO_LONG",
 };
 
 static const char *
@@ -75,6 +79,7 @@ rc_name(enum jf_rc rc)
 
 struct outcome {
     enum jf_rc rc;
+    int json;
     uint64_t off;
     size_t val_len;
     char val[JF_MAX_VALUE];
@@ -105,6 +110,7 @@ finish(struct jf_extractor *x, size_t len, enum jf_rc sticky,
     CHECKF(x->consumed == len, "consumed %llu of %zu",
            (unsigned long long)x->consumed, len);
     o->rc = jf_finish(x, o->val, sizeof o->val, &o->val_len);
+    o->json = o->rc == JF_OK && x->value_json;
     o->off = x->error_offset;
     if (sticky != JF_AGAIN)
         CHECKF(o->rc == sticky, "jf_feed said %s, jf_finish %s",
@@ -207,6 +213,11 @@ expect(const struct tcase *c, const struct outcome *o, const char *how)
     if (o->rc != c->rc) {
         CHECKF(o->rc == c->rc, "%s [%s]: got %s, want %s", c->label, how,
                rc_name(o->rc), rc_name(c->rc));
+        return 0;
+    }
+    if (c->rc == JF_OK && o->json != c->json) {
+        CHECKF(0, "%s [%s]: value_json %d, want %d", c->label, how, o->json,
+               c->json);
         return 0;
     }
     if (c->rc == JF_OK &&
@@ -357,33 +368,33 @@ static const struct tcase table[] = {
        "{\"a\":\"\xff\xfe\",\"\xc0\xaf\":1,\"name\":\"ok\"}", "ok"),
     OK("empty key elsewhere", "{\"\":1,\"name\":\"v\"}", "v"),
 
-    /* JF_E_SYNTAX: escapes and surrogates, anywhere. */
-    ERR("bad escape \\x", "{\"name\":\"a\\xb\"}", JF_E_SYNTAX, "xb"),
-    ERR("bad escape in nested key", "{\"a\":{\"b\\q\":1}}", JF_E_SYNTAX,
+    /* JF_E_ESCAPE and JF_E_SURROGATE, anywhere. */
+    ERR("bad escape \\x", "{\"name\":\"a\\xb\"}", JF_E_ESCAPE, "xb"),
+    ERR("bad escape in nested key", "{\"a\":{\"b\\q\":1}}", JF_E_ESCAPE,
         "q"),
-    ERR("bad escape \\U", "{\"a\":\"\\U0041\"}", JF_E_SYNTAX, "U"),
-    ERR("bad escape in top key", "{\"n\\ame\":1}", JF_E_SYNTAX, "ame"),
-    ERR("bad hex digit", "{\"a\":\"\\u12G4\"}", JF_E_SYNTAX, "G"),
-    ERR("short \\u", "{\"a\":\"\\u12\"}", JF_E_SYNTAX, "\"}"),
-    ERR("lone high surrogate", "{\"name\":\"\\ud800\"}", JF_E_SYNTAX,
+    ERR("bad escape \\U", "{\"a\":\"\\U0041\"}", JF_E_ESCAPE, "U"),
+    ERR("bad escape in top key", "{\"n\\ame\":1}", JF_E_ESCAPE, "ame"),
+    ERR("bad hex digit", "{\"a\":\"\\u12G4\"}", JF_E_ESCAPE, "G"),
+    ERR("short \\u", "{\"a\":\"\\u12\"}", JF_E_ESCAPE, "\"}"),
+    ERR("lone high surrogate", "{\"name\":\"\\ud800\"}", JF_E_SURROGATE,
         "\"}"),
-    ERR("high then a byte", "{\"a\":\"\\ud800x\"}", JF_E_SYNTAX, "x"),
-    ERR("high then \\n", "{\"a\":\"\\ud800\\n\"}", JF_E_SYNTAX, "n\""),
-    ERR("high then high", "{\"a\":\"\\ud800\\ud800\"}", JF_E_SYNTAX,
+    ERR("high then a byte", "{\"a\":\"\\ud800x\"}", JF_E_SURROGATE, "x"),
+    ERR("high then \\n", "{\"a\":\"\\ud800\\n\"}", JF_E_SURROGATE, "n\""),
+    ERR("high then high", "{\"a\":\"\\ud800\\ud800\"}", JF_E_SURROGATE,
         "0\""),
-    ERR("high then BMP", "{\"a\":\"\\ud800\\u0041\"}", JF_E_SYNTAX, "1\""),
-    ERR("lone low surrogate", "{\"a\":\"\\udc00\"}", JF_E_SYNTAX, "0\""),
-    ERR("lone low in top key", "{\"\\udfff\":1}", JF_E_SYNTAX, "f\""),
-    ERR("lone high in kept value", "{\"name\":\"\\udbff\"}", JF_E_SYNTAX,
+    ERR("high then BMP", "{\"a\":\"\\ud800\\u0041\"}", JF_E_SURROGATE, "1\""),
+    ERR("lone low surrogate", "{\"a\":\"\\udc00\"}", JF_E_SURROGATE, "0\""),
+    ERR("lone low in top key", "{\"\\udfff\":1}", JF_E_SURROGATE, "f\""),
+    ERR("lone high in kept value", "{\"name\":\"\\udbff\"}", JF_E_SURROGATE,
         "\"}"),
-    ERR("lone high in nested key", "{\"a\":{\"\\ud800\":1}}", JF_E_SYNTAX,
+    ERR("lone high in nested key", "{\"a\":{\"\\ud800\":1}}", JF_E_SURROGATE,
         "\":1"),
 
-    /* JF_E_SYNTAX: raw control bytes in strings. */
-    ERR("raw tab in value", "{\"name\":\"a\tb\"}", JF_E_SYNTAX, "\t"),
-    ERR("raw newline nested", "{\"a\":[\"x\ny\"]}", JF_E_SYNTAX, "\n"),
-    ERR("raw 0x1f in key", "{\"a\x1f\":1}", JF_E_SYNTAX, "\x1f"),
-    ERRO("raw NUL in string", "{\"a\":\"\0\"}", JF_E_SYNTAX, 6),
+    /* JF_E_CONTROL: raw control bytes in strings. */
+    ERR("raw tab in value", "{\"name\":\"a\tb\"}", JF_E_CONTROL, "\t"),
+    ERR("raw newline nested", "{\"a\":[\"x\ny\"]}", JF_E_CONTROL, "\n"),
+    ERR("raw 0x1f in key", "{\"a\x1f\":1}", JF_E_CONTROL, "\x1f"),
+    ERRO("raw NUL in string", "{\"a\":\"\0\"}", JF_E_CONTROL, 6),
 
     /* JF_E_SYNTAX: numbers. */
     ERR("leading zero", "{\"a\":01}", JF_E_SYNTAX, "1"),
@@ -444,26 +455,26 @@ static const struct tcase table[] = {
     ERR("syntax error after the value", "{\"name\":\"v\",\"a\":x}",
         JF_E_SYNTAX, "x"),
 
-    /* JF_E_SYNTAX: the kept value's raw UTF-8. */
-    ERR("kept value 0xff", "{\"name\":\"a\xff" "b\"}", JF_E_SYNTAX, "\xff"),
-    ERR("kept value overlong", "{\"name\":\"\xc0\xaf\"}", JF_E_SYNTAX,
+    /* JF_E_UTF8: the kept value's raw UTF-8. */
+    ERR("kept value 0xff", "{\"name\":\"a\xff" "b\"}", JF_E_UTF8, "\xff"),
+    ERR("kept value overlong", "{\"name\":\"\xc0\xaf\"}", JF_E_UTF8,
         "\xc0"),
     ERR("kept value overlong 3", "{\"name\":\"\xe0\x9f\xbf\"}",
-        JF_E_SYNTAX, "\xe0"),
+        JF_E_UTF8, "\xe0"),
     ERR("kept value UTF-8 surrogate", "{\"name\":\"\xed\xa0\x80\"}",
-        JF_E_SYNTAX, "\xed"),
+        JF_E_UTF8, "\xed"),
     ERR("kept value past U+10FFFF", "{\"name\":\"\xf4\x90\x80\x80\"}",
-        JF_E_SYNTAX, "\xf4"),
+        JF_E_UTF8, "\xf4"),
     ERR("kept value lone continuation", "{\"name\":\"ab\x80\"}",
-        JF_E_SYNTAX, "\x80"),
-    ERR("kept value cut by quote", "{\"name\":\"a\xc3\"}", JF_E_SYNTAX,
+        JF_E_UTF8, "\x80"),
+    ERR("kept value cut by quote", "{\"name\":\"a\xc3\"}", JF_E_UTF8,
         "\xc3"),
     ERR("kept value cut by escape", "{\"name\":\"\xe2\x82\\n\"}",
-        JF_E_SYNTAX, "\xe2"),
+        JF_E_UTF8, "\xe2"),
     ERR("kept value 5-byte form", "{\"name\":\"\xf8\x88\x80\x80\x80\"}",
-        JF_E_SYNTAX, "\xf8"),
+        JF_E_UTF8, "\xf8"),
     ERR("kept value bad UTF-8 before dup", "{\"name\":\"\xff\",\"name\":1}",
-        JF_E_SYNTAX, "\xff"),
+        JF_E_UTF8, "\xff"),
 
     /* JF_E_NOT_OBJECT. */
     ERR("array", "[]", JF_E_NOT_OBJECT, "["),
@@ -505,24 +516,60 @@ static const struct tcase table[] = {
     ERRK("key wants 4-byte UTF-8", "\xf0\x9f\x98\x81",
          "{\"\\ud83d\\ude00\":\"x\"}", JF_E_NO_KEY, ""),
 
-    /* JF_E_NOT_STRING: at the value's first byte. */
-    ERR("number value", "{\"name\":1}", JF_E_NOT_STRING, "1"),
-    ERR("zero value", "{\"name\":0}", JF_E_NOT_STRING, "0"),
-    ERR("full number value", "{\"name\" : -1.5e+3 }", JF_E_NOT_STRING,
-        "-"),
-    ERRO("long number value",
-         "{\"name\":123456789012345678901234567890123456789.5e-7}",
-         JF_E_NOT_STRING, 8),
-    ERR("null value", "{\"name\":null}", JF_E_NOT_STRING, "null"),
-    ERR("true value", "{\"name\":true,\"a\":1}", JF_E_NOT_STRING, "true"),
-    ERR("false value", "{\"name\":false}", JF_E_NOT_STRING, "false"),
-    ERR("empty object value", "{\"name\":{}}", JF_E_NOT_STRING, "{}"),
-    ERR("empty array value", "{\"name\":[]}", JF_E_NOT_STRING, "[]"),
-    ERR("object value holding the key",
-        "{\"name\":{\"name\":\"x\"},\"b\":2}", JF_E_NOT_STRING,
-        "{\"name\":\"x\"}"),
-    ERR("array value of strings", "{\"name\":[\"x\",\"y\"]}",
-        JF_E_NOT_STRING, "[\""),
+    /* Values that are not strings: their JSON text, made compact. */
+    OKJ("number value", "{\"name\":1}", "1"),
+    OKJ("zero value", "{\"name\":0}", "0"),
+    OKJ("full number value", "{\"name\" : -1.5e+3 }", "-1.5e+3"),
+    OKJ("long number value",
+        "{\"name\":123456789012345678901234567890123456789.5e-7}",
+        "123456789012345678901234567890123456789.5e-7"),
+    OKJ("null value", "{\"name\":null}", "null"),
+    OKJ("true value", "{\"name\":true,\"a\":1}", "true"),
+    OKJ("false value", "{\"name\":false}", "false"),
+    OKJ("number then more", "{\"name\":-0.0E-0,\"a\":[1]}", "-0.0E-0"),
+    OKJ("empty object value", "{\"name\":{}}", "{}"),
+    OKJ("empty array value", "{\"name\":[]}", "[]"),
+    OKJ("object value holding the key",
+        "{\"name\":{\"name\":\"x\"},\"b\":2}", "{\"name\":\"x\"}"),
+    OKJ("array value of strings", "{\"name\":[\"x\",\"y\"]}",
+        "[\"x\",\"y\"]"),
+    OKJ("whitespace dropped, not in strings",
+        "{\"name\" :\n [ 1 ,\t{ \"a b\" : \" c\\t \" } ,\r\n[ ] ] }",
+        "[1,{\"a b\":\" c\\t \"},[]]"),
+    OKJ("braces and quotes in strings",
+        "{\"name\":{\"k}\":\"]}{[\\\"\",\"\\\\\":\"\\\\\\\"}\"}}",
+        "{\"k}\":\"]}{[\\\"\",\"\\\\\":\"\\\\\\\"}\"}"),
+    OKJ("escapes kept as written",
+        "{\"name\":[\"\\u00e9\\ud83d\\ude00\\n\\/\"]}",
+        "[\"\\u00e9\\ud83d\\ude00\\n\\/\"]"),
+    OKJ("raw UTF-8 in a nested string",
+        "{\"name\":{\"\xc3\xa9\":[\"\xe2\x80\xa8\xf0\x9f\x98\x80\"]}}",
+        "{\"\xc3\xa9\":[\"\xe2\x80\xa8\xf0\x9f\x98\x80\"]}"),
+    OKJ("nested decoys inside the value",
+        "{\"a\":1,\"name\":[{\"name\":\"x\"},{\"name\":[]}],\"b\":2}",
+        "[{\"name\":\"x\"},{\"name\":[]}]"),
+    OKJ("deep value", "{\"name\":[[[[{\"a\":[[{}]]}]]]]}",
+        "[[[[{\"a\":[[{}]]}]]]]"),
+
+    /* A non-string value's strings: their raw UTF-8 is checked. */
+    ERR("bad UTF-8 in the object value", "{\"name\":{\"a\":\"x\xff\"}}",
+        JF_E_UTF8, "\xff"),
+    ERR("bad UTF-8 in a key of the value", "{\"name\":{\"\xc0\xaf\":1}}",
+        JF_E_UTF8, "\xc0"),
+    ERR("UTF-8 cut by a quote in the value", "{\"name\":[\"\xe2\x80\"]}",
+        JF_E_UTF8, "\xe2"),
+    ERR("UTF-8 cut by an escape in the value",
+        "{\"name\":[\"\xc3\\n\"]}", JF_E_UTF8, "\xc3"),
+    ERR("bad UTF-8 then bad syntax in the value",
+        "{\"name\":[\"\xff\",}", JF_E_UTF8, "\xff"),
+    ERR("syntax error in the value", "{\"name\":[1,]}", JF_E_SYNTAX, "]"),
+    ERR("control byte after a lead byte", "{\"name\":[\"\xc3\x01\"]}",
+        JF_E_CONTROL, "\x01"),
+    ERR("bad UTF-8 elsewhere is fine, then cut",
+        "{\"a\":\"\xff\",\"name\":[1", JF_E_TRUNCATED, ""),
+    ERR("bad UTF-8 in the value, then cut", "{\"name\":[\"\xff",
+        JF_E_UTF8, "\xff"),
+    ERR("value cut", "{\"name\":{\"a\":[1,2", JF_E_TRUNCATED, ""),
 
     /* JF_E_DUP_KEY: at the second key's closing quote. */
     ERR("twice", "{\"name\":\"a\",\"name\":\"b\"}", JF_E_DUP_KEY, "\":\"b"),
@@ -553,7 +600,17 @@ static void
 gen_case(const char *label, const char *key, const char *body, size_t len,
          enum jf_rc rc, const char *val, size_t val_len, long long off)
 {
-    struct tcase c = {label, key, body, len, rc, val, val_len, NULL, off};
+    struct tcase c = {label, key, body, len, rc, val, val_len, NULL, off, 0};
+
+    check_case(&c);
+}
+
+/* The same for a case whose value is JSON text. */
+static void
+gen_json_case(const char *label, const char *body, size_t len,
+              enum jf_rc rc, const char *val, size_t val_len, long long off)
+{
+    struct tcase c = {label, NULL, body, len, rc, val, val_len, NULL, off, 1};
 
     check_case(&c);
 }
@@ -647,13 +704,13 @@ test_value_limit(void)
     sb_str(&b, "\xff");
     sb_rep(&b, "a", 2000);
     sb_str(&b, "\"}");
-    gen_case("bad UTF-8, then too long", NULL, b.s, b.len, JF_E_SYNTAX,
+    gen_case("bad UTF-8, then too long", NULL, b.s, b.len, JF_E_UTF8,
              NULL, 0, 9);
     b.len = 9;
     sb_rep(&b, "a", JF_MAX_VALUE - 1);
     sb_str(&b, "\xc3" "b\"}");
     gen_case("bad UTF-8 just before the limit", NULL, b.s, b.len,
-             JF_E_SYNTAX, NULL, 0, 9 + JF_MAX_VALUE - 1);
+             JF_E_UTF8, NULL, 0, 9 + JF_MAX_VALUE - 1);
     b.len = 9;
     sb_rep(&b, "a", JF_MAX_VALUE - 1);
     sb_str(&b, "\xc3\xa9\"}");
@@ -696,15 +753,15 @@ test_huge_elsewhere(void)
     sb_str(&b, "{\"name\":-");
     sb_rep(&b, "9", 200000);
     sb_str(&b, ".5}");
-    gen_case("huge number value", NULL, b.s, b.len, JF_E_NOT_STRING, NULL,
-             0, 8);
+    gen_case("huge number value", NULL, b.s, b.len, JF_E_TOO_LONG, NULL, 0,
+             8 + JF_MAX_VALUE);
 
     b.len = 0;
     sb_str(&b, "{\"name\":[");
     sb_rep(&b, "\"a\",", 50000);
     sb_str(&b, "\"b\"]}");
-    gen_case("huge array value", NULL, b.s, b.len, JF_E_NOT_STRING, NULL,
-             0, 8);
+    gen_case("huge array value", NULL, b.s, b.len, JF_E_TOO_LONG, NULL, 0,
+             8 + JF_MAX_VALUE);
 
     b.len = 0;
     sb_str(&b, "{\"na");
@@ -713,6 +770,122 @@ test_huge_elsewhere(void)
     gen_case("huge near-miss top-level key", NULL, b.s, b.len, JF_OK, "y",
              1, -1);
     free(b.s);
+}
+
+/*
+ * Non-string values at the cap: JF_MAX_VALUE bytes of compact JSON text
+ * pass, one more is JF_E_TOO_LONG at that byte, whitespace between tokens
+ * not counted; the cap against other problems in byte order.
+ */
+static void
+test_json_value_limit(void)
+{
+    /* {"name": is 8 bytes: the value's byte k (from 0) is at 8 + k. */
+    struct sb b = {0}, v = {0};
+    size_t i;
+
+    /* [1,1,...,1]: 2n + 1 bytes; the cap is even, so end on [...,10]. */
+    sb_str(&v, "[");
+    for (i = 0; v.len + 2 < JF_MAX_VALUE; i++)
+        sb_str(&v, i ? ",1" : "1");
+    sb_str(&v, "]");
+    CHECK(v.len == JF_MAX_VALUE - 1);
+    b.len = 0;
+    sb_str(&b, "{\"name\":");
+    sb_add(&b, v.s, v.len);
+    sb_str(&b, "}");
+    gen_json_case("array of JF_MAX_VALUE - 1 bytes", b.s, b.len, JF_OK, v.s,
+                  v.len, -1);
+    v.len--;
+    sb_str(&v, "0]");
+    b.len = 8;
+    sb_add(&b, v.s, v.len);
+    sb_str(&b, "}");
+    gen_json_case("array of JF_MAX_VALUE bytes", b.s, b.len, JF_OK, v.s,
+                  v.len, -1);
+    b.len = 8;
+    sb_add(&b, v.s, v.len - 1);
+    sb_str(&b, "0]}");
+    gen_json_case("array of JF_MAX_VALUE + 1 bytes", b.s, b.len,
+                  JF_E_TOO_LONG, NULL, 0, 8 + JF_MAX_VALUE);
+
+    /* The same text with whitespace everywhere it may go. */
+    b.len = 8;
+    for (i = 0; i < v.len; i++) {
+        if (i == 0 || v.s[i] < '0' || v.s[i - 1] < '0')
+            sb_str(&b, i % 3 ? " " : "\r\n\t"); /* not inside "10" */
+        sb_add(&b, v.s + i, 1);
+    }
+    sb_str(&b, " }");
+    gen_json_case("JF_MAX_VALUE bytes, spaced out", b.s, b.len, JF_OK, v.s,
+                  v.len, -1);
+    b.len -= 3; /* back to before the closing ']' */
+    sb_str(&b, "\n ,\n 3 ]}"); /* ',' is the cap's last byte, '3' past it */
+    gen_json_case("JF_MAX_VALUE + 2 bytes, spaced out", b.s, b.len,
+                  JF_E_TOO_LONG, NULL, 0, (long long)b.len - 4);
+
+    /* A number of JF_MAX_VALUE digits, and one more. */
+    b.len = 8;
+    sb_rep(&b, "7", JF_MAX_VALUE);
+    sb_str(&b, "}");
+    gen_json_case("number of JF_MAX_VALUE bytes", b.s, b.len, JF_OK, b.s + 8,
+                  JF_MAX_VALUE, -1);
+    b.len = 8;
+    sb_rep(&b, "7", JF_MAX_VALUE + 1);
+    sb_str(&b, "}");
+    gen_json_case("number of JF_MAX_VALUE + 1 bytes", b.s, b.len,
+                  JF_E_TOO_LONG, NULL, 0, 8 + JF_MAX_VALUE);
+
+    /*
+     * {"name": + head + rep x times + tail: strings inside count their raw
+     * bytes, escapes as written; bad UTF-8 before the cap wins, at the
+     * cap the cap does; syntax errors and the end of the body come after
+     * the cap or before it. off -1: the value is JF_OK and is all of it.
+     */
+    static const struct {
+        const char *label, *head, *rep;
+        size_t times;
+        const char *tail;
+        enum jf_rc rc;
+        long long off;
+    } gen[] = {
+        {"escapes up to the cap", "[\"", "\\n", (JF_MAX_VALUE - 4) / 2,
+         "\"]}", JF_OK, -1},
+        {"a string's closing quote past the cap", "[\"", "\\n",
+         (JF_MAX_VALUE - 4) / 2, "x\"]}", JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
+        {"bad UTF-8, then too long", "[\"\xff", "a", 2000, "\"]}",
+         JF_E_UTF8, 10},
+        {"good UTF-8 cut by the cap", "[\"", "a", JF_MAX_VALUE - 3,
+         "\xc3\xa9\"]}", JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
+        {"bad continuation at the cap", "[\"", "a", JF_MAX_VALUE - 3,
+         "\xc3\x41\"]}", JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
+        {"bad continuation just before the cap", "[\"", "a",
+         JF_MAX_VALUE - 4, "\xc3\x41\"]}", JF_E_UTF8, 8 + JF_MAX_VALUE - 2},
+        {"too long, then a syntax error", "[", "1,", JF_MAX_VALUE, "]}",
+         JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
+        {"a syntax error, then too long", "[1,,", "1,", JF_MAX_VALUE, "1]}",
+         JF_E_SYNTAX, 11},
+        {"too long, then cut", "[", "1,", JF_MAX_VALUE, "", JF_E_TOO_LONG,
+         8 + JF_MAX_VALUE},
+        {"too deep within the cap", "{\"a\":", "[", JF_MAX_DEPTH, "",
+         JF_E_TOO_DEEP, 8 + 5 + JF_MAX_DEPTH - 2},
+    };
+
+    for (i = 0; i < sizeof gen / sizeof gen[0]; i++) {
+        b.len = 8;
+        sb_str(&b, gen[i].head);
+        sb_rep(&b, gen[i].rep, gen[i].times);
+        sb_str(&b, gen[i].tail);
+        if (gen[i].off < 0)
+            gen_json_case(gen[i].label, b.s, b.len, gen[i].rc, b.s + 8,
+                          b.len - 9, -1);
+        else
+            gen_json_case(gen[i].label, b.s, b.len, gen[i].rc, NULL, 0,
+                          gen[i].off);
+    }
+
+    free(b.s);
+    free(v.s);
 }
 
 static void
@@ -740,8 +913,8 @@ test_depth(void)
     sb_rep(&b, "{\"name\":", JF_MAX_DEPTH - 1);
     sb_str(&b, "{\"name\":\"deep\"}");
     sb_rep(&b, "}", JF_MAX_DEPTH - 1);
-    gen_case("objects JF_MAX_DEPTH deep", NULL, b.s, b.len,
-             JF_E_NOT_STRING, NULL, 0, 8);
+    gen_case("objects JF_MAX_DEPTH deep", NULL, b.s, b.len, JF_E_TOO_LONG,
+             NULL, 0, 8 + JF_MAX_VALUE);
 
     b.len = 0;
     sb_str(&b, "{\"x\":");
@@ -760,6 +933,22 @@ test_depth(void)
     sb_str(&b, ",\"name\":\"mixed\"}");
     gen_case("mixed JF_MAX_DEPTH deep", NULL, b.s, b.len, JF_OK, "mixed",
              5, -1);
+
+    /* The value itself JF_MAX_DEPTH deep (the top level is one). */
+    b.len = 0;
+    sb_str(&b, "{\"name\":");
+    sb_rep(&b, "[", JF_MAX_DEPTH - 1);
+    sb_rep(&b, "]", JF_MAX_DEPTH - 1);
+    sb_str(&b, "}");
+    gen_json_case("value JF_MAX_DEPTH deep", b.s, b.len, JF_OK, b.s + 8,
+                  2 * (JF_MAX_DEPTH - 1), -1);
+    b.len = 0;
+    sb_str(&b, "{\"name\":");
+    sb_rep(&b, "[", JF_MAX_DEPTH);
+    sb_rep(&b, "]", JF_MAX_DEPTH);
+    sb_str(&b, "}");
+    gen_json_case("value JF_MAX_DEPTH + 1 deep", b.s, b.len, JF_E_TOO_DEEP,
+                  NULL, 0, 8 + JF_MAX_DEPTH - 1);
 
     b.len = 0;
     sb_str(&b, "{\"a\":");
@@ -842,11 +1031,25 @@ test_key_limits(void)
     sb_str(&b, "\",\"b\":2}");
     {
         struct sb v = {0};
+        struct tcase c;
 
         sb_rep(&v, "\xc3\xa9", JF_MAX_VALUE / 6);
         sb_rep(&v, "z", JF_MAX_VALUE % 6);
         gen_case("longest raw key with longest value", k.s, b.s, b.len,
                  JF_OK, v.s, v.len, -1);
+
+        /* The same key with the longest object: JSON text, spaces out. */
+        b.len = 8 + 6 * JF_MAX_KEY;
+        sb_str(&b, "\": { \"x\" : \"");
+        sb_rep(&b, "y", JF_MAX_VALUE - 8);
+        sb_str(&b, "\" } ,\"b\":2}");
+        v.len = 0;
+        sb_str(&v, "{\"x\":\"");
+        sb_rep(&v, "y", JF_MAX_VALUE - 8);
+        sb_str(&v, "\"}");
+        c = (struct tcase){"longest raw key, longest object", k.s, b.s,
+                           b.len, JF_OK, v.s, v.len, NULL, -1, 1};
+        check_case(&c);
         free(v.s);
     }
     free(b.s);
@@ -894,7 +1097,7 @@ test_scan_positions(void)
                 if (byte < 0x20) {
                     ch = (char)byte;
                     sb_add(&b, &ch, 1);
-                    c.rc = JF_E_SYNTAX;
+                    c.rc = JF_E_CONTROL;
                     c.off = (long long)(strlen(pre[ctx]) + pos);
                 } else if (byte == 0x20) {
                     sb_str(&b, "\\n");
@@ -921,6 +1124,7 @@ test_scan_positions(void)
                 c.val = ctx == 3 ? v.s : "v";
                 c.val_len = ctx == 3 ? v.len : 1;
                 c.at = NULL;
+                c.json = 0;
                 run_cuts("name", 4, b.s, b.len, b.len, b.len, &o);
                 r = expect(&c, &o, "whole");
                 for (i = 0; r && i < 2; i++) {
@@ -987,7 +1191,8 @@ static int
 blk_case(const char *label, const struct sb *b, enum jf_rc rc,
          const char *val, size_t val_len, long long off)
 {
-    struct tcase c = {label, NULL, b->s, b->len, rc, val, val_len, NULL, off};
+    struct tcase c = {label, NULL, b->s, b->len, rc, val, val_len, NULL, off,
+                      0};
 
     return blk_check(&c);
 }
@@ -1034,7 +1239,7 @@ test_block_strings(void)
             sb_str(&b, "\"],\"name\":\"v\"}");
             snprintf(label, sizeof label, "control 0x%02x at %zu", byte,
                      7 + n);
-            n_ok += (size_t)blk_case(label, &b, JF_E_SYNTAX, NULL, 0,
+            n_ok += (size_t)blk_case(label, &b, JF_E_CONTROL, NULL, 0,
                                      (long long)(7 + n));
             n_cases++;
         }
@@ -1087,7 +1292,7 @@ test_block_strings(void)
         sb_rep(&b, "x", n);
         sb_str(&b, "\\x\"],\"name\":\"v\"}");
         snprintf(label, sizeof label, "bad escape at %zu", 7 + n);
-        n_ok += (size_t)blk_case(label, &b, JF_E_SYNTAX, NULL, 0,
+        n_ok += (size_t)blk_case(label, &b, JF_E_ESCAPE, NULL, 0,
                                  (long long)(8 + n));
         n_cases++;
     }
@@ -1250,7 +1455,7 @@ test_block_structure(void)
             sb_str(&b, i ? ",\"\x01\"]}" : ",[true]],\"name\":\"v\"}");
             snprintf(label, sizeof label, "number, then %s, after %zu",
                      i ? "a control byte" : "an escape", n);
-            n_ok += (size_t)blk_case(label, &b, i ? JF_E_SYNTAX : JF_OK,
+            n_ok += (size_t)blk_case(label, &b, i ? JF_E_CONTROL : JF_OK,
                                      i ? NULL : "v", i ? 0 : 1, -1);
             n_cases++;
         }
@@ -1340,7 +1545,7 @@ test_block_random(void)
         }
         run_bytes("name", 4, b.s, b.len, &o);
         c = (struct tcase){"random body", NULL, b.s, b.len, o.rc,
-                           o.val, o.val_len, NULL, -1};
+                           o.val, o.val_len, NULL, -1, o.json};
         n_ok += (size_t)blk_check(&c);
     }
     CHECK(n_ok == (size_t)rounds);
@@ -1374,7 +1579,7 @@ test_truncated_everywhere(void)
         "\\ude00\"},\"name\" : \"x\\u00e9\\ud83d\\ude00y\\\\z\","
         "\"nam\\u0065x\":1,\"c\":[[{\"d\":\"e\"}]],\"n\":-0}";
     struct tcase c = {"truncated prefix", NULL, body, 0, JF_E_TRUNCATED,
-                      NULL, 0, "", -1};
+                      NULL, 0, "", -1, 0};
     struct outcome o;
     size_t n, i;
 
@@ -1460,6 +1665,85 @@ test_strerror(void)
     }
 }
 
+/* jf_explain: what is wrong, and where, for every verdict. */
+static void
+test_explain(void)
+{
+    static const struct {
+        const char *key, *body, *want;
+    } cases[] = {
+        {"name", "{\"name\":\"a\tb\"}", "invalid JSON body: raw TAB in a "
+                                       "string at byte 10"},
+        {"name", "{\"a\":\"\n\"}", "raw LF in a string at byte 6"},
+        {"name", "{\"a\r\":1}", "raw CR in a string at byte 3"},
+        {"name", "{\"a\":[\"\x01\"]}", "raw control byte 0x01 in a string"
+                                     " at byte 7"},
+        {"name", "{\"a\":\"\\q\"}", "invalid escape: 'q' after a "
+                                  "backslash at byte 7"},
+        {"name", "{\"a\":\"\\u12G4\"}", "'G' where a \\u escape needs a "
+                                      "hex digit at byte 10"},
+        {"name", "{\"a\":\"\\ud800x\"}", "lone surrogate \\ud800 (no low "
+                                       "half after it) in a string at "
+                                       "byte 12"},
+        {"name", "{\"a\":\"\\ud800\\u0041\"}", "lone surrogate \\ud800 (no"
+                                              " low half"},
+        {"name", "{\"a\":\"\\udc00\"}", "lone surrogate \\udc00 (a low "
+                                      "half alone) in a string at byte 11"},
+        {"name", "{\"name\":\"\xc3(\"}", "invalid UTF-8 in the value at "
+                                       "byte 9"},
+        {"name", "{\"name\":[\"\xff\"]}", "invalid UTF-8 in the value at "
+                                       "byte 10"},
+        {"name", "{\"a\":1,}", "unexpected '}' at byte 7"},
+        {"name", "{\"a\":1\v}", "unexpected byte 0x0b at byte 6"},
+        {"name", "{\"name\":1} x", "'x' after the end of the JSON text at "
+                                   "byte 11"},
+        {"name", "[1]", "top-level value is not an object at byte 0"},
+        {"name", "{\"a\":[1,", "JSON text truncated at byte 8"},
+        {"name", "{\"a\":[[[[", "JSON text truncated"},
+        {"name", "{\"a\":1}", "key \"name\" not found at top level"},
+        {"\x1b[31m", "{\"a\":1}", "key \"\x1b[31m\" not found"},
+        {"name", "{\"name\":1,\"name\":2}", "key \"name\" occurs more than "
+                                           "once at top level, again at "
+                                           "byte 15"},
+    };
+    struct jf_extractor x;
+    char out[JF_MAX_VALUE], msg[256];
+    size_t i, n;
+    enum jf_rc rc;
+    struct sb b = {0};
+
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        begin(&x, cases[i].key, strlen(cases[i].key));
+        (void)jf_feed(&x, cases[i].body, strlen(cases[i].body));
+        rc = jf_finish(&x, out, sizeof out, &n);
+        CHECK(rc != JF_OK);
+        jf_explain(&x, rc, cases[i].key, msg, sizeof msg);
+        CHECKF(strstr(msg, cases[i].want) != NULL, "%s: \"%s\", want \"%s\"",
+               cases[i].body, msg, cases[i].want);
+    }
+
+    /* Too deep and too long name their limits. */
+    sb_str(&b, "{\"a\":");
+    sb_rep(&b, "[", JF_MAX_DEPTH);
+    begin(&x, "name", 4);
+    rc = jf_feed(&x, b.s, b.len);
+    CHECK(rc == JF_E_TOO_DEEP);
+    jf_explain(&x, rc, "name", msg, sizeof msg);
+    CHECKF(strstr(msg, "nesting deeper than 512 levels at byte 516"), "%s",
+           msg);
+    b.len = 0;
+    sb_str(&b, "{\"name\":[");
+    sb_rep(&b, "1,", JF_MAX_VALUE);
+    begin(&x, "name", 4);
+    rc = jf_feed(&x, b.s, b.len);
+    CHECK(rc == JF_E_TOO_LONG);
+    jf_explain(&x, rc, "name", msg, sizeof msg);
+    CHECKF(strcmp(msg, "value of \"name\" longer than the 1024-byte cap at "
+                       "byte 1032") == 0,
+           "%s", msg);
+    free(b.s);
+}
+
 #define MAX_ID 20000
 
 static void
@@ -1467,7 +1751,7 @@ test_real_data(void)
 {
     static const char *names[MAX_ID];
     static size_t name_lens[MAX_ID];
-    struct tcase c = {NULL, NULL, NULL, 0, JF_OK, NULL, 0, NULL, -1};
+    struct tcase c = {NULL, NULL, NULL, 0, JF_OK, NULL, 0, NULL, -1, 0};
     char path[4400], label[64];
     struct outcome o;
     size_t list_len, len, n_list = 0, n_files = 0;
@@ -1551,6 +1835,7 @@ main(void)
     }
     RUN(test_value_limit);
     RUN(test_huge_elsewhere);
+    RUN(test_json_value_limit);
     RUN(test_depth);
     RUN(test_key_limits);
     RUN(test_key_with_nul);
@@ -1562,6 +1847,7 @@ main(void)
     RUN(test_sticky);
     RUN(test_fixed_memory);
     RUN(test_strerror);
+    RUN(test_explain);
     if (realdata_find())
         RUN(test_real_data);
     else

@@ -119,10 +119,20 @@
 #define SEEN_CAP 65536
 /* random-reset cuts one of the first RR_RESPONSES responses. */
 #define RR_RESPONSES 3
+/* endless-*: the promised length, and the piece queued at a time. */
+#define ENDLESS_LEN 1000000000000LL
+#define ENDLESS_PIECE 16384
 
 #define JSON_TYPE "application/json; charset=utf-8"
 #define TEXT_TYPE "text/plain; charset=utf-8"
 #define NOT_JSON "<html><body><h1>Not JSON</h1></body></html>\n"
+/* hostile-name: ESC and BEL as JSON escapes (raw ones are not JSON),
+   C1, U+2028/9 and the bidi controls as raw UTF-8 and as escapes, and a
+   TAB, a backslash and a DEL: every kind of byte cli must escape. */
+#define HOSTILE_NAME_JSON                                                     \
+    "{\"name\":\"evil\\u001b]0;owned\\u0007\\u001b[2J\xc2\x9b"              \
+    "31m\xc2\x85x\xe2\x80\xa8y\\u2029z\xe2\x80\xaegpj.exe\xe2\x81\xa6w"       \
+    "\\u2069\\t\\\\\x7f\"}"
 /* gzip-corrupt flips this many bytes at the middle of the .gz. */
 #define CORRUPT_RUN 16
 /* gzip-trailing appends this after the .gz. */
@@ -170,6 +180,9 @@ enum sc {
     SC_NON_STRING,
     SC_DUP_KEY,
     SC_NESTED_DECOY,
+    SC_HOSTILE_NAME,
+    SC_HOSTILE_ENCODING,
+    SC_HOSTILE_LOCATION,
     SC_TRUNCATED_JSON,
     SC_CLOSE_DELIMITED,
     SC_RANDOM_RESET,
@@ -182,7 +195,12 @@ enum sc {
     SC_GZIP_BOMB_SPACES,
     SC_ENCODING_UNKNOWN,
     SC_DEFLATE,
-    SC_DEFLATE_RAW
+    SC_DEFLATE_RAW,
+    SC_CLOSE_FIRST,
+    SC_IGNORE_CLOSE,
+    SC_REDIRECT_DOWNGRADE,
+    SC_ENDLESS_404,
+    SC_ENDLESS_GZIP
 };
 
 struct scenario_def {
@@ -264,6 +282,12 @@ static const struct scenario_def scenarios[] = {
     {"dup-key", SC_DUP_KEY, 0, 0, 0, "{\"name\":\"a\",\"name\":\"b\"}"},
     {"nested-decoy", SC_NESTED_DECOY, 0, 0, 0,
      "{\"a\":{\"name\":\"x\"},\"name\":\"real\"} (valid; name is real)"},
+    {"hostile-name", SC_HOSTILE_NAME, 0, 0, 0,
+     "a name of ESC sequences, C1 controls, U+2028/9, bidi overrides"},
+    {"hostile-encoding", SC_HOSTILE_ENCODING, 0, 0, 0,
+     "Content-Encoding: x + C1 CSI, ESC-free colour codes, bidi override"},
+    {"hostile-location", SC_HOSTILE_LOCATION, 0, 0, 0,
+     "302 with a Location holding C1 controls and a bidi override"},
     {"truncated-json", SC_TRUNCATED_JSON, 0, 0, 0,
      "Content-Length and body = first half of the file"},
     {"close-delimited", SC_CLOSE_DELIMITED, 0, 0, 0,
@@ -291,6 +315,18 @@ static const struct scenario_def scenarios[] = {
      "Content-Encoding: deflate, zlib stream (identity if not asked)"},
     {"deflate-raw", SC_DEFLATE_RAW, 0, 0, 0,
      "as deflate, but raw deflate without the zlib wrapper"},
+    {"close-first", SC_CLOSE_FIRST, 1, 1, 1000000,
+     "connection N's first response says Connection: close, then it "
+     "closes; every other connection keeps alive"},
+    {"ignore-close", SC_IGNORE_CLOSE, 0, 0, 0,
+     "ok, but a request's Connection: close is ignored: no close"},
+    {"redirect-downgrade", SC_REDIRECT_DOWNGRADE, 302, 301, 308,
+     "CODE with Location http://OTHER-HOST:OTHER-PORT/r/... (plain)"},
+    {"endless-404", SC_ENDLESS_404, 3, 0, 999999999,
+     "id ARG: 404, Content-Length 10^12, body bytes for as long as read"},
+    {"endless-gzip", SC_ENDLESS_GZIP, 3, 0, 999999999,
+     "id ARG: 200 gzip, Content-Length 10^12, empty stored blocks for "
+     "ever"},
 };
 
 enum cstate { C_HANDSHAKE, C_OPEN, C_SHUTDOWN, C_LINGER, C_RST_WAIT };
@@ -330,6 +366,10 @@ struct conn {
     int rr_armed;
     unsigned long rr_resp;
     double rr_frac;
+    /* endless-404 / endless-gzip: the body never ends; this many bytes
+       of it are queued whenever the output runs low. */
+    const unsigned char *endless;
+    size_t endless_len;
 };
 
 struct req {
@@ -1063,9 +1103,46 @@ serve_redirect(struct conn *c, const struct req *r, struct reply *rep)
                  scheme, listen_port, r->id);
     else
         snprintf(loc, sizeof loc,
-                 "Location: %s://%s:%ld/r/api/v2/pokemon/%lu\r\n", scheme,
+                 "Location: %s://%s:%ld/r/api/v2/pokemon/%lu\r\n",
+                 cfg.def->sc == SC_REDIRECT_DOWNGRADE ? "http" : scheme,
                  cfg.other_host, cfg.other_port, r->id);
     put_text(c, r, code, loc, rep);
+}
+
+/* A body that never ends: the head promises 10^12 bytes, and do_write
+   queues more whenever the output runs low. endless-404 sends text;
+   endless-gzip a gzip header and then empty stored deflate blocks (BFINAL
+   0, LEN 0, NLEN 0xffff: five bytes that inflate to nothing), which a
+   limit on decoded bytes never sees. */
+static void
+serve_endless(struct conn *c, const struct req *r, struct reply *rep)
+{
+    static const unsigned char gz_head[10] = {0x1f, 0x8b, 8, 0, 0,
+                                              0,    0,    0, 0, 3};
+    static unsigned char text[ENDLESS_PIECE], blocks[ENDLESS_PIECE];
+    size_t i;
+
+    if (!text[0]) {
+        memset(text, 'x', sizeof text);
+        for (i = 0; i + 5 <= sizeof blocks; i += 5)
+            memcpy(blocks + i, "\0\0\0\377\377", 5);
+    }
+    if (cfg.def->sc == SC_ENDLESS_404) {
+        put_head(c, 404, TEXT_TYPE, ENDLESS_LEN, 0);
+        out_str(c, "\r\n");
+        c->endless = text;
+        c->endless_len = sizeof text;
+        rep->status = 404;
+    } else {
+        put_head(c, 200, JSON_TYPE, ENDLESS_LEN, 0);
+        out_str(c, CE_GZIP "\r\n");
+        out_put(c, (const char *)gz_head, sizeof gz_head);
+        c->endless = blocks;
+        c->endless_len = sizeof blocks - sizeof blocks % 5;
+        rep->status = 200;
+    }
+    (void)r;
+    rep->body_len = (size_t)ENDLESS_LEN;
 }
 
 static void
@@ -1431,6 +1508,31 @@ answer(struct conn *c, const struct req *r)
             serve_file(c, r, NULL, &rep);
         }
         break;
+    case SC_CLOSE_FIRST:
+        if (c->no == (unsigned long)cfg.arg && c->n_resp == 0) {
+            struct req r2 = *r;
+
+            r2.close = 1;
+            serve_file(c, &r2, NULL, &rep);
+            c->after = ACT_CLOSE;
+        } else {
+            serve_file(c, r, NULL, &rep);
+        }
+        break;
+    case SC_IGNORE_CLOSE: {
+        struct req r2 = *r;
+
+        r2.close = 0;
+        serve_file(c, &r2, NULL, &rep);
+        break;
+    }
+    case SC_ENDLESS_404:
+    case SC_ENDLESS_GZIP:
+        if (r->has_id && r->id == (unsigned long)cfg.arg)
+            serve_endless(c, r, &rep);
+        else
+            serve_file(c, r, NULL, &rep);
+        break;
     case SC_CHUNKED:
         serve_chunked(c, r, &rep);
         break;
@@ -1444,6 +1546,7 @@ answer(struct conn *c, const struct req *r)
     case SC_REDIRECT:
     case SC_REDIRECT_ABS:
     case SC_REDIRECT_OTHER:
+    case SC_REDIRECT_DOWNGRADE:
     case SC_REDIRECT_LOOP:
     case SC_REDIRECT_CHAIN:
         serve_redirect(c, r, &rep);
@@ -1501,6 +1604,19 @@ answer(struct conn *c, const struct req *r)
         serve_json_text(c, r, "{\"a\":{\"name\":\"x\"},\"name\":\"real\"}",
                         &rep);
         break;
+    case SC_HOSTILE_NAME:
+        serve_json_text(c, r, HOSTILE_NAME_JSON, &rep);
+        break;
+    case SC_HOSTILE_ENCODING:
+        put_response(c, r, 200,
+                     "Content-Encoding: x\xc2\x9b" "31m\xe2\x80\xae\r\n",
+                     JSON_TYPE, "{\"name\":\"x\"}", 12, &rep);
+        break;
+    case SC_HOSTILE_LOCATION:
+        put_text(c, r, 302,
+                 "Location: /r/\xc2\x9b" "2J\xe2\x80\xae\xe2\x81\xa6/1\r\n",
+                 &rep);
+        break;
     case SC_GZIP:
     case SC_GZIP_CHUNKED:
     case SC_GZIP_CORRUPT:
@@ -1518,7 +1634,7 @@ answer(struct conn *c, const struct req *r)
         break;
     }
     c->n_resp++;
-    if (r->close && c->after == ACT_NONE)
+    if (r->close && c->after == ACT_NONE && cfg.def->sc != SC_IGNORE_CLOSE)
         c->after = ACT_CLOSE;
     total = pending(c) - before;
     if (cut_it) {
@@ -1848,7 +1964,11 @@ do_write(struct conn *c)
     size_t n, done;
     long long now;
 
-    while (pending(c) > 0) {
+    for (;;) {
+        if (c->endless && !c->retry_len && pending(c) < ENDLESS_PIECE)
+            out_put(c, (const char *)c->endless, c->endless_len);
+        if (pending(c) == 0)
+            break;
         n = pending(c);
         if (c->retry_len) {
             n = c->retry_len;
@@ -2391,8 +2511,10 @@ parse_args(int argc, char **argv)
         usage(stderr);
         exit(2);
     }
-    if (cfg.def->sc == SC_REDIRECT_OTHER && !cfg.other_port) {
-        fprintf(stderr, "faultsrv: redirect-other needs --other-port\n");
+    if ((cfg.def->sc == SC_REDIRECT_OTHER ||
+         cfg.def->sc == SC_REDIRECT_DOWNGRADE) &&
+        !cfg.other_port) {
+        fprintf(stderr, "faultsrv: %s needs --other-port\n", cfg.def->name);
         exit(2);
     }
 }
