@@ -30,8 +30,7 @@
  *
  * test_reuse runs 1000 responses through one decoder and checks that
  * its arena stops growing once zlib has its window: no allocation after
- * start-up. test_throughput prints inflate's speed alone and through
- * decode_feed; it checks nothing but the byte counts.
+ * start-up. (The decoder's speed is bench/inflate-extract's.)
  *
  * test_real_data compresses a few PokeAPI bodies from the archive
  * extract in $POKEFETCH_DATA_DIR or /tmp/pk (tar xJf
@@ -39,7 +38,6 @@
  * and not counted as passed, when there is none.
  */
 #include "decode.h"
-#include "crc.h"
 
 #include "check.h"
 #include "guard.h"
@@ -49,7 +47,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <zlib.h>
 
@@ -1726,98 +1723,6 @@ test_real_data(void)
     printf("real data: %zu bodies from %s, 3 codings each\n", n, realdata_dir);
 }
 
-/* ---- throughput --------------------------------------------------------- */
-
-static double
-now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* One pass of zlib's inflate alone over a gzip body into a
-   DECODE_OUT_CAP buffer: the bytes out. */
-static size_t
-inflate_pass(z_stream *zs, const char *z, size_t z_len)
-{
-    static unsigned char buf[DECODE_OUT_CAP];
-    size_t total = 0;
-    int r;
-
-    inflateReset(zs);
-    zs->next_in = (Bytef *)(uintptr_t)z;
-    zs->avail_in = (uInt)z_len;
-    do {
-        zs->next_out = buf;
-        zs->avail_out = sizeof buf;
-        r = inflate(zs, Z_NO_FLUSH);
-        total += sizeof buf - zs->avail_out;
-    } while (r == Z_OK);
-    return r == Z_STREAM_END ? total : 0;
-}
-
-/* The same through decode_feed, into a sink that does nothing. */
-static size_t
-decode_pass(const char *z, size_t z_len)
-{
-    const char *in = z, *out;
-    size_t in_len = z_len, out_len, total = 0;
-    enum decode_rc rc;
-
-    decode_begin(&dec, "gzip", 4, UNLIMITED);
-    while ((rc = decode_feed(&dec, &in, &in_len, &out, &out_len)) ==
-           DECODE_OUTPUT)
-        total += out_len;
-    return rc == DECODE_AGAIN && decode_finish(&dec) == DECODE_END ? total
-                                                                   : 0;
-}
-
-/*
- * Not a check, a figure: zlib's inflate alone, then the same body through
- * decode_feed into a sink that does nothing; the difference is the
- * decoder's own cost. Best of a few passes each, taken in turn, so a
- * busy machine skews both alike.
- */
-static void
-test_throughput(void)
-{
-    enum { BODY = MIB, PASSES = 6 };
-    unsigned char *src = make_text(BODY), *z;
-    const char *placed;
-    double t0, best_inflate = 1e9, best_decode = 1e9, t;
-    size_t z_len, n;
-    z_stream zs;
-    int i;
-
-    z = zpack_level(src, BODY, 31, 6, &z_len);
-    placed = guard_place(z, z_len);
-    memset(&zs, 0, sizeof zs);
-    CHECK(inflateInit2(&zs, 31) == Z_OK);
-    for (i = 0; i < PASSES; i++) {
-        t0 = now();
-        n = inflate_pass(&zs, placed, z_len);
-        t = now() - t0;
-        CHECK(n == BODY);
-        if (t < best_inflate)
-            best_inflate = t;
-        t0 = now();
-        n = decode_pass(placed, z_len);
-        t = now() - t0;
-        CHECK(n == BODY);
-        if (t < best_decode)
-            best_decode = t;
-    }
-    inflateEnd(&zs);
-    printf("throughput (1 MiB of text, gzip %.1f:1, best of %d): inflate "
-           "alone %.0f MB/s, decode_feed %.0f MB/s\n",
-           (double)BODY / (double)z_len, PASSES, BODY / 1e6 / best_inflate,
-           BODY / 1e6 / best_decode);
-    free(z);
-    free(src);
-}
-
 /* ---- main --------------------------------------------------------------- */
 
 #define RUN_ZLIB(fn)                                                          \
@@ -1840,8 +1745,6 @@ main(void)
         return 2;
     }
 
-    printf("decode: gzip's CRC-32 by %s\n",
-           crc_fast() ? "src/crc.c (carry-less multiply)" : "zlib's crc32()");
     RUN(test_identity);
     RUN(test_codings);
     RUN(test_accept_encoding);
@@ -1867,7 +1770,6 @@ main(void)
     else
         printf("SKIP test_real_data: no PokeAPI extract in "
                "$POKEFETCH_DATA_DIR or /tmp/pk\n");
-    RUN_ZLIB(test_throughput);
 
     decode_close(&dec);
     free(zeros);
