@@ -85,6 +85,7 @@ static size_t piece = 16384;
 static size_t zout_cap = 16384;
 static const char *key = "name";
 
+static struct decode_arenas arenas;
 static struct decoder dec;
 static struct jf_extractor jf;
 static unsigned char zout[1 << 20];
@@ -545,7 +546,7 @@ main(int argc, char **argv)
         gz_total += bodies[i].gz_len;
         json_total += bodies[i].json_len;
     }
-    if (decode_init(&dec) != 0)
+    if (decode_arenas_open(&arenas, 1) != 0 || decode_init(&dec, &arenas) != 0)
         die("decode_init");
 
     /* Each repetition: the bodies in batches; every case over a batch,
@@ -685,5 +686,6 @@ main(int argc, char **argv)
                    (med[k - 1] - med[k]) * 1e3, path_name[k - C_K0],
                    path_name[k - 1 - C_K0]);
     decode_close(&dec);
+    decode_arenas_close(&arenas);
     return 0;
 }
