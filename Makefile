@@ -8,6 +8,7 @@
 #   make pokefetch-curl   the same program over libcurl's transport
 #   make NO_ZLIB=1  build without zlib: no gzip/deflate bodies
 #   make bench      bench/run (see bench/README.md)
+#   make bench-decode   bench/inflate-extract: decoder, extractor, CRC-32
 #   make soak       200 000 seeded runs of the pool over a simulated
 #                   network (tests/test_pool), then 100 000 requests,
 #                   256 connections, injected resets (tests/soak); make
@@ -53,30 +54,30 @@ endif
 
 # Modules in dependency order (see README "Source tour"). The pure ones
 # build and test with no OpenSSL and no sockets.
-PURE_MODULES := buf url h1 jfield crc decode_common esc
+PURE_MODULES := buf url h1 jfield decode_common esc
 IO_MODULES := loop net tlsio conn transport_h1 sched out cli
 # The libcurl build: the same program with transport_curl in
 # place of the hand-written transport and everything only it needs.
 CURL_BUILD_MODULES := loop net tlsio transport_curl sched out cli
-UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c)) test_jfield_nosimd \
-              test_decode_noclmul test_crc_narrow
+UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c)) test_jfield_nosimd
 
 # Flavors: release (plain), asan (ASan+UBSan), nozlib (plain, no zlib).
-# Objects in build/<flavor>; each names its decoder and its zlib flags.
+# Objects in build/<flavor>; each names its decoder (with zlib, also the
+# CRC-32 it checks gzip with) and its zlib flags.
 release_CFLAGS := $(CFLAGS)
 release_LDFLAGS := $(LDFLAGS)
-release_DECODER := decode_zlib
+release_DECODER := decode_zlib crc
 release_ZLIB := $(ZLIB_LIBS)
 asan_CFLAGS := -O1 -g $(SAN_FLAGS)
 asan_LDFLAGS := $(SAN_FLAGS)
-asan_DECODER := decode_zlib
+asan_DECODER := decode_zlib crc
 asan_ZLIB := $(ZLIB_LIBS)
 nozlib_CFLAGS := $(CFLAGS)
 nozlib_LDFLAGS := $(LDFLAGS)
 nozlib_DECODER := decode_none
 nozlib_ZLIB :=
 
-.PHONY: all test unit asan ubsan demo soak bench deps fmt fmt-check clean pokefetch-curl
+.PHONY: all test unit asan ubsan demo soak bench bench-decode deps fmt fmt-check clean pokefetch-curl
 all: build/$(MAIN_FLAVOR)/pokefetch
 	$(Q)ln -sf build/$(MAIN_FLAVOR)/pokefetch pokefetch
 
@@ -117,21 +118,6 @@ build/$(1)/test_jfield_nosimd: tests/test_jfield.c src/jfield.c src/buf.c \
 		$(wildcard tests/*.h) include/jfield.h include/buf.h | build/$(1)
 	@$$(if $$(Q),echo "  LD($(1)) $$@")
 	$$(Q)$$(CC) $$(filter-out -MMD -MP,$$(BASE_CFLAGS)) $$($(1)_CFLAGS) -DJF_NO_SIMD -Itests $$(filter %.c,$$^) $$($(1)_LDFLAGS) -o $$@
-
-# The decoder on a CPU without carry-less multiply: gzip's CRC-32 from
-# zlib's crc32(), tested on every machine.
-build/$(1)/test_decode_noclmul: tests/test_decode.c src/decode_zlib.c \
-		src/decode_common.c src/crc.c src/jfield.c src/buf.c \
-		$(wildcard tests/*.h) include/decode.h include/crc.h | build/$(1)
-	@$$(if $$(Q),echo "  LD($(1)) $$@")
-	$$(Q)$$(CC) $$(filter-out -MMD -MP,$$(BASE_CFLAGS)) $$($(1)_CFLAGS) -DCRC_NO_SIMD -Itests $$(filter %.c,$$^) $$($(1)_LDFLAGS) $$(ZLIB_LIBS) -o $$@
-
-# The CRC-32's 128-bit carry-less multiply path, on CPUs that would take
-# the 256-bit one.
-build/$(1)/test_crc_narrow: tests/test_crc.c src/crc.c $(wildcard tests/*.h) \
-		include/crc.h | build/$(1)
-	@$$(if $$(Q),echo "  LD($(1)) $$@")
-	$$(Q)$$(CC) $$(filter-out -MMD -MP,$$(BASE_CFLAGS)) $$($(1)_CFLAGS) -DCRC_NO_WIDE -Itests $$(filter %.c,$$^) $$($(1)_LDFLAGS) $$(ZLIB_LIBS) -o $$@
 
 build/$(1) build/$(1)/tests:
 	$$(Q)mkdir -p $$@
@@ -182,6 +168,11 @@ bench:
 	$(Q)tests/deps bench
 	$(Q)$(MAKE) --no-print-directory all pokefetch-curl build/release/delayline
 	$(Q)bench/run
+
+# The decoder's, the extractor's and each CRC-32 path's CPU on the lab's
+# bodies (bench/README.md, "Inflate + extract CPU").
+bench-decode:
+	$(Q)bench/inflate-extract
 
 fmt:
 	clang-format -i src/*.c include/*.h tests/*.c tests/*.h

@@ -29,6 +29,11 @@
  *   d   jfield alone over the inflated bodies (index.json), fed in
  *       DECODE_OUT_CAP pieces (what the decoder hands it in c); checked
  *       the same way.
+ *   k0  gzip's CRC-32 alone over index.json in DECODE_OUT_CAP pieces (the
+ *   k1  decoder's chunks) by each path of src/crc.c: k0 zlib's crc32(),
+ *   k2  k1 PCLMULQDQ, k2 VPCLMULQDQ (those this CPU has); each must match
+ *       the CRC-32 in the body's gzip trailer. The differences are what
+ *       each fast path saves on the job.
  *
  * a, a8, r and b check that every body inflated completely to exactly the
  * size of its index.json. Inside each repetition the cases take turns
@@ -67,9 +72,12 @@ struct body {
     size_t json_len;
 };
 
-enum { C_A, C_A8, C_R, C_B, C_C, C_D, N_CASES };
+enum { C_A, C_A8, C_R, C_B, C_C, C_D, C_K0, C_K1, C_K2, N_CASES };
 
-static const char *const case_tag[N_CASES] = {"a", "a8", "r", "b", "c", "d"};
+static const char *const case_tag[N_CASES] = {"a", "a8", "r", "b", "c",
+                                              "d", "k0", "k1", "k2"};
+static const char *const path_name[] = {"zlib's crc32()", "PCLMULQDQ",
+                                        "VPCLMULQDQ"};
 
 static struct body *bodies;
 static size_t n_bodies;
@@ -77,6 +85,7 @@ static size_t piece = 16384;
 static size_t zout_cap = 16384;
 static const char *key = "name";
 
+static struct decode_arenas arenas;
 static struct decoder dec;
 static struct jf_extractor jf;
 static unsigned char zout[1 << 20];
@@ -347,6 +356,32 @@ run_jfield(size_t lo, size_t hi)
     return total;
 }
 
+/* k0-k2: the CRC-32 by one path over index.json in the decoder's
+   chunks, checked against the gzip trailer's. */
+static uint64_t
+run_crc(enum crc_path path, size_t lo, size_t hi)
+{
+    uint64_t total = 0;
+    size_t i, off, n;
+
+    for (i = lo; i < hi; i++) {
+        const struct body *b = &bodies[i];
+        const unsigned char *t = b->gz + b->gz_len - 8;
+        uint32_t crc = 0;
+
+        for (off = 0; off < b->json_len; off += n) {
+            n = b->json_len - off < DECODE_OUT_CAP ? b->json_len - off
+                                                   : DECODE_OUT_CAP;
+            crc = crc_update_by(path, crc, b->json + off, n);
+        }
+        if (crc != ((uint32_t)t[0] | (uint32_t)t[1] << 8 |
+                    (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24))
+            fail_body("CRC-32 differs from the gzip trailer's", b);
+        total += b->json_len;
+    }
+    return total;
+}
+
 /* Not inlined, so that callgrind --toggle-collect=run_case can count
    the timed work alone. */
 static __attribute__((noinline)) uint64_t
@@ -363,8 +398,10 @@ run_case(int k, size_t lo, size_t hi)
         return run_decode(0, lo, hi);
     case C_C:
         return run_decode(1, lo, hi);
-    default:
+    case C_D:
         return run_jfield(lo, hi);
+    default:
+        return run_crc((enum crc_path)(k - C_K0), lo, hi);
     }
 }
 
@@ -441,7 +478,7 @@ int
 main(int argc, char **argv)
 {
     const char *lab = "build/lab";
-    int reps = 7, warmup = 1, on[N_CASES] = {1, 1, 1, 1, 1, 1};
+    int reps = 7, warmup = 1, on[N_CASES] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
     size_t limit = (size_t)-1, batch = 16, i;
     static double t[N_CASES][256];
     uint64_t out_bytes[N_CASES] = {0};
@@ -501,13 +538,15 @@ main(int argc, char **argv)
     }
     if (strlen(key) < 1 || strlen(key) > JF_MAX_KEY)
         die("bad --key");
+    for (k = C_K0 + (int)crc_fastest() + 1; k < N_CASES; k++)
+        on[k] = 0; /* a path this CPU does not have */
 
     load(lab, limit);
     for (i = 0; i < n_bodies; i++) {
         gz_total += bodies[i].gz_len;
         json_total += bodies[i].json_len;
     }
-    if (decode_init(&dec) != 0)
+    if (decode_arenas_open(&arenas, 1) != 0 || decode_init(&dec, &arenas) != 0)
         die("decode_init");
 
     /* Each repetition: the bodies in batches; every case over a batch,
@@ -588,15 +627,19 @@ main(int argc, char **argv)
                      "decoder + jfield \"%s\", as src/conn.c chains them",
                      key);
             break;
-        default:
+        case C_D:
             snprintf(w, sizeof w,
                      "jfield \"%s\" alone over index.json, %d KiB pieces",
                      key, DECODE_OUT_CAP / 1024);
             break;
+        default:
+            snprintf(w, sizeof w, "CRC-32 alone by %s, %d KiB pieces",
+                     path_name[k - C_K0], DECODE_OUT_CAP / 1024);
+            break;
         }
         printf("| (%s) | %s | %llu | %llu | %.1f | %.1f-%.1f | %.3f |\n",
                case_tag[k], w,
-               (unsigned long long)(k == C_D ? json_total : gz_total),
+               (unsigned long long)(k >= C_D ? json_total : gz_total),
                (unsigned long long)out_bytes[k], med[k] * 1e3,
                minv(t[k], reps) * 1e3, maxv(t[k], reps) * 1e3,
                (double)json_total / med[k] / 1e9);
@@ -621,7 +664,7 @@ main(int argc, char **argv)
                "work (gzip framing, CRC-32 by %s, the wrapper); (a8)/(r) = "
                "%.2fx: zlib's check value\n",
                med[C_B] / med[C_R],
-               crc_fast() ? "src/crc.c" : "zlib", on[C_A8] ? med[C_A8] / med[C_R] : 0.0);
+               path_name[crc_fastest()], on[C_A8] ? med[C_A8] / med[C_R] : 0.0);
     if (on[C_R] && on[C_D])
         printf("- (r)+(d) = %.1f ms: inflate's and the extractor's own work, "
                "the floor of (c) with zlib and this extractor\n",
@@ -636,6 +679,13 @@ main(int argc, char **argv)
                "the extractor ran at its stand-alone speed\n",
                (med[C_A] + med[C_D]) * 1e3,
                (med[C_A] + med[C_D]) / med[C_A]);
+    for (k = C_K1; k < N_CASES; k++)
+        if (on[k] && on[k - 1])
+            printf("- (%s)-(%s) = %.1f ms: what %s saves over %s on these "
+                   "bodies\n", case_tag[k - 1], case_tag[k],
+                   (med[k - 1] - med[k]) * 1e3, path_name[k - C_K0],
+                   path_name[k - 1 - C_K0]);
     decode_close(&dec);
+    decode_arenas_close(&arenas);
     return 0;
 }

@@ -18,8 +18,9 @@
  *   c3, c4   how the split run cuts the body (fuzz.h)
  * Missing control bytes count as 0 (gzip, the default limit).
  *
- * One decoder per input, on the heap, junk before decode_init, and
- * reused for every response of the input (as a connection reuses it).
+ * One decoder per input, on the heap, junk before decode_init, on a
+ * set of one arena, and reused for every response of the input (as a
+ * connection reuses it).
  * Runs, each from decode_begin: the body in one piece, and cut as c3/c4
  * say; every piece flush against the end of a heap block. A run feeds
  * each piece until DECODE_AGAIN or an error, then calls decode_finish,
@@ -28,7 +29,7 @@
  *
  * Within a run (decode.h): *in and *in_len move together, forward only;
  * DECODE_AGAIN only with the piece used up; DECODE_OUTPUT with 1 ..
- * DECODE_OUT_CAP bytes in d->out (identity: exactly the bytes just
+ * DECODE_OUT_CAP bytes in the arena's out (identity: exactly the bytes just
  * consumed, in place); produced counts what was handed on; the bytes
  * handed on never pass the limit (DECODE_E_TOO_BIG with produced over
  * it instead); decode_feed never says DECODE_END, DECODE_E_TRUNCATED or
@@ -40,10 +41,12 @@
  * keeps the value in d->name.
  *
  * Memory: the decoder must not allocate. zlib gets memory only through
- * the decoder's zalloc, which carves the arena: arena_used must stay
- * within DECODE_ARENA_CAP, grow at most once after decode_init (zlib's
- * window, on the first compressed output) and never again, to the same
- * two values on every input; DECODE_E_NOMEM never happens.
+ * the decoder's zalloc, which carves the arena's mem: its used must
+ * stay within DECODE_ARENA_CAP and only grow, from 0 to zlib's state (on
+ * the first compressed body) and then its window (on the first
+ * compressed output), the same two values on every input; the decoder
+ * holds the set's arena only from decode_begin of a compressed coding
+ * until an error or decode_finish; DECODE_E_NOMEM never happens.
  *
  * Across the two runs ("the same output for any split of the input"):
  * the same verdict; the same output, and so the same jfield verdict and
@@ -113,9 +116,9 @@ struct ref {
     struct bytes out;
 };
 
-/* What the decoder's arena holds: after decode_init, and once zlib has
+/* What the arena holds besides nothing: zlib's state, then also
    its window; the same on every input. */
-static size_t arena_after_init, arena_with_window;
+static size_t arena_sizes[2];
 
 static void
 append(struct bytes *o, const char *p, size_t n)
@@ -330,17 +333,25 @@ check_strerror(int rc)
 }
 
 static void
-check_arena(const struct decoder *d)
+check_arena(const struct decoder *d, size_t *last)
 {
-    FUZZ_CHECK(d->arena_used <= DECODE_ARENA_CAP,
-               "arena_used %zu over DECODE_ARENA_CAP", d->arena_used);
-    FUZZ_CHECK(d->arena_used == arena_after_init ||
-                   d->arena_used == arena_with_window ||
-                   arena_with_window == 0,
-               "arena_used %zu: after init %zu, with the window %zu",
-               d->arena_used, arena_after_init, arena_with_window);
-    if (d->arena_used != arena_after_init && arena_with_window == 0)
-        arena_with_window = d->arena_used;
+    const struct decode_arena *a = &d->arenas->all[0];
+    size_t used = a->used;
+    int i;
+
+    FUZZ_CHECK(d->arena == NULL || d->arena == a, "an arena not the set's");
+    FUZZ_CHECK(used <= DECODE_ARENA_CAP && used >= *last,
+               "arena used %zu, was %zu, cap %d", used, *last,
+               DECODE_ARENA_CAP);
+    *last = used;
+    for (i = 0; used && i < 2; i++) {
+        if (!arena_sizes[i])
+            arena_sizes[i] = used;
+        if (arena_sizes[i] == used)
+            break;
+    }
+    FUZZ_CHECK(!used || i < 2, "arena used %zu: seen %zu and %zu before",
+               used, arena_sizes[0], arena_sizes[1]);
 }
 
 /* An error from decode_feed must stay, whatever is fed after it. */
@@ -365,6 +376,7 @@ check_sticky(struct decoder *d, int rc, const char *rest, size_t rest_len)
     again = decode_finish(d);
     FUZZ_CHECK(again == rc, "decode_finish forgot %s, said %s", rc_name(rc),
                rc_name(again));
+    FUZZ_CHECK(d->arena == NULL, "the arena kept after %s", rc_name(rc));
 }
 
 struct run {
@@ -373,6 +385,7 @@ struct run {
     struct result *res;
     uint64_t limit;
     int coding;
+    size_t arena; /* the arena's used last seen */
 };
 
 /* Feeds one piece until DECODE_AGAIN or an error; returns which. */
@@ -396,7 +409,7 @@ feed_piece(struct run *r, const char *piece, size_t n)
                        (size_t)(in - before) == before_len - in_len,
                    "in moved %td, in_len went from %zu to %zu", in - before,
                    before_len, in_len);
-        check_arena(d);
+        check_arena(d, &r->arena);
         switch (rc) {
         case DECODE_AGAIN:
             FUZZ_CHECK(in_len == 0, "DECODE_AGAIN with %zu bytes left",
@@ -409,9 +422,9 @@ feed_piece(struct run *r, const char *piece, size_t n)
                                out_len == before_len,
                            "identity chunk is not the piece itself");
             else
-                FUZZ_CHECK(out == (const char *)d->out &&
+                FUZZ_CHECK(d->arena && out == (const char *)d->arena->out &&
                                out_len <= DECODE_OUT_CAP,
-                           "chunk of %zu bytes not in d->out", out_len);
+                           "chunk of %zu bytes not in the arena", out_len);
             append(&res->out, out, out_len);
             FUZZ_CHECK(res->out.len <= r->limit,
                        "%zu bytes handed on, limit %llu", res->out.len,
@@ -477,7 +490,11 @@ run_body(struct run *r, const char *name, size_t name_len, const char *body,
                "d->name does not hold the coding");
     FUZZ_CHECK(d->produced == 0, "produced %llu after decode_begin",
                (unsigned long long)d->produced);
-    check_arena(d);
+    FUZZ_CHECK((d->arena != NULL) ==
+                   (r->coding != NOT_CODING && r->coding != DECODE_IDENTITY),
+               "decode_begin: arena %p for \"%.*s\"", (void *)d->arena,
+               (int)name_len, name);
+    check_arena(d, &r->arena);
     if (r->coding == NOT_CODING) {
         FUZZ_CHECK(rc == DECODE_E_UNSUPPORTED,
                    "decode_begin accepted \"%.*s\": %s", (int)name_len, name,
@@ -516,19 +533,22 @@ run_body(struct run *r, const char *name, size_t name_len, const char *body,
         FUZZ_CHECK((int)decode_finish(d) == rc,
                    "decode_finish changed its mind");
     }
+    /* (after an error, check_sticky called decode_finish) */
+    FUZZ_CHECK(d->arena == NULL, "the arena kept after decode_finish");
     res->verdict = rc;
     res->produced = d->produced;
     if (rc == DECODE_END && res->jf_rc == JF_AGAIN)
         res->jf_rc = jf_finish(r->jf, res->value, sizeof res->value,
                                &res->value_len);
-    check_arena(d);
+    check_arena(d, &r->arena);
 }
 
 /* A response abandoned halfway (a connection whose body failed or was
    cut): the next decode_begin must start afresh. */
 static void
-abandoned(struct decoder *d, const char *body, size_t len, int deflate)
+abandoned(struct run *r, const char *body, size_t len, int deflate)
 {
+    struct decoder *d = r->d;
     size_t in_len = len / 2, out_len;
     char *block = fuzz_dup(body, in_len);
     const char *in = block, *out;
@@ -539,7 +559,7 @@ abandoned(struct decoder *d, const char *body, size_t len, int deflate)
         decode_begin(d, "gzip", 4, DEFAULT_LIMIT);
     while (decode_feed(d, &in, &in_len, &out, &out_len) == DECODE_OUTPUT)
         ;
-    check_arena(d);
+    check_arena(d, &r->arena);
     free(block);
 }
 
@@ -598,6 +618,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t ctl[CTL_LEN] = {0};
     size_t nctl = size < CTL_LEN ? size : CTL_LEN, len, name_len;
     const uint8_t *rest = data + nctl;
+    struct decode_arenas arenas;
     struct decoder *d;
     struct jf_extractor *jf;
     struct result *res;
@@ -639,21 +660,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                (int)name_len, name, (int)parsed, coding);
 
     /* Junk first: decode_init must not trust what the memory held. */
+    FUZZ_CHECK(decode_arenas_open(&arenas, 1) == 0, "decode_arenas_open");
     d = fuzz_alloc(sizeof *d);
     memset(d, 0xa5, sizeof *d);
-    FUZZ_CHECK(decode_init(d) == 0, "decode_init failed");
-    FUZZ_CHECK(arena_after_init == 0 || d->arena_used == arena_after_init,
-               "arena_used %zu after decode_init, %zu before", d->arena_used,
-               arena_after_init);
-    arena_after_init = d->arena_used;
-    check_arena(d);
+    FUZZ_CHECK(decode_init(d, &arenas) == 0, "decode_init failed");
+    r.d = d;
+    r.arena = 0;
+    check_arena(d, &r.arena);
     jf = fuzz_alloc(sizeof *jf);
     memset(jf, 0xa5, sizeof *jf);
     res = fuzz_alloc(2 * sizeof *res);
 
     if (ctl[0] & 32)
-        abandoned(d, body, len, ctl[0] & 64);
-    r.d = d;
+        abandoned(&r, body, len, ctl[0] & 64);
     r.jf = jf;
     r.limit = limit_of(ctl[1], ctl[2]);
     r.coding = coding;
@@ -672,8 +691,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     decode_close(d);
-    FUZZ_CHECK(d->arena_used == 0 && d->impl == NULL,
-               "decode_close left arena_used %zu", d->arena_used);
+    FUZZ_CHECK(d->arena == NULL && arenas.n_decoders == 0,
+               "decode_close left the arena or the set's count");
+    decode_arenas_close(&arenas);
     free_result(&res[0]);
     free_result(&res[1]);
     free(res);

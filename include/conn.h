@@ -19,9 +19,11 @@
  * conn_inflight_job(); the FIFO is emptied after it returns. The
  * scheduler decides what to do with them: conn never retries anything.
  *
- * Memory: conn_new() takes everything a connection needs at start-up;
- * nothing is allocated after that, whatever the server sends (OpenSSL's
- * own per-connection state aside). struct conn is opaque: its owner (the
+ * Memory: conn_new() takes everything a connection needs at start-up,
+ * but for the memory a compressed body is inflated in, an arena of the
+ * transport's shared set held only while such a body is read; nothing is
+ * allocated after that, whatever the server sends (OpenSSL's own
+ * per-connection state aside). struct conn is opaque: its owner (the
  * transport's pool) reads it through the functions below.
  *
  * Callbacks must not call conn_open() or conn_submit() on the connection
@@ -64,6 +66,7 @@ enum conn_end {
 
 
 struct conn;
+struct decode_arenas;
 
 struct conn_ops {
     void (*on_result)(void *owner, struct conn *c, uint32_t job,
@@ -92,10 +95,13 @@ struct conn_config {
 
 /*
  * Once, at start-up: a CLOSED connection for cfg's origin, with its
- * buffers (CONN_IN_CAP and CONN_OUT_CAP bytes) and its decoder. index is
- * the owner's number for it (conn_index). Returns NULL if out of memory.
+ * buffers (CONN_IN_CAP and CONN_OUT_CAP bytes) and its decoder, which
+ * draws on arenas (shared by the owner's connections). index is the
+ * owner's number for it (conn_index). Returns NULL if out of memory or
+ * if arenas has no place for another decoder.
  */
-struct conn *conn_new(const struct conn_config *cfg, unsigned index);
+struct conn *conn_new(const struct conn_config *cfg, unsigned index,
+                      struct decode_arenas *arenas);
 
 /* Once, at the end: close it if open and release everything. NULL is
    ignored. */

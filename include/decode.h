@@ -1,10 +1,18 @@
 /*
  * decode - undo a response's Content-Encoding (gzip, x-gzip, deflate) as
- * body bytes arrive, in pieces, in a fixed amount of memory: the inflate
- * state and its 32 KiB window live in the decoder's own arena (the state
- * at decode_init(), the window on the first compressed response) and are
- * reused for every response after (inflateReset, never a new allocation);
- * output leaves in chunks of DECODE_OUT_CAP bytes.
+ * body bytes arrive, in pieces, in a fixed amount of memory.
+ *
+ * Memory: what inflating needs (zlib's ~7 KiB state, its 32 KiB window
+ * and the DECODE_OUT_CAP bytes output leaves in) is an arena from a set
+ * the decoders of a transport share. A decoder holds one only while it
+ * decodes a compressed body: from decode_begin until decode_feed finds
+ * the stream's end or an error (or decode_finish, the next decode_begin,
+ * decode_close); a connection between bodies, or reading identity ones,
+ * holds none. The set has an arena for each of its decoders, allocated
+ * once and never written until used, and hands out the arena given back
+ * last: its resident memory is what the most bodies inflating at once
+ * need, it never runs dry, and nothing is allocated per response (an
+ * arena's zlib state is made on its first use and only reset after).
  *
  * Pure computation: no I/O, no clock; the same output for any split of
  * the input. Two implementations, chosen at link time like the transport:
@@ -43,13 +51,32 @@ enum decode_rc {
     DECODE_E_TRAILING,    /* bytes after the end of the stream */
     DECODE_E_TRUNCATED,   /* decode_finish: the stream stopped early */
     DECODE_E_TOO_BIG,     /* decoded more than the limit */
-    DECODE_E_NOMEM,       /* decode_init could not get its memory */
+    DECODE_E_NOMEM,       /* zlib refused the arena's memory */
 };
 
 enum decode_coding {
     DECODE_IDENTITY = 0,
     DECODE_GZIP,
     DECODE_DEFLATE,
+};
+
+/* What one compressed body is inflated in. */
+struct decode_arena {
+    struct decode_arena *next; /* the set's list of arenas given back */
+    void *impl;                /* the implementation's state, in mem;
+                                  NULL until the arena's first use */
+    size_t used;               /* of mem */
+    unsigned char mem[DECODE_ARENA_CAP];
+    unsigned char out[DECODE_OUT_CAP];
+};
+
+/* The arenas a transport's decoders share. */
+struct decode_arenas {
+    struct decode_arena *all;   /* cap of them (NULL without zlib) */
+    struct decode_arena *given; /* given back, the last one first */
+    unsigned cap;
+    unsigned n_fresh;           /* all[n_fresh ..] never handed out */
+    unsigned n_decoders;        /* decode_init'ed on this set */
 };
 
 struct decoder {
@@ -76,10 +103,8 @@ struct decoder {
         unsigned char field[4]; /* a field read whole before it is judged */
     } gz;
     char name[DECODE_NAME_MAX]; /* the coding as the server named it */
-    void *impl;         /* the implementation's state, in arena */
-    size_t arena_used;
-    unsigned char arena[DECODE_ARENA_CAP];
-    unsigned char out[DECODE_OUT_CAP];
+    struct decode_arenas *arenas;
+    struct decode_arena *arena; /* while a compressed body is decoded */
 };
 
 /* Whether this build can decode anything (for --compressed). */
@@ -88,17 +113,24 @@ extern const int decode_available;
 /* The Accept-Encoding value this build asks for, or NULL. */
 extern const char *const decode_accept_encoding;
 
-/* Once per connection. Returns 0, or -ENOMEM. */
-int decode_init(struct decoder *d);
+/* Once, at start-up: arenas for cap decoders. Returns 0, or -ENOMEM. */
+int decode_arenas_open(struct decode_arenas *a, unsigned cap);
 
-/* Release what the decoder holds (nothing outside its arena). */
+/* At the end, after decode_close of every decoder on it. */
+void decode_arenas_close(struct decode_arenas *a);
+
+/* Once per connection: a decoder drawing on arenas. Returns 0, or
+   -ENOMEM if the set already has as many decoders as arenas. */
+int decode_init(struct decoder *d, struct decode_arenas *arenas);
+
+/* Give back the decoder's arena, if any, and its place in the set. */
 void decode_close(struct decoder *d);
 
 /*
  * Prepare for a response whose Content-Encoding value is coding (may be
- * empty: identity). Returns DECODE_AGAIN, or DECODE_E_UNSUPPORTED when a
- * coding is unknown or several are stacked (d->name then holds the value
- * for the message).
+ * empty: identity); a compressed one takes an arena. Returns DECODE_AGAIN,
+ * DECODE_E_UNSUPPORTED when a coding is unknown or several are stacked
+ * (d->name then holds the value for the message), or DECODE_E_NOMEM.
  */
 enum decode_rc decode_begin(struct decoder *d, const char *coding,
                             size_t coding_len, uint64_t limit);
@@ -115,7 +147,8 @@ enum decode_rc decode_feed(struct decoder *d, const char **in,
                            size_t *in_len, const char **out,
                            size_t *out_len);
 
-/* The body ended: DECODE_END if the stream was complete, else an error. */
+/* The body ended: DECODE_END if the stream was complete, else an error.
+   The arena, if still held, goes back to the set. */
 enum decode_rc decode_finish(struct decoder *d);
 
 /*

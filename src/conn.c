@@ -93,11 +93,11 @@ enum { BODY_FAILED_JSON = 1, BODY_FAILED_DECODE = 2 };
 static void on_event(struct loop_watcher *w, unsigned events);
 
 struct conn *
-conn_new(const struct conn_config *cfg, unsigned index)
+conn_new(const struct conn_config *cfg, unsigned index,
+         struct decode_arenas *arenas)
 {
-    /* Not zeroed whole: the decoder's arena and output buffer are large
-       and need no zeroes, so they are not touched until a compressed
-       body arrives; the buffers follow the struct in one block. */
+    /* Not zeroed whole: the rest is set before it is read (conn_open,
+       start_body); the buffers follow the struct in one block. */
     struct conn *c = malloc(sizeof *c + CONN_IN_CAP + CONN_OUT_CAP);
     char *mem;
 
@@ -114,7 +114,7 @@ conn_new(const struct conn_config *cfg, unsigned index)
     buf_init(&c->in, mem, CONN_IN_CAP);
     buf_init(&c->out, mem + CONN_IN_CAP, CONN_OUT_CAP);
     loop_watcher_init(&c->watcher, on_event, c);
-    if (decode_init(&c->dec) < 0) {
+    if (decode_init(&c->dec, arenas) < 0) {
         free(c);
         return NULL;
     }

@@ -12,10 +12,26 @@
 const int decode_available = 0;
 const char *const decode_accept_encoding = NULL;
 
+/* No coding, so no arena is ever taken: the set holds none. */
 int
-decode_init(struct decoder *d)
+decode_arenas_open(struct decode_arenas *a, unsigned cap)
 {
-    memset(d, 0, offsetof(struct decoder, arena));
+    memset(a, 0, sizeof *a);
+    a->cap = cap;
+    return 0;
+}
+
+void
+decode_arenas_close(struct decode_arenas *a)
+{
+    (void)a;
+}
+
+int
+decode_init(struct decoder *d, struct decode_arenas *arenas)
+{
+    memset(d, 0, sizeof *d);
+    d->arenas = arenas;
     return 0;
 }
 

@@ -3,10 +3,13 @@
  * streaming inflate; see include/decode.h for the contract.
  *
  * Memory: zlib asks for its state and its window through zalloc; here
- * those come from the decoder's own arena, once (the window lazily, on the
- * first compressed response). inflateReset2() between responses keeps
- * both, because the window size never changes (15 bits for every coding),
- * so after that no byte is allocated whatever the servers send.
+ * those come from one of the shared arenas (decode.h), once per arena
+ * (the state on its first use, the window on its first compressed
+ * output). inflateReset2() between bodies keeps both, because the window
+ * size never changes (15 bits for every coding), so after that no byte
+ * is allocated whatever the servers send. An arena's stream stays with
+ * the arena, not the decoder: the next body it serves starts with a
+ * reset.
  *
  * "deflate" is meant to be a zlib stream (RFC 9110 sec. 8.4.1.2), but some
  * servers send raw deflate. The first two bytes decide: a valid zlib
@@ -17,9 +20,9 @@
  * gzip: the member's framing (RFC 1952: header, then CRC-32 and length
  * of the output after the deflate data) is read here, and zlib inflates
  * only the raw deflate data between. Why not let zlib check the CRC too:
- * Debian 12's zlib computes it at 2-4 GB/s, a third of the client's CPU
- * for a gzip response; src/crc.c does it several times faster where the
- * CPU can (and zlib's crc32() is used where it cannot, so never slower).
+ * Debian 12's zlib computes it at 2-4 GB/s, a fifth of the client's CPU
+ * for a job of gzip responses; src/crc.c does it several times faster
+ * where the CPU can (and is zlib's crc32() where it cannot).
  * Every check zlib would make is made, in the same order, each waiting
  * for all the bytes it judges as zlib's does, so the verdict for any body
  * is zlib's own (fuzz/fuzz_decode.c compares the two on every input).
@@ -33,6 +36,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <zlib.h>
@@ -67,51 +71,110 @@ enum gz_part {
 static voidpf
 arena_alloc(voidpf opaque, uInt items, uInt size)
 {
-    struct decoder *d = opaque;
+    struct decode_arena *a = opaque;
     size_t n = (size_t)items * size;
 
     n = (n + 15) & ~(size_t)15;
-    if (n > sizeof d->arena - d->arena_used)
+    if (n > sizeof a->mem - a->used)
         return Z_NULL;
-    d->arena_used += n;
-    return d->arena + d->arena_used - n;
+    a->used += n;
+    return a->mem + a->used - n;
 }
 
 static void
 arena_free(voidpf opaque, voidpf ptr)
 {
-    /* Everything goes at once in decode_close. */
+    /* Everything goes at once in decode_arenas_close. */
     (void)opaque;
     (void)ptr;
 }
 
 int
-decode_init(struct decoder *d)
+decode_arenas_open(struct decode_arenas *a, unsigned cap)
 {
-    z_stream *zs;
+    memset(a, 0, sizeof *a);
+    a->cap = cap;
+    /* A large calloc is fresh zero pages from mmap: an arena costs no
+       resident memory until it is used. */
+    a->all = calloc(cap ? cap : 1, sizeof *a->all);
+    return a->all ? 0 : -ENOMEM;
+}
 
-    memset(d, 0, offsetof(struct decoder, arena));
-    d->arena_used = 0;
-    zs = arena_alloc(d, 1, sizeof *zs);
-    if (!zs)
+void
+decode_arenas_close(struct decode_arenas *a)
+{
+    /* zlib's memory is the arenas' own: there is nothing to inflateEnd. */
+    free(a->all);
+    memset(a, 0, sizeof *a);
+}
+
+int
+decode_init(struct decoder *d, struct decode_arenas *arenas)
+{
+    memset(d, 0, sizeof *d);
+    if (arenas->n_decoders == arenas->cap)
         return -ENOMEM;
-    memset(zs, 0, sizeof *zs);
-    zs->zalloc = arena_alloc;
-    zs->zfree = arena_free;
-    zs->opaque = d;
-    if (inflateInit2(zs, -WINDOW_BITS) != Z_OK)
-        return -ENOMEM;
-    d->impl = zs;
+    arenas->n_decoders++;
+    d->arenas = arenas;
     return 0;
+}
+
+static void
+give_back(struct decoder *d)
+{
+    if (!d->arena)
+        return;
+    d->arena->next = d->arenas->given;
+    d->arenas->given = d->arena;
+    d->arena = NULL;
+}
+
+/* An error is sticky and needs zlib no more: the arena goes back. */
+static enum decode_rc
+fail(struct decoder *d, enum decode_rc rc)
+{
+    d->err = (int)rc;
+    give_back(d);
+    return rc;
 }
 
 void
 decode_close(struct decoder *d)
 {
-    if (d->impl)
-        inflateEnd(d->impl);
-    d->impl = NULL;
-    d->arena_used = 0;
+    give_back(d);
+    if (d->arenas)
+        d->arenas->n_decoders--;
+    d->arenas = NULL;
+}
+
+/* The arena given back last (its pages are resident already), else one
+   never used: there is one, since each decoder holds at most one. Its
+   stream is made on first use. Returns 0 or -1. */
+static int
+take_arena(struct decoder *d)
+{
+    struct decode_arenas *set = d->arenas;
+    struct decode_arena *a = set->given;
+    z_stream *zs;
+
+    if (a)
+        set->given = a->next;
+    else
+        a = &set->all[set->n_fresh++];
+    d->arena = a;
+    if (a->impl)
+        return 0;
+    zs = arena_alloc(a, 1, sizeof *zs);
+    if (!zs)
+        return -1;
+    memset(zs, 0, sizeof *zs);
+    zs->zalloc = arena_alloc;
+    zs->zfree = arena_free;
+    zs->opaque = a;
+    if (inflateInit2(zs, -WINDOW_BITS) != Z_OK)
+        return -1;
+    a->impl = zs;
+    return 0;
 }
 
 enum decode_rc
@@ -121,6 +184,7 @@ decode_begin(struct decoder *d, const char *coding, size_t coding_len,
     size_t n = coding_len < sizeof d->name - 1 ? coding_len
                                                : sizeof d->name - 1;
 
+    give_back(d); /* a body abandoned halfway */
     memcpy(d->name, coding, n);
     d->name[n] = '\0';
     d->produced = 0;
@@ -130,15 +194,17 @@ decode_begin(struct decoder *d, const char *coding, size_t coding_len,
     d->ended = 0;
     d->pending = 0;
     d->head_n = 0;
-    if (decode_parse_coding(coding, coding_len, &d->coding) < 0) {
-        d->err = DECODE_E_UNSUPPORTED;
-        return DECODE_E_UNSUPPORTED;
-    }
+    if (decode_parse_coding(coding, coding_len, &d->coding) < 0)
+        return fail(d, DECODE_E_UNSUPPORTED);
     memset(&d->gz, 0, sizeof d->gz); /* part GZ_MAGIC, CRCs of nothing */
-    if (d->coding == DECODE_GZIP &&
-        inflateReset2(d->impl, -WINDOW_BITS) != Z_OK)
-        d->err = DECODE_E_NOMEM;
-    return d->err ? (enum decode_rc)d->err : DECODE_AGAIN;
+    if (d->coding == DECODE_IDENTITY)
+        return DECODE_AGAIN;
+    /* deflate resets once its first two bytes choose the wrapper */
+    if (take_arena(d) < 0 ||
+        (d->coding == DECODE_GZIP &&
+         inflateReset2(d->arena->impl, -WINDOW_BITS) != Z_OK))
+        return fail(d, DECODE_E_NOMEM);
+    return DECODE_AGAIN;
 }
 
 int
@@ -147,22 +213,7 @@ decode_identity(const struct decoder *d)
     return d->coding == DECODE_IDENTITY;
 }
 
-static enum decode_rc
-fail(struct decoder *d, enum decode_rc rc)
-{
-    d->err = (int)rc;
-    return rc;
-}
-
 /* ---- gzip's framing -------------------------------------------------- */
-
-static uint32_t
-gz_crc_update(uint32_t crc, const unsigned char *p, size_t n)
-{
-    if (crc_fast())
-        return crc_update(crc, p, n);
-    return (uint32_t)crc32_z(crc, p, n);
-}
 
 /* Consume n bytes of the member outside the deflate data; header bytes
    (everything before FHCRC's own two) count in the header's CRC. */
@@ -171,9 +222,9 @@ gz_consume(struct decoder *d, const unsigned char **in, size_t *in_len,
            size_t n)
 {
     if (!n)
-        return; /* *in may be NULL, and crc32_z(crc, NULL, 0) is 0 */
+        return; /* *in may be NULL, which crc_update does not take */
     if (d->gz.part < GZ_HCRC)
-        d->gz.hcrc = gz_crc_update(d->gz.hcrc, *in, n);
+        d->gz.hcrc = crc_update(d->gz.hcrc, *in, n);
     *in += n;
     *in_len -= n;
 }
@@ -331,7 +382,7 @@ gz_read_trailer(struct decoder *d, const unsigned char **in, size_t *in_len)
 static enum decode_rc
 choose_deflate_wrapper(struct decoder *d, const char **in, size_t *in_len)
 {
-    z_stream *zs = d->impl;
+    z_stream *zs = d->arena->impl;
     unsigned cmf, flg;
     int zlib_wrapped;
 
@@ -357,7 +408,8 @@ choose_deflate_wrapper(struct decoder *d, const char **in, size_t *in_len)
 static long
 inflate_some(struct decoder *d, const unsigned char **src, size_t *src_len)
 {
-    z_stream *zs = d->impl;
+    z_stream *zs = d->arena->impl;
+    unsigned char *out = d->arena->out;
     /* zlib counts in uInt: at most 1 GiB at a time. */
     size_t chunk = *src_len > (1u << 30) ? (1u << 30) : *src_len;
     size_t used;
@@ -365,16 +417,15 @@ inflate_some(struct decoder *d, const unsigned char **src, size_t *src_len)
 
     zs->next_in = (Bytef *)(uintptr_t)*src;
     zs->avail_in = (uInt)chunk;
-    zs->next_out = d->out;
-    zs->avail_out = sizeof d->out;
+    zs->next_out = out;
+    zs->avail_out = DECODE_OUT_CAP;
     r = inflate(zs, Z_NO_FLUSH);
     used = chunk - zs->avail_in;
     *src += used;
     *src_len -= used;
     d->pending = zs->avail_out == 0;
-    if (d->coding == DECODE_GZIP && zs->avail_out < sizeof d->out)
-        d->gz.crc = gz_crc_update(d->gz.crc, d->out,
-                                  sizeof d->out - zs->avail_out);
+    if (d->coding == DECODE_GZIP && zs->avail_out < DECODE_OUT_CAP)
+        d->gz.crc = crc_update(d->gz.crc, out, DECODE_OUT_CAP - zs->avail_out);
     switch (r) {
     case Z_STREAM_END:
         /* gzip: the trailer follows, and is ours to read. */
@@ -393,7 +444,7 @@ inflate_some(struct decoder *d, const unsigned char **src, size_t *src_len)
         fail(d, DECODE_E_NOMEM);
         return -1;
     default: /* Z_DATA_ERROR, Z_NEED_DICT, Z_STREAM_ERROR */
-        if (zs->avail_out < sizeof d->out) {
+        if (zs->avail_out < DECODE_OUT_CAP) {
             /* Hand on what came before the bad byte first. */
             d->deferred = DECODE_E_CORRUPT;
             d->pending = 0;
@@ -402,7 +453,7 @@ inflate_some(struct decoder *d, const unsigned char **src, size_t *src_len)
         fail(d, DECODE_E_CORRUPT);
         return -1;
     }
-    return (long)(sizeof d->out - zs->avail_out);
+    return (long)(DECODE_OUT_CAP - zs->avail_out);
 }
 
 enum decode_rc
@@ -462,6 +513,9 @@ decode_feed(struct decoder *d, const char **in, size_t *in_len,
                 d->ended = 1;
             }
             if (d->ended) {
+                /* The last chunk has been used (this is the call after
+                   it): the arena can serve another body now. */
+                give_back(d);
                 if (*in_len)
                     return fail(d, DECODE_E_TRAILING);
                 return DECODE_AGAIN;
@@ -477,7 +531,7 @@ decode_feed(struct decoder *d, const char **in, size_t *in_len,
             d->produced += (uint64_t)got;
             if (d->produced > d->limit)
                 return fail(d, DECODE_E_TOO_BIG);
-            *out = (const char *)d->out;
+            *out = (const char *)d->arena->out;
             *out_len = (size_t)got;
             return DECODE_OUTPUT;
         }
@@ -487,6 +541,7 @@ decode_feed(struct decoder *d, const char **in, size_t *in_len,
 enum decode_rc
 decode_finish(struct decoder *d)
 {
+    give_back(d);
     if (d->err)
         return (enum decode_rc)d->err;
     if (d->deferred)

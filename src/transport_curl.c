@@ -133,6 +133,7 @@ struct transport {
        hand-written build gives each such origin a connection of its own
        beyond -c. */
     struct transfer *xfers;
+    struct decode_arenas arenas; /* one per transfer, touched as used */
     unsigned n_main;
     unsigned n_xfers;     /* n_main + TRANSPORT_MAX_ORIGINS - 1 */
     unsigned main_active; /* transfers of the main pool */
@@ -725,7 +726,7 @@ setup_easy(struct transport *t, struct transfer *x)
 
     x->t = t;
     x->easy = e; /* curl_close frees it, whatever fails below */
-    if (!e || decode_init(&x->dec) < 0)
+    if (!e || decode_init(&x->dec, &t->arenas) < 0)
         return -1;
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
@@ -828,6 +829,7 @@ curl_close(struct transport *t)
             curl_easy_cleanup(t->xfers[i].easy);
         decode_close(&t->xfers[i].dec);
     }
+    decode_arenas_close(&t->arenas);
     /* The multi closes the connections it kept, through on_close_socket:
        t is still whole here. */
     if (t->multi)
@@ -921,7 +923,8 @@ curl_open(const struct fetch_config *cfg,
     t->multi = curl_multi_init();
     t->share = curl_share_init();
     t->headers = request_headers(cfg);
-    if (!t->xfers || !t->multi || !t->share || !t->headers) {
+    if (!t->xfers || !t->multi || !t->share || !t->headers ||
+        decode_arenas_open(&t->arenas, t->n_xfers) < 0) {
         snprintf(err, errcap, "out of memory");
         goto fail;
     }

@@ -89,6 +89,7 @@ struct transport {
     unsigned n_origins;
 
     struct slot *slots;   /* n_main for origin 0, then one per origin > 0 */
+    struct decode_arenas arenas; /* one per connection, touched as used */
     unsigned n_main;      /* the main pool's size */
     unsigned n_conns;     /* allocated: n_main + TRANSPORT_MAX_ORIGINS - 1 */
     unsigned max_open;    /* of the main pool; may drop on EMFILE */
@@ -279,6 +280,7 @@ pool_close(struct transport *t)
     for (i = 0; i < t->n_origins; i++)
         if (t->origins[i].tls_open)
             tlsio_ctx_close(&t->origins[i].tls_ctx);
+    decode_arenas_close(&t->arenas);
     free(t->slots);
     free(t);
 }
@@ -397,7 +399,7 @@ pool_open(const struct fetch_config *cfg, const struct transport_events *ev,
     if (!cfg->keep_alive)
         t->max_per_conn = 1;
     t->slots = calloc(t->n_conns, sizeof *t->slots);
-    if (!t->slots) {
+    if (!t->slots || decode_arenas_open(&t->arenas, t->n_conns) < 0) {
         snprintf(err, errcap, "out of memory for %u connections", t->n_main);
         goto fail;
     }
@@ -406,7 +408,7 @@ pool_open(const struct fetch_config *cfg, const struct transport_events *ev,
     for (i = 0; i < t->n_conns; i++) {
         unsigned o = i < t->n_main ? 0 : i - t->n_main + 1;
 
-        t->slots[i].conn = conn_new(&t->origins[o].cfg, i);
+        t->slots[i].conn = conn_new(&t->origins[o].cfg, i, &t->arenas);
         if (!t->slots[i].conn) {
             snprintf(err, errcap, "out of memory for %u connections",
                      t->n_main);

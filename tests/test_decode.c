@@ -30,8 +30,7 @@
  *
  * test_reuse runs 1000 responses through one decoder and checks that
  * its arena stops growing once zlib has its window: no allocation after
- * start-up. test_throughput prints inflate's speed alone and through
- * decode_feed; it checks nothing but the byte counts.
+ * start-up. (The decoder's speed is bench/inflate-extract's.)
  *
  * test_real_data compresses a few PokeAPI bodies from the archive
  * extract in $POKEFETCH_DATA_DIR or /tmp/pk (tar xJf
@@ -39,17 +38,16 @@
  * and not counted as passed, when there is none.
  */
 #include "decode.h"
-#include "crc.h"
 
 #include "check.h"
 #include "guard.h"
 #include "realdata.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <zlib.h>
 
@@ -276,7 +274,8 @@ struct res {
     int identity;     /* decode_begin chose pass-through */
 };
 
-/* 64 KiB or so: static, and reused by every run as a connection would. */
+/* Reused by every run as a connection would, on a set of one arena. */
+static struct decode_arenas arenas;
 static struct decoder dec;
 
 /* One contract failure per run is enough to read; the rest is noise. */
@@ -412,6 +411,8 @@ run(struct decoder *d, const struct tcase *c, struct split *sp,
     r->produced = d->produced;
     CONTRACT(r->fin_rc == DECODE_END || is_error(r->fin_rc),
              "%s: decode_finish said %s", c->label, rc_name(r->fin_rc));
+    CONTRACT(d->arena == NULL, "%s: the arena kept after decode_finish",
+             c->label);
     if (r->feed_rc != DECODE_AGAIN)
         CONTRACT(r->fin_rc == r->feed_rc, "%s: decode_feed said %s, "
                  "decode_finish %s", c->label, rc_name(r->feed_rc),
@@ -1325,13 +1326,13 @@ test_limit(void)
         if (w == 0)
             printf("bomb: %d MiB of zeros in %zu bytes of gzip\n",
                    BOMB_LEN / MIB, len);
-        used = dec.arena_used;
+        used = arenas.all[0].used;
         snprintf(label, sizeof label, "%s bomb, limit 1 MiB",
                  w == 0 ? "gzip" : w == 1 ? "zlib" : "raw");
         gen_case(label, codings[w], MIB, z, len, DECODE_E_TOO_BIG, zeros,
                  BOMB_LEN, 10);
-        CHECKF(dec.arena_used == used, "arena %zu, was %zu", dec.arena_used,
-               used);
+        CHECKF(arenas.all[0].used == used, "arena %zu, was %zu",
+               arenas.all[0].used, used);
         snprintf(label, sizeof label, "%s bomb, limit 1 MiB + 1",
                  w == 0 ? "gzip" : w == 1 ? "zlib" : "raw");
         gen_case(label, codings[w], MIB + 1, z, len, DECODE_E_TOO_BIG,
@@ -1583,17 +1584,19 @@ reuse_run(struct decoder *d, size_t i)
 
 /*
  * One decoder for 1000 responses of every kind, good and bad, as one
- * connection would see them. After the first compressed response the
- * arena never grows: that is "no allocation after start-up". (zlib takes
- * its 32 KiB window on the first inflate call that does not finish the
+ * connection would see them, on a set of one arena. After the first
+ * compressed response the arena never grows: that is "no allocation
+ * after start-up". (zlib's state comes with the arena's first use, its
+ * 32 KiB window with the first inflate call that does not finish the
  * stream, so a first response small enough to come in one call leaves
- * it for the next: the arena grows once, at most.)
+ * it for the next: the arena grows twice, at most.)
  */
 static void
 test_reuse(void)
 {
-    static struct decoder d2;
-    size_t init, first = 0, i, changes;
+    static struct decode_arenas a2;
+    static struct decoder d2, d3;
+    size_t first = 0, i, changes;
 
     r_gz = zpack_level(r_hello, 13, 31, 6, &r_gz_len);
     r_zl = zpack_level(text, 5000, 15, 9, &r_zl_len);
@@ -1605,44 +1608,127 @@ test_reuse(void)
 
     /* decode_init must not depend on what the memory held. */
     memset(&d2, 0xa5, sizeof d2);
-    CHECK(decode_init(&d2) == 0);
-    init = d2.arena_used;
-    CHECKF(init > 0 && init <= DECODE_ARENA_CAP, "arena after init: %zu",
-           init);
+    CHECK(decode_arenas_open(&a2, 1) == 0);
+    CHECK(decode_init(&d2, &a2) == 0);
+    CHECK(decode_init(&d3, &a2) == -ENOMEM); /* one arena, one decoder */
+    CHECK(a2.all[0].used == 0);
     for (i = 0; i < 1000; i++) {
         reuse_run(&d2, i);
         if (i == 0)
-            first = d2.arena_used;
-        CHECKF(d2.arena_used == first, "response %zu: arena %zu, was %zu",
-               i, d2.arena_used, first);
+            first = a2.all[0].used;
+        CHECKF(a2.all[0].used == first,
+               "response %zu: arena %zu, was %zu", i,
+               a2.all[0].used, first);
         if (check_failures_in_case)
             break;
     }
-    CHECKF(first >= init + 32768 && first <= DECODE_ARENA_CAP,
-           "arena %zu after init, %zu with the window", init, first);
-    printf("arena: %zu bytes after decode_init, %zu after the first "
-           "response, of %d\n", init, first, DECODE_ARENA_CAP);
+    CHECKF(first >= 32768 && first <= DECODE_ARENA_CAP,
+           "arena %zu with the window", first);
+    printf("arena: %zu bytes of %d with zlib's state and window\n", first,
+           DECODE_ARENA_CAP);
     decode_close(&d2);
-    CHECK(d2.arena_used == 0 && d2.impl == NULL);
+    CHECK(a2.n_decoders == 0 && a2.n_fresh == 1 && a2.given == &a2.all[0]);
+    decode_arenas_close(&a2);
 
-    /* Again from scratch, a small response first: one growth at most. */
-    CHECK(decode_init(&d2) == 0);
-    CHECK(d2.arena_used == init);
+    /* Again from scratch, a small response first. */
+    CHECK(decode_arenas_open(&a2, 1) == 0);
+    CHECK(decode_init(&d2, &a2) == 0);
     for (i = 9, changes = 0; i < 9 + 200; i++) {
-        size_t before = d2.arena_used;
+        size_t before = a2.all[0].used;
 
         reuse_run(&d2, i);
-        changes += d2.arena_used != before;
+        changes += a2.all[0].used != before;
     }
-    CHECKF(changes <= 1 && d2.arena_used == first,
-           "arena grew %zu times, to %zu", changes, d2.arena_used);
+    CHECKF(changes <= 2 && a2.all[0].used == first,
+           "arena grew %zu times, to %zu", changes, a2.all[0].used);
     decode_close(&d2);
+    decode_arenas_close(&a2);
     free(r_bad);
     free(r_big);
     free(r_raw);
     free(r_zlx);
     free(r_zl);
     free(r_gz);
+}
+
+/* Feeds c's body from *off, up to n bytes more, into d (started). */
+static void
+feed_more(struct decoder *d, const struct tcase *c, struct res *r,
+          size_t *off, size_t n)
+{
+    if (n > c->len - *off)
+        n = c->len - *off;
+    feed_piece(d, c, r, c->body + *off, n);
+    *off += n;
+}
+
+/*
+ * Decoders sharing arenas, as a transport's connections do: an arena
+ * only while a compressed body is decoded, the one given back last taken
+ * first, bodies fed in turns come out right whichever arena carries them
+ * (one that another body left halfway too), and no more decoders than
+ * arenas.
+ */
+static void
+test_shared_arenas(void)
+{
+    static struct decode_arenas a3;
+    static struct decoder d[3], extra;
+    static const char *const codings[3] = {"identity", "gzip", "deflate"};
+    struct tcase c[3];
+    struct res r[3], half;
+    size_t off[3] = {0, 0, 0}, half_off = 0, i;
+    unsigned char *gz = zpack_level(text, TEXT_LEN, 31, 6, &c[1].len);
+    unsigned char *zl = zpack_level(text, TEXT_LEN, 15, 1, &c[2].len);
+
+    memset(r, 0, sizeof r);
+    memset(&half, 0, sizeof half);
+    run_bad = 0;
+    c[0].len = TEXT_LEN;
+    for (i = 0; i < 3; i++) {
+        c[i].label = codings[i];
+        c[i].coding = codings[i];
+        c[i].limit = UNLIMITED;
+        c[i].rc = DECODE_END;
+        c[i].want = text;
+        c[i].want_len = TEXT_LEN;
+    }
+    c[0].body = text, c[1].body = gz, c[2].body = zl;
+    CHECK(decode_arenas_open(&a3, 3) == 0);
+    for (i = 0; i < 3; i++)
+        CHECK(decode_init(&d[i], &a3) == 0);
+    CHECK(decode_init(&extra, &a3) == -ENOMEM);
+
+    /* d[0] leaves a gzip body halfway: its arena, mid-stream, goes back
+       at its next decode_begin, and d[1] takes that one. */
+    CHECK(decode_begin(&d[0], "gzip", 4, UNLIMITED) == DECODE_AGAIN);
+    feed_more(&d[0], &c[1], &half, &half_off, c[1].len / 2);
+    CHECK(d[0].arena == &a3.all[0] && half.got > 0);
+    for (i = 0; i < 3; i++)
+        CHECK(decode_begin(&d[i], codings[i], strlen(codings[i]),
+                           UNLIMITED) == DECODE_AGAIN);
+    CHECK(d[0].arena == NULL && d[1].arena == &a3.all[0] &&
+          d[2].arena == &a3.all[1]);
+
+    /* Turns of 1000 bytes, as connections' reads come. Each arena goes
+       back as soon as its stream has ended, before decode_finish. */
+    while (off[0] < c[0].len || off[1] < c[1].len || off[2] < c[2].len)
+        for (i = 0; i < 3; i++)
+            feed_more(&d[i], &c[i], &r[i], &off[i], 1000);
+    CHECK(d[1].arena == NULL && d[2].arena == NULL && a3.given != NULL &&
+          a3.given->next != NULL && a3.given->next->next == NULL);
+    for (i = 0; i < 3; i++) {
+        r[i].fin_rc = decode_finish(&d[i]);
+        r[i].produced = d[i].produced;
+        expect(&c[i], &r[i], "shared arenas, in turns");
+    }
+    CHECK(a3.n_fresh == 2);
+    for (i = 0; i < 3; i++)
+        decode_close(&d[i]);
+    CHECK(a3.n_decoders == 0);
+    decode_arenas_close(&a3);
+    free(zl);
+    free(gz);
 }
 
 /* Every rc has its own message. */
@@ -1676,7 +1762,7 @@ test_no_zlib(void)
                                     "identity, gzip"};
     size_t i;
 
-    CHECK(decode_init(&dec) == 0);
+    CHECK(decode_init(&dec, &arenas) == 0);
     for (i = 0; i < sizeof v / sizeof v[0]; i++) {
         CHECK(decode_begin(&dec, v[i], strlen(v[i]), UNLIMITED) ==
               DECODE_E_UNSUPPORTED);
@@ -1726,98 +1812,6 @@ test_real_data(void)
     printf("real data: %zu bodies from %s, 3 codings each\n", n, realdata_dir);
 }
 
-/* ---- throughput --------------------------------------------------------- */
-
-static double
-now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* One pass of zlib's inflate alone over a gzip body into a
-   DECODE_OUT_CAP buffer: the bytes out. */
-static size_t
-inflate_pass(z_stream *zs, const char *z, size_t z_len)
-{
-    static unsigned char buf[DECODE_OUT_CAP];
-    size_t total = 0;
-    int r;
-
-    inflateReset(zs);
-    zs->next_in = (Bytef *)(uintptr_t)z;
-    zs->avail_in = (uInt)z_len;
-    do {
-        zs->next_out = buf;
-        zs->avail_out = sizeof buf;
-        r = inflate(zs, Z_NO_FLUSH);
-        total += sizeof buf - zs->avail_out;
-    } while (r == Z_OK);
-    return r == Z_STREAM_END ? total : 0;
-}
-
-/* The same through decode_feed, into a sink that does nothing. */
-static size_t
-decode_pass(const char *z, size_t z_len)
-{
-    const char *in = z, *out;
-    size_t in_len = z_len, out_len, total = 0;
-    enum decode_rc rc;
-
-    decode_begin(&dec, "gzip", 4, UNLIMITED);
-    while ((rc = decode_feed(&dec, &in, &in_len, &out, &out_len)) ==
-           DECODE_OUTPUT)
-        total += out_len;
-    return rc == DECODE_AGAIN && decode_finish(&dec) == DECODE_END ? total
-                                                                   : 0;
-}
-
-/*
- * Not a check, a figure: zlib's inflate alone, then the same body through
- * decode_feed into a sink that does nothing; the difference is the
- * decoder's own cost. Best of a few passes each, taken in turn, so a
- * busy machine skews both alike.
- */
-static void
-test_throughput(void)
-{
-    enum { BODY = MIB, PASSES = 6 };
-    unsigned char *src = make_text(BODY), *z;
-    const char *placed;
-    double t0, best_inflate = 1e9, best_decode = 1e9, t;
-    size_t z_len, n;
-    z_stream zs;
-    int i;
-
-    z = zpack_level(src, BODY, 31, 6, &z_len);
-    placed = guard_place(z, z_len);
-    memset(&zs, 0, sizeof zs);
-    CHECK(inflateInit2(&zs, 31) == Z_OK);
-    for (i = 0; i < PASSES; i++) {
-        t0 = now();
-        n = inflate_pass(&zs, placed, z_len);
-        t = now() - t0;
-        CHECK(n == BODY);
-        if (t < best_inflate)
-            best_inflate = t;
-        t0 = now();
-        n = decode_pass(placed, z_len);
-        t = now() - t0;
-        CHECK(n == BODY);
-        if (t < best_decode)
-            best_decode = t;
-    }
-    inflateEnd(&zs);
-    printf("throughput (1 MiB of text, gzip %.1f:1, best of %d): inflate "
-           "alone %.0f MB/s, decode_feed %.0f MB/s\n",
-           (double)BODY / (double)z_len, PASSES, BODY / 1e6 / best_inflate,
-           BODY / 1e6 / best_decode);
-    free(z);
-    free(src);
-}
-
 /* ---- main --------------------------------------------------------------- */
 
 #define RUN_ZLIB(fn)                                                          \
@@ -1835,13 +1829,12 @@ main(void)
     zeros = calloc(1, BOMB_LEN);
     if (!zeros)
         return 2;
-    if (decode_init(&dec) != 0) {
+    if (decode_arenas_open(&arenas, 1) != 0 ||
+        decode_init(&dec, &arenas) != 0) {
         fprintf(stderr, "decode_init failed\n");
         return 2;
     }
 
-    printf("decode: gzip's CRC-32 by %s\n",
-           crc_fast() ? "src/crc.c (carry-less multiply)" : "zlib's crc32()");
     RUN(test_identity);
     RUN(test_codings);
     RUN(test_accept_encoding);
@@ -1860,6 +1853,7 @@ main(void)
     RUN_ZLIB(test_trailing);
     RUN_ZLIB(test_limit);
     RUN_ZLIB(test_reuse);
+    RUN_ZLIB(test_shared_arenas);
     if (!decode_available)
         printf("SKIP test_real_data: this build has no zlib\n");
     else if (realdata_find())
@@ -1867,9 +1861,9 @@ main(void)
     else
         printf("SKIP test_real_data: no PokeAPI extract in "
                "$POKEFETCH_DATA_DIR or /tmp/pk\n");
-    RUN_ZLIB(test_throughput);
 
     decode_close(&dec);
+    decode_arenas_close(&arenas);
     free(zeros);
     free(text);
     return CHECK_REPORT();

@@ -228,10 +228,12 @@ sim_of(const struct conn *c)
 }
 
 struct conn *
-conn_new(const struct conn_config *cfg, unsigned index)
+conn_new(const struct conn_config *cfg, unsigned index,
+         struct decode_arenas *arenas)
 {
     struct conn *c;
 
+    (void)arenas; /* no bodies here */
     if (index >= MAX_SLOTS || !(c = calloc(1, sizeof *c)))
         return NULL;
     c->cfg = cfg;
