@@ -838,9 +838,11 @@ test_json_value_limit(void)
 
     /*
      * {"name": + head + rep x times + tail: strings inside count their raw
-     * bytes, escapes as written; bad UTF-8 before the cap wins, at the
-     * cap the cap does; syntax errors and the end of the body come after
-     * the cap or before it. off -1: the value is JF_OK and is all of it.
+     * bytes, escapes as written; bad UTF-8 before the cap wins (a
+     * sequence that the byte past the cap breaks began before it, as for
+     * a string value), a lead byte past the cap is the cap's; syntax
+     * errors and the end of the body come after the cap or before it.
+     * off -1: the value is JF_OK and is all of it.
      */
     static const struct {
         const char *label, *head, *rep;
@@ -858,7 +860,9 @@ test_json_value_limit(void)
         {"good UTF-8 cut by the cap", "[\"", "a", JF_MAX_VALUE - 3,
          "\xc3\xa9\"]}", JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
         {"bad continuation at the cap", "[\"", "a", JF_MAX_VALUE - 3,
-         "\xc3\x41\"]}", JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
+         "\xc3\x41\"]}", JF_E_UTF8, 8 + JF_MAX_VALUE - 1},
+        {"bad lead byte at the cap", "[\"", "a", JF_MAX_VALUE - 2,
+         "\xff\"]}", JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
         {"bad continuation just before the cap", "[\"", "a",
          JF_MAX_VALUE - 4, "\xc3\x41\"]}", JF_E_UTF8, 8 + JF_MAX_VALUE - 2},
         {"too long, then a syntax error", "[", "1,", JF_MAX_VALUE, "]}",
