@@ -1062,8 +1062,8 @@ test_key_limits(void)
 
 /*
  * Every byte that ends or breaks a run of string bytes, at every offset
- * 0..40 into a long string, in each kind of string: the string scan works
- * 16 and 8 bytes at a time, and must stop at exactly the right byte.
+ * 0..40 into a long string, in each kind of string: the scan of a string,
+ * or the fast path's quote marks, must stop at exactly the right byte.
  */
 static void
 test_scan_positions(void)
@@ -1145,9 +1145,10 @@ test_scan_positions(void)
 }
 
 /*
- * The block lexer (jfield.c: blk_run) takes 64 bytes at a time where it
- * can and hands the rest to the byte lexer; fed one byte at a time, only
- * the byte lexer runs. So here the byte-at-a-time run is the reference:
+ * The fast path (jfield.c: lex_blocks) takes 64 bytes at a time where it
+ * can and hands the rest to the lexer's scalar steps; fed one byte at a
+ * time, only the scalar steps run. So here the byte-at-a-time run is the
+ * reference (the fast path's scalar twin, on the same inputs):
  * it must give the expected verdict (and offset, when the case says),
  * and the whole body, cuts next to multiples of 16 and 64, and random
  * splits must give exactly what it gave. Features are swept over
@@ -1190,7 +1191,7 @@ blk_check(const struct tcase *c)
     return 1;
 }
 
-/* blk_check on a generated body; off -1: the byte lexer's is taken. */
+/* blk_check on a generated body; off -1: the scalar steps' is taken. */
 static int
 blk_case(const char *label, const struct sb *b, enum jf_rc rc,
          const char *val, size_t val_len, long long off)
@@ -1309,7 +1310,7 @@ test_block_strings(void)
  * Structure around block edges: whitespace and other control bytes
  * between tokens, literals and numbers (whole or cut by a block's end,
  * good or bad), brackets that do not match, top-level keys and the kept
- * value across block ends, nesting around the block lexer's 64 levels.
+ * value across block ends, nesting around the fast path's 64 levels.
  */
 static void
 test_block_structure(void)
@@ -1414,8 +1415,8 @@ test_block_structure(void)
 
         /*
          * Top-level keys that are nearly the wanted key, and the key
-         * itself, after a string that ends anywhere: the block lexer
-         * skips the others itself and leaves the key to the byte lexer.
+         * itself, after a string that ends anywhere: the fast path
+         * leaves the top level to the scalar steps and takes over again.
          */
         b.len = 0;
         sb_str(&b, "{\"a\":\"");
@@ -1447,8 +1448,8 @@ test_block_structure(void)
     }
 
     /*
-     * A long number or a literal that goes on into a block the block
-     * lexer will not take (an escape, a control byte in a string).
+     * A long number or a literal that goes on into a block the fast
+     * path will not take (an escape, a control byte in a string).
      */
     for (n = 0; n < BLK_SWEEP; n++) {
         for (i = 0; i < 2; i++) {
@@ -1465,7 +1466,7 @@ test_block_structure(void)
         }
     }
 
-    /* Nesting around 64 levels, where the block lexer hands over. */
+    /* Nesting around 64 levels, where the fast path hands over. */
     for (n = 56; n <= 72; n++) {
         for (i = 0; i < 2; i++) {
             b.len = 0;
