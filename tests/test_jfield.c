@@ -1056,6 +1056,21 @@ test_key_limits(void)
         check_case(&c);
         free(v.s);
     }
+
+    /*
+     * The longest value kept, then the key again in its longest raw
+     * form: both are in keep at once, and the second is the duplicate.
+     */
+    b.len = 0;
+    sb_str(&b, "{\"");
+    sb_rep(&b, "\\u006b", JF_MAX_KEY);
+    sb_str(&b, "\":\"");
+    sb_rep(&b, "y", JF_MAX_VALUE);
+    sb_str(&b, "\",\"");
+    sb_rep(&b, "\\u006b", JF_MAX_KEY);
+    sb_str(&b, "\":1}");
+    gen_case("longest value, then the longest key again", k.s, b.s, b.len,
+             JF_E_DUP_KEY, NULL, 0, (long long)b.len - 4);
     free(b.s);
     free(k.s);
 }
