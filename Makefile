@@ -9,6 +9,7 @@
 #   make NO_ZLIB=1  build without zlib: no gzip/deflate bodies
 #   make bench      bench/run (see bench/README.md)
 #   make bench-decode   bench/inflate-extract: decoder, extractor, CRC-32
+#   make build/bench/bench_jfield   the extractor against jsmn
 #   make soak       200 000 seeded runs of the pool over a simulated
 #                   network (tests/test_pool), then 100 000 requests,
 #                   256 connections, injected resets (tests/soak); make
@@ -173,6 +174,11 @@ bench:
 # bodies (bench/README.md, "Inflate + extract CPU").
 bench-decode:
 	$(Q)bench/inflate-extract
+
+# The extractor alone, against jsmn over whole bodies (bench/README.md).
+build/bench/bench_jfield: bench/bench_jfield.c src/jfield.c include/jfield.h
+	@mkdir -p build/bench
+	$(Q)$(CC) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(release_CFLAGS) $(filter %.c,$^) -o $@
 
 fmt:
 	clang-format -i src/*.c include/*.h tests/*.c tests/*.h

@@ -28,7 +28,8 @@
  * raw UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF); any other
  * value is its text with the whitespace between tokens taken out, at most
  * JF_MAX_VALUE bytes of it, its strings' raw UTF-8 checked as well
- * (ref_capture, run when the value ends or a verdict stops it half way).
+ * (ref_capture, run when the value ends or a verdict stops it half way;
+ * a sequence that the byte past the cap breaks is the earlier problem).
  * Each problem has the verdict jfield.h gives it: a raw control byte in a
  * string CONTROL, a bad escape or hex digit ESCAPE, an unpaired surrogate
  * escape SURROGATE, bad UTF-8 in the value UTF8, other bad bytes SYNTAX.
@@ -440,11 +441,12 @@ ref_capture(struct ref *r, size_t upto)
         c = r->s[i];
         if (!in_str && ref_ws(c))
             continue;
+        /* A sequence this byte breaks began before it: first, cap or not. */
+        if (need && (c < lo || c > hi))
+            return stop(r, JF_E_UTF8, NONE, seq, seq, 1);
         if (o == JF_MAX_VALUE)
             return stop(r, JF_E_TOO_LONG, NONE, i, i, 1);
         if (need) {
-            if (c < lo || c > hi)
-                return stop(r, JF_E_UTF8, NONE, seq, seq, 1);
             need--;
             lo = 0x80;
             hi = 0xbf;

@@ -2,14 +2,17 @@
  * jfield - stream a JSON body through and extract the value of one
  * top-level key, in a fixed amount of memory whatever the body size.
  *
- * How: a small validating lexer walks every byte as it arrives (strings,
+ * How: a validating lexer walks every byte as it arrives (strings,
  * escapes, numbers, literals, nesting up to JF_MAX_DEPTH), so invalid JSON
- * anywhere in the body is caught. Of the document it keeps only what can
- * matter for the answer: the top-level members whose key equals the wanted
- * key (compared after decoding escapes); every other member's nested
- * objects and arrays are lexed and dropped. The wanted member, wrapped as
- * an object, goes to jsmn (strict mode, parent links, a fixed token array
- * on the stack) at jf_finish(), and the value is read from its tokens.
+ * anywhere in the body is caught. Only the top level is kept, and of it
+ * only what can matter: each top-level key while it is read, and the
+ * wanted key's member; other members' values, nested or not, are lexed
+ * and dropped. jsmn (strict mode, parent links, a fixed token array on
+ * the stack) tokenizes what is kept: each top-level key, which is then
+ * compared with the wanted key after decoding its escapes (so "n\u0061me"
+ * is "name"), and at jf_finish() the kept member, whose value is read
+ * from its token. A key whose raw form is longer than 6 bytes per byte
+ * of the wanted key cannot decode to it and is not kept.
  *
  * The value: a string is decoded to UTF-8; a number, true, false or null
  * is its JSON text as written; an object or array is its JSON text made
@@ -17,8 +20,11 @@
  * written). A non-string value's strings are checked for well-formed
  * UTF-8 like a string value, so every value handed out is UTF-8.
  *
- * Pure: no I/O, no clock, no malloc, no printing. Same result for any
- * split of the body into jf_feed() calls.
+ * Pure: no I/O, no clock, no malloc, no printing; all state is in struct
+ * jf_extractor (about 3 KiB, most of it keep). Same result, the same
+ * verdict and error_offset included, for any split of the body into
+ * jf_feed() calls: when a body has several problems, the first in byte
+ * order is the verdict.
  *
  * Verdicts (jf_finish):
  *   JF_OK           the key occurs exactly once at the top level; *out
@@ -53,7 +59,12 @@
 #define JF_MAX_KEY 256     /* the wanted key, in decoded bytes */
 #define JF_MAX_VALUE 1024  /* the value, raw JSON bytes */
 #define JF_MAX_DEPTH 512   /* nesting of objects and arrays */
-#define JF_KEEP_CAP (JF_MAX_KEY * 6 + JF_MAX_VALUE + 64)
+/*
+ * keep: '{', then the wanted member ("":, the key being known, and the
+ * value with its quotes), then '{' and a top-level key of at most 6 raw
+ * bytes per decoded byte while jsmn tokenizes it; '}' at jf_finish().
+ */
+#define JF_KEEP_CAP (6 * JF_MAX_KEY + 2 + JF_MAX_VALUE + 8)
 
 enum jf_rc {
     JF_OK = 0,
@@ -71,6 +82,14 @@ enum jf_rc {
     JF_E_TOO_LONG,
 };
 
+/* One backslash escape being decoded (private to jfield.c). */
+struct jf_escape {
+    uint32_t cp;         /* the code point, as far as read */
+    uint32_t hi;         /* a high surrogate waiting for its low half */
+    unsigned char phase; /* where in the escape */
+    unsigned char nhex;  /* hex digits read of this \uXXXX */
+};
+
 struct jf_extractor {
     /* Results and diagnostics, read by the caller. */
     uint64_t consumed;     /* body bytes fed so far */
@@ -81,37 +100,28 @@ struct jf_extractor {
      * Private state: fields below may change without notice. jf_begin()
      * zeroes everything before key; keep needs no clearing.
      */
-    uint64_t val_off;     /* body offset of the kept value's first byte */
-    uint64_t u8_off;      /* capture: body offset of a UTF-8 sequence */
-    const char *lit;      /* rest of the literal being matched */
-    uint32_t key_len;     /* wanted key, decoded bytes */
-    uint32_t depth;       /* open objects and arrays */
-    uint32_t keep_len;    /* bytes used in keep */
-    uint32_t keep_lim;    /* keep_len may not pass this while copying */
-    uint32_t member_off;  /* keep offset where the current top key began */
-    uint32_t val_keep;    /* keep offset of the kept value */
-    uint32_t kpos;        /* decoded bytes of the top key matched so far */
-    uint32_t u;           /* \u hex digits read so far */
-    uint32_t hi;          /* high surrogate waiting for its low half */
-    unsigned char state;  /* lexer state (enum in jfield.c) */
-    unsigned char ret;    /* string state to resume after an escape */
-    unsigned char nhex;   /* hex digits read in this \u escape */
-    unsigned char err;    /* sticky verdict, 0 while none */
-    unsigned char obj;    /* innermost open container is an object */
-    unsigned char kmatch; /* top key still equal to a prefix of key */
-    unsigned char copy;   /* bytes being lexed are copied to keep */
-    unsigned char want;   /* the next top-level value is the key's */
-    unsigned char found;  /* the key has been seen at the top level */
-    unsigned char low;    /* reading the low half of a surrogate pair */
-    unsigned char capture; /* a non-string value is being kept */
-    unsigned char cap_str; /* capture: inside a string */
-    unsigned char cap_esc; /* capture: after a backslash in a string */
-    unsigned char u8_need; /* capture: continuation bytes still due */
-    unsigned char u8_lo, u8_hi; /* capture: range of the next one */
+    const char *lit;       /* lexer: the rest of true, false or null */
+    struct jf_escape esc;  /* lexer: the escape being read */
+    uint32_t depth;        /* lexer: open objects and arrays */
+    uint32_t key_len;      /* wanted key, decoded bytes */
+    uint32_t keep_len;     /* keep: bytes used */
+    uint32_t keep_lim;     /* keep: what is kept may not pass this */
+    uint32_t keep_mark;    /* keep: the '{' before the key being read */
+    uint64_t u8_off;       /* keep: body offset of a UTF-8 sequence */
+    unsigned char state;   /* lexer: where in the grammar */
+    unsigned char num;     /* lexer: where in a number */
+    unsigned char str_key; /* lexer: the string is a key */
+    unsigned char err;     /* sticky verdict, 0 while none */
     unsigned char err_byte; /* on error: the offending byte */
+    unsigned char keeping; /* keep: what is being copied */
+    unsigned char want;    /* keep: the next value is the key's */
+    unsigned char found;   /* keep: holds the wanted member */
+    unsigned char keep_str; /* keep: the value is a string */
+    unsigned char u8_need; /* keep: continuation bytes still due */
+    unsigned char u8_lo, u8_hi; /* keep: range of the next one */
     unsigned char stack[JF_MAX_DEPTH / 8]; /* bit d: level d+1 is object */
     char key[JF_MAX_KEY];
-    char keep[JF_KEEP_CAP]; /* "{" + the key's member, "}" at finish */
+    char keep[JF_KEEP_CAP];
 };
 
 /*

@@ -838,9 +838,11 @@ test_json_value_limit(void)
 
     /*
      * {"name": + head + rep x times + tail: strings inside count their raw
-     * bytes, escapes as written; bad UTF-8 before the cap wins, at the
-     * cap the cap does; syntax errors and the end of the body come after
-     * the cap or before it. off -1: the value is JF_OK and is all of it.
+     * bytes, escapes as written; bad UTF-8 before the cap wins (a
+     * sequence that the byte past the cap breaks began before it, as for
+     * a string value), a lead byte past the cap is the cap's; syntax
+     * errors and the end of the body come after the cap or before it.
+     * off -1: the value is JF_OK and is all of it.
      */
     static const struct {
         const char *label, *head, *rep;
@@ -858,7 +860,9 @@ test_json_value_limit(void)
         {"good UTF-8 cut by the cap", "[\"", "a", JF_MAX_VALUE - 3,
          "\xc3\xa9\"]}", JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
         {"bad continuation at the cap", "[\"", "a", JF_MAX_VALUE - 3,
-         "\xc3\x41\"]}", JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
+         "\xc3\x41\"]}", JF_E_UTF8, 8 + JF_MAX_VALUE - 1},
+        {"bad lead byte at the cap", "[\"", "a", JF_MAX_VALUE - 2,
+         "\xff\"]}", JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
         {"bad continuation just before the cap", "[\"", "a",
          JF_MAX_VALUE - 4, "\xc3\x41\"]}", JF_E_UTF8, 8 + JF_MAX_VALUE - 2},
         {"too long, then a syntax error", "[", "1,", JF_MAX_VALUE, "]}",
@@ -1052,14 +1056,29 @@ test_key_limits(void)
         check_case(&c);
         free(v.s);
     }
+
+    /*
+     * The longest value kept, then the key again in its longest raw
+     * form: both are in keep at once, and the second is the duplicate.
+     */
+    b.len = 0;
+    sb_str(&b, "{\"");
+    sb_rep(&b, "\\u006b", JF_MAX_KEY);
+    sb_str(&b, "\":\"");
+    sb_rep(&b, "y", JF_MAX_VALUE);
+    sb_str(&b, "\",\"");
+    sb_rep(&b, "\\u006b", JF_MAX_KEY);
+    sb_str(&b, "\":1}");
+    gen_case("longest value, then the longest key again", k.s, b.s, b.len,
+             JF_E_DUP_KEY, NULL, 0, (long long)b.len - 4);
     free(b.s);
     free(k.s);
 }
 
 /*
  * Every byte that ends or breaks a run of string bytes, at every offset
- * 0..40 into a long string, in each kind of string: the string scan works
- * 16 and 8 bytes at a time, and must stop at exactly the right byte.
+ * 0..40 into a long string, in each kind of string: the scan of a string,
+ * or the fast path's quote marks, must stop at exactly the right byte.
  */
 static void
 test_scan_positions(void)
@@ -1141,9 +1160,10 @@ test_scan_positions(void)
 }
 
 /*
- * The block lexer (jfield.c: blk_run) takes 64 bytes at a time where it
- * can and hands the rest to the byte lexer; fed one byte at a time, only
- * the byte lexer runs. So here the byte-at-a-time run is the reference:
+ * The fast path (jfield.c: lex_blocks) takes 64 bytes at a time where it
+ * can and hands the rest to the lexer's scalar steps; fed one byte at a
+ * time, only the scalar steps run. So here the byte-at-a-time run is the
+ * reference (the fast path's scalar twin, on the same inputs):
  * it must give the expected verdict (and offset, when the case says),
  * and the whole body, cuts next to multiples of 16 and 64, and random
  * splits must give exactly what it gave. Features are swept over
@@ -1186,7 +1206,7 @@ blk_check(const struct tcase *c)
     return 1;
 }
 
-/* blk_check on a generated body; off -1: the byte lexer's is taken. */
+/* blk_check on a generated body; off -1: the scalar steps' is taken. */
 static int
 blk_case(const char *label, const struct sb *b, enum jf_rc rc,
          const char *val, size_t val_len, long long off)
@@ -1305,7 +1325,7 @@ test_block_strings(void)
  * Structure around block edges: whitespace and other control bytes
  * between tokens, literals and numbers (whole or cut by a block's end,
  * good or bad), brackets that do not match, top-level keys and the kept
- * value across block ends, nesting around the block lexer's 64 levels.
+ * value across block ends, nesting around the fast path's 64 levels.
  */
 static void
 test_block_structure(void)
@@ -1410,8 +1430,8 @@ test_block_structure(void)
 
         /*
          * Top-level keys that are nearly the wanted key, and the key
-         * itself, after a string that ends anywhere: the block lexer
-         * skips the others itself and leaves the key to the byte lexer.
+         * itself, after a string that ends anywhere: the fast path
+         * leaves the top level to the scalar steps and takes over again.
          */
         b.len = 0;
         sb_str(&b, "{\"a\":\"");
@@ -1443,8 +1463,8 @@ test_block_structure(void)
     }
 
     /*
-     * A long number or a literal that goes on into a block the block
-     * lexer will not take (an escape, a control byte in a string).
+     * A long number or a literal that goes on into a block the fast
+     * path will not take (an escape, a control byte in a string).
      */
     for (n = 0; n < BLK_SWEEP; n++) {
         for (i = 0; i < 2; i++) {
@@ -1461,7 +1481,7 @@ test_block_structure(void)
         }
     }
 
-    /* Nesting around 64 levels, where the block lexer hands over. */
+    /* Nesting around 64 levels, where the fast path hands over. */
     for (n = 56; n <= 72; n++) {
         for (i = 0; i < 2; i++) {
             b.len = 0;

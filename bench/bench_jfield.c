@@ -11,9 +11,9 @@
  * it tokenized everything). Both are timed REPS times (default 5),
  * alternating; prints the best and median MB/s (10^6 bytes per second).
  *
- * Build and run on the PokeAPI extract, e.g.:
- *   cc -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -Iinclude \
- *      tests/bench_jfield.c src/jfield.c -o build/bench_jfield
+ * Build and run on the lab's bodies (bench/README.md), e.g.:
+ *   make build/bench/bench_jfield
+ *   build/bench/bench_jfield -c 8192 build/lab/www/api/v2/pokemon/1?/index.json
  */
 #include "jfield.h"
 
