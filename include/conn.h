@@ -64,7 +64,6 @@ enum conn_end {
     CONN_END_VERIFY,    /* the certificate was not trusted: fatal */
 };
 
-
 struct conn;
 struct decode_arenas;
 
@@ -82,10 +81,10 @@ struct conn_ops {
    pipeline depth). */
 struct conn_config {
     struct loop *loop;
-    struct tlsio_ctx *tls;   /* NULL for http:// */
-    const char *host;        /* NUL-terminated, for SNI and verification */
+    struct tlsio_ctx *tls; /* NULL for http:// */
+    const char *host;      /* NUL-terminated, for SNI and verification */
     int host_is_ip;
-    const char *authority;   /* Host header value */
+    const char *authority; /* Host header value */
     size_t authority_len;
     const struct fetch_config *run;
     struct fetch_stats *stats;

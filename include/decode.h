@@ -75,18 +75,18 @@ struct decode_arenas {
     struct decode_arena *all;   /* cap of them (NULL without zlib) */
     struct decode_arena *given; /* given back, the last one first */
     unsigned cap;
-    unsigned n_fresh;           /* all[n_fresh ..] never handed out */
-    unsigned n_decoders;        /* decode_init'ed on this set */
+    unsigned n_fresh;    /* all[n_fresh ..] never handed out */
+    unsigned n_decoders; /* decode_init'ed on this set */
 };
 
 struct decoder {
     enum decode_coding coding;
-    uint64_t produced;  /* decoded bytes of this response */
-    uint64_t limit;     /* DECODE_E_TOO_BIG beyond this */
-    int err;            /* sticky error, 0 if none */
-    int deferred;       /* an error found after output still to hand on */
-    int ended;          /* the stream's end was seen */
-    int pending;        /* inflate filled out[]: more may be waiting */
+    uint64_t produced;     /* decoded bytes of this response */
+    uint64_t limit;        /* DECODE_E_TOO_BIG beyond this */
+    int err;               /* sticky error, 0 if none */
+    int deferred;          /* an error found after output still to hand on */
+    int ended;             /* the stream's end was seen */
+    int pending;           /* inflate filled out[]: more may be waiting */
     unsigned char head[2]; /* deflate: the first two bytes, to tell a
                               zlib stream from a raw one */
     unsigned head_n;
@@ -94,12 +94,12 @@ struct decoder {
        by the implementation (decode_zlib.c says why); all zero at the
        start of a member. */
     struct {
-        int part;          /* which part of the member comes next */
-        unsigned flags;    /* the header's FLG byte */
-        uint32_t skip;     /* FEXTRA bytes still to skip */
-        uint32_t hcrc;     /* CRC-32 of the header bytes so far */
-        uint32_t crc;      /* CRC-32 of the output so far */
-        unsigned got;      /* bytes of field gathered */
+        int part;               /* which part of the member comes next */
+        unsigned flags;         /* the header's FLG byte */
+        uint32_t skip;          /* FEXTRA bytes still to skip */
+        uint32_t hcrc;          /* CRC-32 of the header bytes so far */
+        uint32_t crc;           /* CRC-32 of the output so far */
+        unsigned got;           /* bytes of field gathered */
         unsigned char field[4]; /* a field read whole before it is judged */
     } gz;
     char name[DECODE_NAME_MAX]; /* the coding as the server named it */
@@ -143,9 +143,8 @@ int decode_identity(const struct decoder *d);
  * with a chunk, DECODE_AGAIN when the input is used up, or an error
  * (sticky until decode_begin).
  */
-enum decode_rc decode_feed(struct decoder *d, const char **in,
-                           size_t *in_len, const char **out,
-                           size_t *out_len);
+enum decode_rc decode_feed(struct decoder *d, const char **in, size_t *in_len,
+                           const char **out, size_t *out_len);
 
 /* The body ended: DECODE_END if the stream was complete, else an error.
    The arena, if still held, goes back to the set. */

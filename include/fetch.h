@@ -21,43 +21,43 @@
 #include "url.h"
 
 struct fetch_config {
-    const char *url;              /* the template, NUL-terminated */
-    struct url_template tmpl;     /* parsed from url */
-    const uint32_t *ids;          /* the jobs, in output order */
+    const char *url;          /* the template, NUL-terminated */
+    struct url_template tmpl; /* parsed from url */
+    const uint32_t *ids;      /* the jobs, in output order */
     size_t n_ids;
-    unsigned connections;         /* at most this many at once */
-    unsigned pipeline;            /* requests in flight per connection */
-    int keep_alive;               /* 0: a connection per request */
-    const char *field;            /* top-level key to extract */
+    unsigned connections; /* at most this many at once */
+    unsigned pipeline;    /* requests in flight per connection */
+    int keep_alive;       /* 0: a connection per request */
+    const char *field;    /* top-level key to extract */
     size_t field_len;
-    const char *cafile;           /* NULL: default trust store */
+    const char *cafile; /* NULL: default trust store */
     int insecure;
-    int64_t connect_timeout_ms;   /* per attempt, TCP + TLS; 0: none */
-    int64_t idle_timeout_ms;      /* no byte while awaiting; 0: none */
-    int64_t max_time_ms;          /* the whole run; 0: none */
-    unsigned max_retries;         /* extra attempts per job; connect
+    int64_t connect_timeout_ms; /* per attempt, TCP + TLS; 0: none */
+    int64_t idle_timeout_ms;    /* no byte while awaiting; 0: none */
+    int64_t max_time_ms;        /* the whole run; 0: none */
+    unsigned max_retries;       /* extra attempts per job; connect
                                      attempts per origin: 1 + this */
-    int arrival_order;            /* results as they come, not by index */
+    int arrival_order;          /* results as they come, not by index */
     const char *user_agent;
-    int compressed;               /* ask for gzip/deflate */
-    uint64_t max_body;            /* largest body, decoded and as sent */
-    unsigned max_redirects;       /* redirects followed per id */
-    int allow_http_redirect;      /* follow https -> http redirects */
+    int compressed;          /* ask for gzip/deflate */
+    uint64_t max_body;       /* largest body, decoded and as sent */
+    unsigned max_redirects;  /* redirects followed per id */
+    int allow_http_redirect; /* follow https -> http redirects */
 };
 
 struct fetch_stats {
     /* sched */
     unsigned ok, failed;
-    unsigned retries;             /* requests sent again */
-    unsigned redirects;           /* redirects followed */
-    unsigned pauses;              /* 429/503 answers waited out */
+    unsigned retries;   /* requests sent again */
+    unsigned redirects; /* redirects followed */
+    unsigned pauses;    /* 429/503 answers waited out */
     int64_t elapsed_ms;
     /* the transport and its connections */
-    uint64_t bytes_rx;            /* response bytes received (after TLS) */
-    uint64_t bytes_decoded;       /* bodies after Content-Encoding */
+    uint64_t bytes_rx;      /* response bytes received (after TLS) */
+    uint64_t bytes_decoded; /* bodies after Content-Encoding */
     unsigned conns_opened;
     unsigned handshakes_full, handshakes_resumed;
-    unsigned deepest_pipeline;    /* most requests in flight on one conn */
+    unsigned deepest_pipeline;     /* most requests in flight on one conn */
     unsigned learned_max_requests; /* the server's per-connection limit,
                                       0 if none was learned */
 };

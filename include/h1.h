@@ -67,10 +67,10 @@
 #define H1_MAX_CHUNK_HEX 16       /* hex digits in a chunk size */
 #define H1_MAX_CHUNK_EXT 4096     /* bytes of extensions on a chunk line */
 #define H1_MAX_TRAILER_BYTES 16384
-#define H1_MAX_INTERIM 8          /* 1xx responses before the final one */
-#define H1_MAX_LOCATION 2048      /* a Location value kept for redirects */
-#define H1_MAX_RETRY_AFTER 64     /* a Retry-After value kept for 429/503 */
-#define H1_MAX_CODING 64          /* the Content-Encoding value kept */
+#define H1_MAX_INTERIM 8      /* 1xx responses before the final one */
+#define H1_MAX_LOCATION 2048  /* a Location value kept for redirects */
+#define H1_MAX_RETRY_AFTER 64 /* a Retry-After value kept for 429/503 */
+#define H1_MAX_CODING 64      /* the Content-Encoding value kept */
 
 enum h1_rc {
     H1_AGAIN = 0, /* all input consumed, need more bytes */
@@ -78,28 +78,28 @@ enum h1_rc {
     H1_BODY,      /* a span of body bytes: body_off, body_len */
     H1_DONE,      /* the message is complete */
 
-    H1_E_STATUS_LINE,    /* malformed status line or unsupported version */
-    H1_E_HEADER_SYNTAX,  /* malformed header line (incl. obs-fold) */
-    H1_E_BARE_CR,        /* CR not followed by LF */
-    H1_E_TOO_LARGE,      /* a line or the header block over its limit */
+    H1_E_STATUS_LINE,   /* malformed status line or unsupported version */
+    H1_E_HEADER_SYNTAX, /* malformed header line (incl. obs-fold) */
+    H1_E_BARE_CR,       /* CR not followed by LF */
+    H1_E_TOO_LARGE,     /* a line or the header block over its limit */
     H1_E_TOO_MANY_HEADERS,
-    H1_E_CONTENT_LENGTH, /* not a number, overflow, differing values */
-    H1_E_TE_AND_CL,      /* Transfer-Encoding with Content-Length */
-    H1_E_TRANSFER_CODING,/* a transfer coding other than chunked */
-    H1_E_CHUNK_SIZE,     /* bad hex, too many digits (overflow) */
-    H1_E_CHUNK_SYNTAX,   /* missing CRLF after chunk data, bad extension */
-    H1_E_TRAILER,        /* malformed or oversized trailer */
+    H1_E_CONTENT_LENGTH,  /* not a number, overflow, differing values */
+    H1_E_TE_AND_CL,       /* Transfer-Encoding with Content-Length */
+    H1_E_TRANSFER_CODING, /* a transfer coding other than chunked */
+    H1_E_CHUNK_SIZE,      /* bad hex, too many digits (overflow) */
+    H1_E_CHUNK_SYNTAX,    /* missing CRLF after chunk data, bad extension */
+    H1_E_TRAILER,         /* malformed or oversized trailer */
     H1_E_TOO_MANY_INTERIM,
-    H1_E_SWITCHING,      /* 101 Switching Protocols: not asked for */
-    H1_E_TRUNCATED,      /* h1_finish: connection ended mid-message */
+    H1_E_SWITCHING, /* 101 Switching Protocols: not asked for */
+    H1_E_TRUNCATED, /* h1_finish: connection ended mid-message */
 };
 
 /* Flags of the current response, valid from H1_HEADERS on. */
 enum h1_flag {
-    H1_F_CONN_CLOSE = 1u << 0,   /* server will close after this message:
+    H1_F_CONN_CLOSE = 1u << 0,  /* server will close after this message:
                                     "Connection: close", or HTTP/1.0
                                     without "Connection: keep-alive" */
-    H1_F_BODY_TO_EOF = 1u << 1,  /* body ends when the connection does */
+    H1_F_BODY_TO_EOF = 1u << 1, /* body ends when the connection does */
     H1_F_CHUNKED = 1u << 2,
     H1_F_HAS_LENGTH = 1u << 3,   /* Content-Length given (content_length) */
     H1_F_NO_BODY = 1u << 4,      /* 204, 304, or a HEAD request */
@@ -116,15 +116,15 @@ enum h1_req_flag {
 
 struct h1_parser {
     /* Results, read by the caller. */
-    int status;               /* final status, from H1_HEADERS on */
-    int http_minor;           /* 0 or 1 */
-    unsigned flags;           /* enum h1_flag */
-    uint64_t content_length;  /* valid when H1_F_HAS_LENGTH */
-    size_t body_off;          /* H1_BODY: offset into the data just fed */
-    size_t body_len;          /* H1_BODY: length of that span */
-    uint64_t consumed;        /* bytes of this message consumed so far */
-    uint64_t error_offset;    /* on error: offset in the message */
-    unsigned n_interim;       /* 1xx responses skipped */
+    int status;              /* final status, from H1_HEADERS on */
+    int http_minor;          /* 0 or 1 */
+    unsigned flags;          /* enum h1_flag */
+    uint64_t content_length; /* valid when H1_F_HAS_LENGTH */
+    size_t body_off;         /* H1_BODY: offset into the data just fed */
+    size_t body_len;         /* H1_BODY: length of that span */
+    uint64_t consumed;       /* bytes of this message consumed so far */
+    uint64_t error_offset;   /* on error: offset in the message */
+    unsigned n_interim;      /* 1xx responses skipped */
     /* With H1_F_LOCATION / H1_F_RETRY_AFTER, the field's value without
        surrounding whitespace (not NUL-terminated). A repeated, empty or
        over-long Retry-After is ignored (no flag). */
@@ -142,21 +142,21 @@ struct h1_parser {
     int state;
     unsigned req_flags;
     int err;
-    uint64_t remaining;       /* body or chunk bytes still to come */
-    size_t line_len;          /* bytes in the current line */
-    size_t block_bytes;       /* bytes in the current header block or
+    uint64_t remaining; /* body or chunk bytes still to come */
+    size_t line_len;    /* bytes in the current line */
+    size_t block_bytes; /* bytes in the current header block or
                                  trailer section */
     unsigned n_headers;
-    unsigned hdr_id;          /* which interesting header is being read */
-    unsigned match_pos;       /* position while matching a header name */
-    unsigned value_state;     /* sub-state while reading a value */
-    uint64_t value_num;       /* Content-Length value being read */
-    unsigned char token[16];  /* current value token, lower-cased */
+    unsigned hdr_id;         /* which interesting header is being read */
+    unsigned match_pos;      /* position while matching a header name */
+    unsigned value_state;    /* sub-state while reading a value */
+    uint64_t value_num;      /* Content-Length value being read */
+    unsigned char token[16]; /* current value token, lower-cased */
     unsigned token_len;
-    size_t raw_len;           /* bytes of a kept value so far */
-    int raw_overflow;         /* the kept value did not fit */
-    unsigned seen;            /* framing headers seen, private bits */
-    unsigned chunk_hex;       /* hex digits read in this chunk size */
+    size_t raw_len;     /* bytes of a kept value so far */
+    int raw_overflow;   /* the kept value did not fit */
+    unsigned seen;      /* framing headers seen, private bits */
+    unsigned chunk_hex; /* hex digits read in this chunk size */
     size_t ext_len;
 };
 
@@ -206,13 +206,13 @@ int h1_retry_after(const char *v, size_t len, int64_t now_unix,
 /* What a GET request says; the strings must already be valid for a
    request line and header fields (the url module checks the user's). */
 struct h1_request {
-    const char *target;        /* request-target, origin-form */
+    const char *target; /* request-target, origin-form */
     size_t target_len;
-    const char *authority;     /* Host value */
+    const char *authority; /* Host value */
     size_t authority_len;
-    const char *user_agent;    /* NUL-terminated */
+    const char *user_agent;      /* NUL-terminated */
     const char *accept_encoding; /* NUL-terminated, or NULL: no header */
-    int keep_alive;            /* 0 adds "Connection: close" */
+    int keep_alive;              /* 0 adds "Connection: close" */
 };
 
 /*

@@ -56,9 +56,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JF_MAX_KEY 256     /* the wanted key, in decoded bytes */
-#define JF_MAX_VALUE 1024  /* the value, raw JSON bytes */
-#define JF_MAX_DEPTH 512   /* nesting of objects and arrays */
+#define JF_MAX_KEY 256    /* the wanted key, in decoded bytes */
+#define JF_MAX_VALUE 1024 /* the value, raw JSON bytes */
+#define JF_MAX_DEPTH 512  /* nesting of objects and arrays */
 /*
  * keep: '{', then the wanted member ("":, the key being known, and the
  * value with its quotes), then '{' and a top-level key of at most 6 raw
@@ -68,7 +68,7 @@
 
 enum jf_rc {
     JF_OK = 0,
-    JF_AGAIN,        /* jf_feed: fine so far, more bytes welcome */
+    JF_AGAIN, /* jf_feed: fine so far, more bytes welcome */
     JF_E_SYNTAX,
     JF_E_CONTROL,
     JF_E_ESCAPE,
@@ -100,24 +100,24 @@ struct jf_extractor {
      * Private state: fields below may change without notice. jf_begin()
      * zeroes everything before key; keep needs no clearing.
      */
-    const char *lit;       /* lexer: the rest of true, false or null */
-    struct jf_escape esc;  /* lexer: the escape being read */
-    uint32_t depth;        /* lexer: open objects and arrays */
-    uint32_t key_len;      /* wanted key, decoded bytes */
-    uint32_t keep_len;     /* keep: bytes used */
-    uint32_t keep_lim;     /* keep: what is kept may not pass this */
-    uint32_t keep_mark;    /* keep: the '{' before the key being read */
-    uint64_t u8_off;       /* keep: body offset of a UTF-8 sequence */
-    unsigned char state;   /* lexer: where in the grammar */
-    unsigned char num;     /* lexer: where in a number */
-    unsigned char str_key; /* lexer: the string is a key */
-    unsigned char err;     /* sticky verdict, 0 while none */
-    unsigned char err_byte; /* on error: the offending byte */
-    unsigned char keeping; /* keep: what is being copied */
-    unsigned char want;    /* keep: the next value is the key's */
-    unsigned char found;   /* keep: holds the wanted member */
-    unsigned char keep_str; /* keep: the value is a string */
-    unsigned char u8_need; /* keep: continuation bytes still due */
+    const char *lit;            /* lexer: the rest of true, false or null */
+    struct jf_escape esc;       /* lexer: the escape being read */
+    uint32_t depth;             /* lexer: open objects and arrays */
+    uint32_t key_len;           /* wanted key, decoded bytes */
+    uint32_t keep_len;          /* keep: bytes used */
+    uint32_t keep_lim;          /* keep: what is kept may not pass this */
+    uint32_t keep_mark;         /* keep: the '{' before the key being read */
+    uint64_t u8_off;            /* keep: body offset of a UTF-8 sequence */
+    unsigned char state;        /* lexer: where in the grammar */
+    unsigned char num;          /* lexer: where in a number */
+    unsigned char str_key;      /* lexer: the string is a key */
+    unsigned char err;          /* sticky verdict, 0 while none */
+    unsigned char err_byte;     /* on error: the offending byte */
+    unsigned char keeping;      /* keep: what is being copied */
+    unsigned char want;         /* keep: the next value is the key's */
+    unsigned char found;        /* keep: holds the wanted member */
+    unsigned char keep_str;     /* keep: the value is a string */
+    unsigned char u8_need;      /* keep: continuation bytes still due */
     unsigned char u8_lo, u8_hi; /* keep: range of the next one */
     unsigned char stack[JF_MAX_DEPTH / 8]; /* bit d: level d+1 is object */
     char key[JF_MAX_KEY];

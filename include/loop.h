@@ -35,7 +35,7 @@ struct loop_watcher {
     int fd;              /* -1 when not registered */
     unsigned registered; /* interest epoll currently has */
     loop_cb_fn cb;
-    void *owner;         /* for the callback's use */
+    void *owner; /* for the callback's use */
 };
 
 struct loop {

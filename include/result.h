@@ -21,14 +21,14 @@ enum fetch_ok {
 };
 
 struct fetch_result {
-    int ok;                /* enum fetch_ok */
-    int status;            /* HTTP status, 0 if none */
-    const char *text;      /* value, or the reason it failed */
+    int ok;           /* enum fetch_ok */
+    int status;       /* HTTP status, 0 if none */
+    const char *text; /* value, or the reason it failed */
     size_t len;
     /* For a redirect: the Location value, if one usable was sent. */
     const char *location;
     size_t location_len;
-    int location_bad;      /* Location repeated or too long */
+    int location_bad; /* Location repeated or too long */
     /* For 429/503: seconds the server asked to wait, -1 if it did not. */
     int64_t retry_after_s;
 };

@@ -51,7 +51,7 @@
 /* One job's result; text is not NUL-terminated and lives until the
    callback returns. */
 struct sched_result {
-    size_t index;     /* position in cfg->ids */
+    size_t index; /* position in cfg->ids */
     uint32_t id;
     int ok;           /* enum fetch_ok (result.h) */
     const char *text; /* value (ok) or reason */

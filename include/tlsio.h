@@ -58,8 +58,8 @@ void tlsio_ctx_close(struct tlsio_ctx *t);
  * Prepare TLS over the connected socket fd for host (NUL-terminated;
  * host_is_ip for literals). Returns 0, or -1 with the reason in err.
  */
-int tlsio_open(struct tlsio *s, struct tlsio_ctx *t, int fd,
-               const char *host, int host_is_ip, char *err, size_t errcap);
+int tlsio_open(struct tlsio *s, struct tlsio_ctx *t, int fd, const char *host,
+               int host_is_ip, char *err, size_t errcap);
 
 /* Drive the handshake: IO_OK when done, IO_WANT_* or IO_ERR/IO_EOF (with
    err: a verification failure names OpenSSL's reason). */
@@ -71,8 +71,8 @@ int tlsio_verify_failed(const struct tlsio *s);
 
 enum io_rc tlsio_read(struct tlsio *s, char *buf, size_t cap, size_t *n,
                       char *err, size_t errcap);
-enum io_rc tlsio_write(struct tlsio *s, const char *buf, size_t len,
-                       size_t *n, char *err, size_t errcap);
+enum io_rc tlsio_write(struct tlsio *s, const char *buf, size_t len, size_t *n,
+                       char *err, size_t errcap);
 
 /* OpenSSL holds decrypted or undecrypted bytes not yet read. */
 int tlsio_pending(const struct tlsio *s);

@@ -53,8 +53,7 @@
 #include "url.h"
 
 struct transport_events {
-    void (*on_result)(void *owner, uint32_t job,
-                      const struct fetch_result *r);
+    void (*on_result)(void *owner, uint32_t job, const struct fetch_result *r);
     void (*on_unanswered)(void *owner, uint32_t job, int charge,
                           const char *err);
     void (*on_fatal)(void *owner, const char *err);
@@ -70,8 +69,8 @@ struct transport;
 #define TRANSPORT_MAX_ORIGINS 8
 
 struct transport_vt {
-    const char *name;       /* "pokefetch" / "libcurl" for messages */
-    unsigned max_pipeline;  /* deepest -p it can honour */
+    const char *name;      /* "pokefetch" / "libcurl" for messages */
+    unsigned max_pipeline; /* deepest -p it can honour */
 
     /* Set up for cfg's jobs (resolve, TLS context, memory). cfg and st
        must outlive the transport: it reads cfg and adds to st (bytes,

@@ -48,10 +48,10 @@ enum url_rc {
 };
 
 struct url_template {
-    int tls;            /* 1 for https */
-    uint16_t port;      /* explicit or default */
-    int port_explicit;  /* the template named a port */
-    int host_is_ip;     /* IPv4 or IPv6 literal: no SNI, check IP SAN */
+    int tls;           /* 1 for https */
+    uint16_t port;     /* explicit or default */
+    int port_explicit; /* the template named a port */
+    int host_is_ip;    /* IPv4 or IPv6 literal: no SNI, check IP SAN */
     /* Offsets into the template string. For an IPv6 literal, host is
        without the brackets. */
     size_t host_off, host_len;

@@ -89,10 +89,10 @@ struct cli {
  */
 static struct {
     struct out out, err;
-    struct out *last;     /* written to last */
-    int same;             /* stdout and stderr are the same file */
-    int sigpipe_ignored;  /* as inherited: then EPIPE is an error */
-    int said;             /* the stdout write error has been reported */
+    struct out *last;    /* written to last */
+    int same;            /* stdout and stderr are the same file */
+    int sigpipe_ignored; /* as inherited: then EPIPE is an error */
+    int said;            /* the stdout write error has been reported */
 } io;
 
 static const char usage_head[] =
@@ -219,10 +219,11 @@ print_usage(void)
     char line[128];
 
     if (max > 1)
-        snprintf(line, sizeof line,
-                 "  -p, --pipeline DEPTH     requests in flight per connection "
-                 "(default %u)\n",
-                 DEFAULT_PIPELINE < max ? DEFAULT_PIPELINE : max);
+        snprintf(
+            line, sizeof line,
+            "  -p, --pipeline DEPTH     requests in flight per connection "
+            "(default %u)\n",
+            DEFAULT_PIPELINE < max ? DEFAULT_PIPELINE : max);
     else
         snprintf(line, sizeof line,
                  "  -p, --pipeline 1         one request in flight per "
@@ -576,8 +577,7 @@ finish_args(struct cli *cl, int argc, char **argv)
     for (i = optind; i < argc; i++) {
         uint32_t first, last;
 
-        if (url_parse_ids(argv[i], strlen(argv[i]), &first, &last) !=
-            URL_OK)
+        if (url_parse_ids(argv[i], strlen(argv[i]), &first, &last) != URL_OK)
             return usage_error("bad id or range '%s' (ids are 0..999999999,"
                                " ranges FIRST-LAST)",
                                argv[i]);
@@ -772,8 +772,8 @@ print_summary(const struct cli *cl, const struct fetch_stats *st)
 {
     char line[256];
 
-#define LINE(...) (snprintf(line, sizeof line, __VA_ARGS__), \
-                   put_text(&io.err, line))
+#define LINE(...)                                                             \
+    (snprintf(line, sizeof line, __VA_ARGS__), put_text(&io.err, line))
     LINE("Total Time: %.3f s\n", (double)st->elapsed_ms / 1000);
     LINE("requests:    %u ok, %u failed\n", st->ok, st->failed);
     LINE("received:    %.1f MB (%llu bytes)\n", (double)st->bytes_rx / 1e6,
@@ -810,7 +810,8 @@ static int
 check_cafile(const char *path, char *err, size_t cap)
 {
     static const char *const kinds[] = {
-        "CERTIFICATE-----", "TRUSTED CERTIFICATE-----",
+        "CERTIFICATE-----",
+        "TRUSTED CERTIFICATE-----",
         "X509 CERTIFICATE-----",
     };
     char buf[65536];

@@ -43,7 +43,7 @@ enum conn_state {
 
 struct conn {
     const struct conn_config *cfg;
-    unsigned index;             /* position in the owner's array */
+    unsigned index; /* position in the owner's array */
     enum conn_state state;
     int fd;
     struct loop_watcher watcher;
@@ -54,29 +54,29 @@ struct conn {
     uint32_t fifo[CONN_MAX_PIPELINE];
     unsigned fifo_head, fifo_n;
 
-    unsigned n_submitted;   /* requests queued on this connection */
-    unsigned n_responses;   /* complete responses received */
-    int closing;            /* no more requests: server will close */
-    int buffered;           /* TLS holds bytes epoll cannot announce */
+    unsigned n_submitted; /* requests queued on this connection */
+    unsigned n_responses; /* complete responses received */
+    int closing;          /* no more requests: server will close */
+    int buffered;         /* TLS holds bytes epoll cannot announce */
 
     /* Derived-interest inputs. */
-    int hs_wants;           /* LOOP_READ/LOOP_WRITE the handshake asked */
-    int read_wants_write;   /* SSL_read returned WANT_WRITE */
-    int write_wants_read;   /* SSL_write returned WANT_READ */
-    size_t retry_len;       /* SSL_write to repeat with this length */
+    int hs_wants;         /* LOOP_READ/LOOP_WRITE the handshake asked */
+    int read_wants_write; /* SSL_read returned WANT_WRITE */
+    int write_wants_read; /* SSL_write returned WANT_READ */
+    size_t retry_len;     /* SSL_write to repeat with this length */
 
     const struct sockaddr *peer; /* the address given to conn_open */
-    int64_t opened_at;      /* loop_now_ms() at conn_open */
-    int64_t last_rx;        /* last byte received, or last request sent */
+    int64_t opened_at;           /* loop_now_ms() at conn_open */
+    int64_t last_rx;             /* last byte received, or last request sent */
 
     /* The response at the head of the FIFO. */
     struct h1_parser h1;
     struct jf_extractor jf;
-    int extracting;         /* status 200 and a coding we can undo */
-    int body_failed;        /* decoding or JSON failed (which, in conn.c):
+    int extracting;     /* status 200 and a coding we can undo */
+    int body_failed;    /* decoding or JSON failed (which, in conn.c):
                                the rest of the body is only framed */
-    uint64_t body_wire;     /* body bytes read so far, before decoding */
-    struct decoder dec;     /* Content-Encoding, if any */
+    uint64_t body_wire; /* body bytes read so far, before decoding */
+    struct decoder dec; /* Content-Encoding, if any */
     char value[JF_MAX_VALUE];
     char err[CONN_ERR_LEN];
 };
@@ -177,7 +177,8 @@ conn_inflight_job(const struct conn *c, unsigned i)
 static size_t
 request_size(const struct conn *c, size_t target_len)
 {
-    return target_len + c->cfg->authority_len + strlen(c->cfg->run->user_agent) +
+    return target_len + c->cfg->authority_len +
+           strlen(c->cfg->run->user_agent) +
            (c->cfg->run->compressed ? strlen(decode_accept_encoding) : 0) +
            REQUEST_OVERHEAD;
 }
@@ -308,8 +309,8 @@ conn_submit(struct conn *c, uint32_t job, const char *target,
     req.authority = c->cfg->authority;
     req.authority_len = c->cfg->authority_len;
     req.user_agent = c->cfg->run->user_agent;
-    req.accept_encoding = c->cfg->run->compressed ? decode_accept_encoding
-                                                  : NULL;
+    req.accept_encoding =
+        c->cfg->run->compressed ? decode_accept_encoding : NULL;
     req.keep_alive = c->cfg->run->keep_alive;
     n = h1_write_get(o->base + o->wr, buf_space(o), &req);
     if (!n)
@@ -374,8 +375,7 @@ do_write(struct conn *c)
 void
 conn_flush(struct conn *c)
 {
-    if (c->state == CONN_OPEN && !c->write_wants_read &&
-        buf_unread(&c->out)) {
+    if (c->state == CONN_OPEN && !c->write_wants_read && buf_unread(&c->out)) {
         if (do_write(c) == 0)
             update_interest(c);
     }
@@ -464,8 +464,8 @@ complete_response(struct conn *c)
                stream that still inflates shows up as bad JSON first. */
             n = strlen(c->err);
             if (!decode_identity(&c->dec))
-                snprintf(c->err + n, sizeof c->err - n, " of the %s-decoded body",
-                         c->dec.name);
+                snprintf(c->err + n, sizeof c->err - n,
+                         " of the %s-decoded body", c->dec.name);
         }
     } else if (c->h1.status == 200) {
         snprintf(c->err, sizeof c->err, "unsupported Content-Encoding: %.*s",
@@ -714,8 +714,8 @@ handshake(struct conn *c)
         end(c, CONN_END_CONNECT, "TLS handshake: connection closed by server");
         return;
     case IO_ERR:
-        end(c, tlsio_verify_failed(&c->tls) ? CONN_END_VERIFY
-                                            : CONN_END_CONNECT,
+        end(c,
+            tlsio_verify_failed(&c->tls) ? CONN_END_VERIFY : CONN_END_CONNECT,
             c->err);
         return;
     }
@@ -763,12 +763,12 @@ on_event(struct loop_watcher *w, unsigned events)
         handshake(c);
         break;
     case CONN_OPEN:
-        if ((events & LOOP_READ) || (c->read_wants_write &&
-                                     (events & LOOP_WRITE)))
+        if ((events & LOOP_READ) ||
+            (c->read_wants_write && (events & LOOP_WRITE)))
             do_read(c);
-        if (c->state == CONN_OPEN && ((events & LOOP_WRITE) ||
-                                      (c->write_wants_read &&
-                                       (events & LOOP_READ))))
+        if (c->state == CONN_OPEN &&
+            ((events & LOOP_WRITE) ||
+             (c->write_wants_read && (events & LOOP_READ))))
             (void)do_write(c);
         break;
     }

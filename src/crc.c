@@ -150,8 +150,9 @@ fold_wide(uint32_t crc, const unsigned char *p, size_t len)
     __m256i y[4];
     __m128i x[4];
 
-    y[0] = _mm256_xor_si256(_mm256_loadu_si256(q), _mm256_zextsi128_si256(
-                                _mm_cvtsi32_si128((int)~crc)));
+    y[0] =
+        _mm256_xor_si256(_mm256_loadu_si256(q),
+                         _mm256_zextsi128_si256(_mm_cvtsi32_si128((int)~crc)));
     y[1] = _mm256_loadu_si256(q + 1);
     y[2] = _mm256_loadu_si256(q + 2);
     y[3] = _mm256_loadu_si256(q + 3);

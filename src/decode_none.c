@@ -45,8 +45,8 @@ enum decode_rc
 decode_begin(struct decoder *d, const char *coding, size_t coding_len,
              uint64_t limit)
 {
-    size_t n = coding_len < sizeof d->name - 1 ? coding_len
-                                               : sizeof d->name - 1;
+    size_t n =
+        coding_len < sizeof d->name - 1 ? coding_len : sizeof d->name - 1;
 
     memcpy(d->name, coding, n);
     d->name[n] = '\0';

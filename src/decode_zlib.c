@@ -181,8 +181,8 @@ enum decode_rc
 decode_begin(struct decoder *d, const char *coding, size_t coding_len,
              uint64_t limit)
 {
-    size_t n = coding_len < sizeof d->name - 1 ? coding_len
-                                               : sizeof d->name - 1;
+    size_t n =
+        coding_len < sizeof d->name - 1 ? coding_len : sizeof d->name - 1;
 
     give_back(d); /* a body abandoned halfway */
     memcpy(d->name, coding, n);
@@ -395,8 +395,8 @@ choose_deflate_wrapper(struct decoder *d, const char **in, size_t *in_len)
         return DECODE_AGAIN;
     cmf = d->head[0];
     flg = d->head[1];
-    zlib_wrapped = (cmf & 0x0f) == 8 && (cmf >> 4) <= 7 &&
-                   (cmf * 256 + flg) % 31 == 0;
+    zlib_wrapped =
+        (cmf & 0x0f) == 8 && (cmf >> 4) <= 7 && (cmf * 256 + flg) % 31 == 0;
     if (inflateReset2(zs, zlib_wrapped ? WINDOW_BITS : -WINDOW_BITS) != Z_OK)
         return fail(d, DECODE_E_NOMEM);
     d->head_n = 3; /* decided; decode_feed gives the two bytes first */

@@ -75,8 +75,7 @@ unsafe(uint32_t cp)
  * byte. The failure lines of a million ids at --max-time pass here.
  */
 static size_t
-plain_run(char *out, const unsigned char *s, size_t n, unsigned a,
-          unsigned b)
+plain_run(char *out, const unsigned char *s, size_t n, unsigned a, unsigned b)
 {
     const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
     uint64_t w, va, vb;
@@ -114,8 +113,10 @@ esc_line(char *out, const char *in, size_t n)
         c = s[i];
         if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
             out[o++] = '\\';
-            out[o++] = c == '\\' ? '\\' : c == '\t' ? 't' : c == '\n' ? 'n'
-                                                                     : 'r';
+            out[o++] = c == '\\'   ? '\\'
+                       : c == '\t' ? 't'
+                       : c == '\n' ? 'n'
+                                   : 'r';
             i++;
             continue;
         }

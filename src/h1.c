@@ -99,7 +99,7 @@ enum state {
     ST_CHUNK_SIZE,  /* chunked: remaining accumulates, chunk_hex digits */
     ST_CHUNK_EXT,   /* BWS, extensions; VS_TOKEN once ";" is seen */
     ST_CHUNK_SIZE_LF,
-    ST_CHUNK_DATA,  /* body_span: remaining = chunk bytes to come */
+    ST_CHUNK_DATA, /* body_span: remaining = chunk bytes to come */
     ST_CHUNK_DATA_CR,
     ST_CHUNK_DATA_LF,
     ST_DONE,
@@ -126,17 +126,14 @@ static const struct {
     const char *name; /* lower case */
     unsigned len;
 } fields[HDR_COUNT] = {
-    [HDR_CL] = {"content-length", 14},
-    [HDR_TE] = {"transfer-encoding", 17},
-    [HDR_CONN] = {"connection", 10},
-    [HDR_CE] = {"content-encoding", 16},
-    [HDR_LOCATION] = {"location", 8},
-    [HDR_RETRY_AFTER] = {"retry-after", 11},
+    [HDR_CL] = {"content-length", 14}, [HDR_TE] = {"transfer-encoding", 17},
+    [HDR_CONN] = {"connection", 10},   [HDR_CE] = {"content-encoding", 16},
+    [HDR_LOCATION] = {"location", 8},  [HDR_RETRY_AFTER] = {"retry-after", 11},
 };
 
-#define HDR_ALL ((1u << HDR_CL) | (1u << HDR_TE) | (1u << HDR_CONN) | \
-                 (1u << HDR_CE) | (1u << HDR_LOCATION) |              \
-                 (1u << HDR_RETRY_AFTER))
+#define HDR_ALL                                                               \
+    ((1u << HDR_CL) | (1u << HDR_TE) | (1u << HDR_CONN) | (1u << HDR_CE) |    \
+     (1u << HDR_LOCATION) | (1u << HDR_RETRY_AFTER))
 
 /* Bits of p->seen. */
 enum {
@@ -171,8 +168,20 @@ is_tchar(unsigned char c)
     if ((c >= '0' && c <= '9') || (lower(c) >= 'a' && lower(c) <= 'z'))
         return 1;
     switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
-    case '+': case '-': case '.': case '^': case '_': case '`': case '|':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
     case '~':
         return 1;
     default:
@@ -280,9 +289,8 @@ static int
 version_byte(struct h1_parser *p, unsigned char c)
 {
     if (p->match_pos < 7)
-        return c == (unsigned char)"HTTP/1."[p->match_pos]
-                   ? 0
-                   : H1_E_STATUS_LINE;
+        return c == (unsigned char)"HTTP/1."[p->match_pos] ? 0
+                                                           : H1_E_STATUS_LINE;
     if (p->match_pos == 8)
         return c == ' ' ? 0 : H1_E_STATUS_LINE;
     if (c != '0' && c != '1')
@@ -431,8 +439,8 @@ value_start(struct h1_parser *p)
 {
     unsigned id = HDR_CL;
 
-    while (id < HDR_COUNT && !((p->hdr_id & (1u << id)) &&
-                               fields[id].len == p->match_pos))
+    while (id < HDR_COUNT &&
+           !((p->hdr_id & (1u << id)) && fields[id].len == p->match_pos))
         id++;
     p->hdr_id = id < HDR_COUNT ? id : HDR_NONE;
     if (p->hdr_id == HDR_TE)
@@ -466,8 +474,8 @@ element_end(struct h1_parser *p)
     switch (p->hdr_id) {
     case HDR_CL:
         /* RFC 9110 sec. 8.6: a list of identical values is one value. */
-        if (empty || ((p->seen & SEEN_CL) &&
-                      p->value_num != p->content_length)) {
+        if (empty ||
+            ((p->seen & SEEN_CL) && p->value_num != p->content_length)) {
             e = H1_E_CONTENT_LENGTH;
         } else {
             p->content_length = p->value_num;
@@ -662,8 +670,7 @@ framing(struct h1_parser *p)
         (p->http_minor == 0 && !(p->seen & SEEN_KEEP_ALIVE)))
         p->flags |= H1_F_CONN_CLOSE;
 
-    if ((p->req_flags & H1_REQ_HEAD) || p->status == 204 ||
-        p->status == 304) {
+    if ((p->req_flags & H1_REQ_HEAD) || p->status == 204 || p->status == 304) {
         p->flags |= H1_F_NO_BODY;
         p->state = ST_DONE;
     } else if (p->seen & SEEN_TE) {
@@ -963,18 +970,29 @@ h1_feed(struct h1_parser *p, const char *data, size_t len, size_t *used)
     }
     do {
         switch (p->state) {
-        case ST_VERSION: case ST_CODE: case ST_REASON: case ST_STATUS_LF:
+        case ST_VERSION:
+        case ST_CODE:
+        case ST_REASON:
+        case ST_STATUS_LF:
             rc = status_line(p, s, len, &i);
             break;
-        case ST_FIELD_START: case ST_FIELD_NAME: case ST_FIELD_VALUE:
-        case ST_FIELD_LF: case ST_BLOCK_LF:
+        case ST_FIELD_START:
+        case ST_FIELD_NAME:
+        case ST_FIELD_VALUE:
+        case ST_FIELD_LF:
+        case ST_BLOCK_LF:
             rc = field_block(p, s, len, &i);
             break;
-        case ST_BODY_LENGTH: case ST_BODY_EOF: case ST_CHUNK_DATA:
+        case ST_BODY_LENGTH:
+        case ST_BODY_EOF:
+        case ST_CHUNK_DATA:
             rc = body_span(p, len, &i);
             break;
-        case ST_CHUNK_SIZE: case ST_CHUNK_EXT: case ST_CHUNK_SIZE_LF:
-        case ST_CHUNK_DATA_CR: case ST_CHUNK_DATA_LF:
+        case ST_CHUNK_SIZE:
+        case ST_CHUNK_EXT:
+        case ST_CHUNK_SIZE_LF:
+        case ST_CHUNK_DATA_CR:
+        case ST_CHUNK_DATA_LF:
             rc = chunked(p, s, len, &i);
             break;
         case ST_DONE:

@@ -97,19 +97,19 @@ _Static_assert(4 + 1 + JF_MAX_VALUE + 1 + 1 + KEY_RAW(JF_MAX_KEY) + 1 <=
 _Static_assert(JF_MAX_DEPTH % 8 == 0, "depth bit stack is whole bytes");
 _Static_assert(JF_KEEP_CAP < 65536, "keep offsets fit jsmn's int");
 
-enum { /* x->state: between tokens, then inside one */
-    ST_START,     /* before the top-level value */
-    ST_OBJ_FIRST, /* after '{': a key or '}' */
-    ST_OBJ_KEY,   /* after ',' in an object: a key */
-    ST_COLON,     /* after a key */
-    ST_VALUE,     /* after ':', or ',' in an array */
-    ST_ARR_FIRST, /* after '[': a value or ']' */
-    ST_AFTER,     /* after a value: ',' or a closing bracket */
-    ST_END,       /* after the top-level object: whitespace only */
-    ST_STRING,    /* in a string; str_key says if it is a key */
-    ST_ESCAPE,    /* in an escape (esc) */
-    ST_NUMBER,    /* in a number (num) */
-    ST_LITERAL,   /* in true, false or null (lit: the rest) */
+enum {               /* x->state: between tokens, then inside one */
+       ST_START,     /* before the top-level value */
+       ST_OBJ_FIRST, /* after '{': a key or '}' */
+       ST_OBJ_KEY,   /* after ',' in an object: a key */
+       ST_COLON,     /* after a key */
+       ST_VALUE,     /* after ':', or ',' in an array */
+       ST_ARR_FIRST, /* after '[': a value or ']' */
+       ST_AFTER,     /* after a value: ',' or a closing bracket */
+       ST_END,       /* after the top-level object: whitespace only */
+       ST_STRING,    /* in a string; str_key says if it is a key */
+       ST_ESCAPE,    /* in an escape (esc) */
+       ST_NUMBER,    /* in a number (num) */
+       ST_LITERAL,   /* in true, false or null (lit: the rest) */
 };
 
 enum { KEEP_NONE, KEEP_KEY, KEEP_VALUE }; /* x->keeping */
@@ -348,8 +348,8 @@ static int
 key_equal(const struct jf_extractor *x, const char *base, const jsmntok_t *t)
 {
     char k[JF_MAX_KEY];
-    long n = unescape(base + t->start, (size_t)(t->end - t->start), k,
-                      x->key_len);
+    long n =
+        unescape(base + t->start, (size_t)(t->end - t->start), k, x->key_len);
 
     return n == (long)x->key_len && memcmp(k, x->key, x->key_len) == 0;
 }
@@ -503,18 +503,28 @@ close_container(struct jf_extractor *x, unsigned c)
  * before the byte, which is the next token's (or a syntax error there);
  * NUM_BAD: the byte cannot come here.
  */
-enum { NUM_MINUS, NUM_ZERO, NUM_INT, NUM_DOT, NUM_FRAC, NUM_EXP, NUM_ESIGN,
-       NUM_EDIG, NUM_END, NUM_BAD };
+enum {
+    NUM_MINUS,
+    NUM_ZERO,
+    NUM_INT,
+    NUM_DOT,
+    NUM_FRAC,
+    NUM_EXP,
+    NUM_ESIGN,
+    NUM_EDIG,
+    NUM_END,
+    NUM_BAD
+};
 static const unsigned char num_next[NUM_END][6] = {
     /*            '0'       '1'-'9'   '.'      'e' 'E'  '+' '-'   other */
-    [NUM_MINUS] = {NUM_ZERO, NUM_INT,  NUM_BAD, NUM_BAD, NUM_BAD,  NUM_BAD},
-    [NUM_ZERO] =  {NUM_END,  NUM_END,  NUM_DOT, NUM_EXP, NUM_END,  NUM_END},
-    [NUM_INT] =   {NUM_INT,  NUM_INT,  NUM_DOT, NUM_EXP, NUM_END,  NUM_END},
-    [NUM_DOT] =   {NUM_FRAC, NUM_FRAC, NUM_BAD, NUM_BAD, NUM_BAD,  NUM_BAD},
-    [NUM_FRAC] =  {NUM_FRAC, NUM_FRAC, NUM_END, NUM_EXP, NUM_END,  NUM_END},
-    [NUM_EXP] =   {NUM_EDIG, NUM_EDIG, NUM_BAD, NUM_BAD, NUM_ESIGN, NUM_BAD},
-    [NUM_ESIGN] = {NUM_EDIG, NUM_EDIG, NUM_BAD, NUM_BAD, NUM_BAD,  NUM_BAD},
-    [NUM_EDIG] =  {NUM_EDIG, NUM_EDIG, NUM_END, NUM_END, NUM_END,  NUM_END},
+    [NUM_MINUS] = {NUM_ZERO, NUM_INT, NUM_BAD, NUM_BAD, NUM_BAD, NUM_BAD},
+    [NUM_ZERO] = {NUM_END, NUM_END, NUM_DOT, NUM_EXP, NUM_END, NUM_END},
+    [NUM_INT] = {NUM_INT, NUM_INT, NUM_DOT, NUM_EXP, NUM_END, NUM_END},
+    [NUM_DOT] = {NUM_FRAC, NUM_FRAC, NUM_BAD, NUM_BAD, NUM_BAD, NUM_BAD},
+    [NUM_FRAC] = {NUM_FRAC, NUM_FRAC, NUM_END, NUM_EXP, NUM_END, NUM_END},
+    [NUM_EXP] = {NUM_EDIG, NUM_EDIG, NUM_BAD, NUM_BAD, NUM_ESIGN, NUM_BAD},
+    [NUM_ESIGN] = {NUM_EDIG, NUM_EDIG, NUM_BAD, NUM_BAD, NUM_BAD, NUM_BAD},
+    [NUM_EDIG] = {NUM_EDIG, NUM_EDIG, NUM_END, NUM_END, NUM_END, NUM_END},
 };
 
 /* Byte c starts a value. */
@@ -765,22 +775,24 @@ block_marks(const unsigned char *s, uint64_t *quotes)
     const __m128i bslash = _mm_set1_epi8('\\');
     const __m128i c1f = _mm_set1_epi8(0x1f);
     const __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)s);
-    const __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
-    const __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(s + 32));
-    const __m128i v3 = _mm_loadu_si128((const __m128i *)(const void *)(s + 48));
+    const __m128i v1 =
+        _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
+    const __m128i v2 =
+        _mm_loadu_si128((const __m128i *)(const void *)(s + 32));
+    const __m128i v3 =
+        _mm_loadu_si128((const __m128i *)(const void *)(s + 48));
     __m128i odd;
 
-    *quotes = (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v0, quote)) |
-              (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v1, quote))
-                  << 16 |
-              (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v2, quote))
-                  << 32 |
-              (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v3, quote))
-                  << 48;
-    odd = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v0, bslash),
-                                    _mm_cmpeq_epi8(v1, bslash)),
-                       _mm_or_si128(_mm_cmpeq_epi8(v2, bslash),
-                                    _mm_cmpeq_epi8(v3, bslash)));
+    *quotes =
+        (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v0, quote)) |
+        (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v1, quote))
+            << 16 |
+        (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v2, quote))
+            << 32 |
+        (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v3, quote)) << 48;
+    odd = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v0, bslash), _mm_cmpeq_epi8(v1, bslash)),
+        _mm_or_si128(_mm_cmpeq_epi8(v2, bslash), _mm_cmpeq_epi8(v3, bslash)));
     odd = _mm_or_si128(
         odd, _mm_cmpeq_epi8(_mm_max_epu8(_mm_min_epu8(_mm_min_epu8(v0, v1),
                                                       _mm_min_epu8(v2, v3)),
@@ -895,8 +907,8 @@ stack_word(const struct jf_extractor *x)
 
 /* Leaves lex_blocks: x takes the state it kept in registers. */
 static void
-blocks_leave(struct jf_extractor *x, unsigned st, unsigned key,
-             uint64_t stack, uint64_t lvl)
+blocks_leave(struct jf_extractor *x, unsigned st, unsigned key, uint64_t stack,
+             uint64_t lvl)
 {
     int i;
 
@@ -956,12 +968,18 @@ refill: /* p is past this block: the next one, then back to state st */
     if (st == ST_STRING && key)
         goto key_str;
     switch (st) { /* and ST_AFTER below */
-    case ST_STRING: goto value_str;
-    case ST_OBJ_FIRST: goto obj_first;
-    case ST_OBJ_KEY: goto obj_key;
-    case ST_COLON: goto colon;
-    case ST_VALUE: goto value;
-    case ST_ARR_FIRST: goto arr_first;
+    case ST_STRING:
+        goto value_str;
+    case ST_OBJ_FIRST:
+        goto obj_first;
+    case ST_OBJ_KEY:
+        goto obj_key;
+    case ST_COLON:
+        goto colon;
+    case ST_VALUE:
+        goto value;
+    case ST_ARR_FIRST:
+        goto arr_first;
     }
     goto after;
 obj_first:
@@ -1175,19 +1193,32 @@ const char *
 jf_strerror(enum jf_rc rc)
 {
     switch (rc) {
-    case JF_OK: return "ok";
-    case JF_AGAIN: return "more input expected";
-    case JF_E_SYNTAX: return "invalid JSON";
-    case JF_E_CONTROL: return "raw control byte in a string";
-    case JF_E_ESCAPE: return "invalid escape in a string";
-    case JF_E_SURROGATE: return "lone surrogate in a string";
-    case JF_E_UTF8: return "invalid UTF-8";
-    case JF_E_NOT_OBJECT: return "top-level value is not an object";
-    case JF_E_TRUNCATED: return "JSON text truncated";
-    case JF_E_NO_KEY: return "key not found at top level";
-    case JF_E_DUP_KEY: return "key occurs more than once at top level";
-    case JF_E_TOO_DEEP: return "nesting too deep";
-    case JF_E_TOO_LONG: return "value too long";
+    case JF_OK:
+        return "ok";
+    case JF_AGAIN:
+        return "more input expected";
+    case JF_E_SYNTAX:
+        return "invalid JSON";
+    case JF_E_CONTROL:
+        return "raw control byte in a string";
+    case JF_E_ESCAPE:
+        return "invalid escape in a string";
+    case JF_E_SURROGATE:
+        return "lone surrogate in a string";
+    case JF_E_UTF8:
+        return "invalid UTF-8";
+    case JF_E_NOT_OBJECT:
+        return "top-level value is not an object";
+    case JF_E_TRUNCATED:
+        return "JSON text truncated";
+    case JF_E_NO_KEY:
+        return "key not found at top level";
+    case JF_E_DUP_KEY:
+        return "key occurs more than once at top level";
+    case JF_E_TOO_DEEP:
+        return "nesting too deep";
+    case JF_E_TOO_LONG:
+        return "value too long";
     }
     return "unknown error";
 }
@@ -1222,19 +1253,20 @@ body_problem(const struct jf_extractor *x, enum jf_rc rc, char *out,
         break;
     case JF_E_ESCAPE:
         if (x->esc.phase == ESC_HEX || x->esc.phase == ESC_LOW_HEX)
-            snprintf(out, cap, "%s where a \\u escape needs a hex digit",
-                     bt);
+            snprintf(out, cap, "%s where a \\u escape needs a hex digit", bt);
         else
             snprintf(out, cap, "invalid escape: %s after a backslash", bt);
         break;
     case JF_E_SURROGATE:
         if (x->esc.phase != ESC_HEX)
-            snprintf(out, cap, "lone surrogate \\u%04x (no low half after "
-                               "it) in a string",
+            snprintf(out, cap,
+                     "lone surrogate \\u%04x (no low half after "
+                     "it) in a string",
                      (unsigned)x->esc.hi);
         else
-            snprintf(out, cap, "lone surrogate \\u%04x (a low half alone) in "
-                               "a string",
+            snprintf(out, cap,
+                     "lone surrogate \\u%04x (a low half alone) in "
+                     "a string",
                      (unsigned)x->esc.cp);
         break;
     case JF_E_UTF8:

@@ -362,8 +362,8 @@ redirect(struct sched *s, uint32_t job, const struct fetch_result *r)
         return;
     }
     cur_origin = job_target(s, job, cur, sizeof cur, &cur_len);
-    origin = resolve(s, cur_origin, cur, cur_len, r->location,
-                     r->location_len, next, &next_len, why, sizeof why);
+    origin = resolve(s, cur_origin, cur, cur_len, r->location, r->location_len,
+                     next, &next_len, why, sizeof why);
     if (origin == -2) {
         snprintf(msg, sizeof msg,
                  "HTTP status %d: redirect from https to plain http refused: "
@@ -373,8 +373,9 @@ redirect(struct sched *s, uint32_t job, const struct fetch_result *r)
         return;
     }
     if (origin < 0) {
-        snprintf(msg, sizeof msg, "HTTP status %d: cannot follow Location "
-                                  "'%.*s': %.400s",
+        snprintf(msg, sizeof msg,
+                 "HTTP status %d: cannot follow Location "
+                 "'%.*s': %.400s",
                  r->status,
                  (int)(r->location_len < 100 ? r->location_len : 100),
                  r->location, why);
@@ -403,8 +404,8 @@ redirect(struct sched *s, uint32_t job, const struct fetch_result *r)
 static int
 is_redirect(int status)
 {
-    return status == 301 || status == 302 || status == 303 ||
-           status == 307 || status == 308;
+    return status == 301 || status == 302 || status == 303 || status == 307 ||
+           status == 308;
 }
 
 static void
@@ -500,8 +501,8 @@ setup(struct sched *s, char *err, size_t errcap)
     s->slot_text = malloc(s->window * SLOT_CAP);
     /* Zeroed pages: a run without redirects never touches them. */
     s->redirs = calloc(s->window, sizeof *s->redirs);
-    if (!s->redirs || !s->attempts || !s->hops || !s->sent || !s->done || !s->queue ||
-        !s->slot_state || !s->slot_len || !s->slot_text) {
+    if (!s->redirs || !s->attempts || !s->hops || !s->sent || !s->done ||
+        !s->queue || !s->slot_state || !s->slot_len || !s->slot_text) {
         snprintf(err, errcap, "out of memory for %zu ids", n);
         return -1;
     }

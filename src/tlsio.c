@@ -189,9 +189,9 @@ map_error(struct tlsio *s, int r, const char *what, char *err, size_t errcap)
             return IO_EOF;
         }
         if (SSL_get_verify_result(s->ssl) != X509_V_OK) {
-            snprintf(err, errcap, "certificate verify failed: %s",
-                     X509_verify_cert_error_string(
-                         SSL_get_verify_result(s->ssl)));
+            snprintf(
+                err, errcap, "certificate verify failed: %s",
+                X509_verify_cert_error_string(SSL_get_verify_result(s->ssl)));
             ERR_clear_error();
             return IO_ERR;
         }
@@ -238,8 +238,8 @@ tlsio_read(struct tlsio *s, char *buf, size_t cap, size_t *n, char *err,
 }
 
 enum io_rc
-tlsio_write(struct tlsio *s, const char *buf, size_t len, size_t *n,
-            char *err, size_t errcap)
+tlsio_write(struct tlsio *s, const char *buf, size_t len, size_t *n, char *err,
+            size_t errcap)
 {
     int r;
 

@@ -105,14 +105,14 @@ struct transfer {
     int active;
     uint32_t job;
     unsigned origin;
-    int connected;     /* the request could be sent (PREREQFUNCTION) */
-    int no_fd;         /* the socket callback found no descriptor */
-    long status;       /* final status, once its headers are in */
-    int extracting;    /* 200 with a coding decode knows */
-    int body_failed;   /* BODY_FAILED_* */
+    int connected;   /* the request could be sent (PREREQFUNCTION) */
+    int no_fd;       /* the socket callback found no descriptor */
+    long status;     /* final status, once its headers are in */
+    int extracting;  /* 200 with a coding decode knows */
+    int body_failed; /* BODY_FAILED_* */
     enum stop stop;
-    uint64_t wire;     /* body bytes received (after de-chunking) */
-    int64_t last_rx;   /* the idle clock: last byte, or when connected */
+    uint64_t wire;   /* body bytes received (after de-chunking) */
+    int64_t last_rx; /* the idle clock: last byte, or when connected */
     char coding[H1_MAX_CODING + 1]; /* Content-Encoding, lines joined */
     struct decoder dec;
     struct jf_extractor jf;
@@ -169,8 +169,8 @@ content_coding(CURL *e, char *out)
     for (i = 0; i < amount; i++) {
         size_t len;
 
-        if (curl_easy_header(e, "Content-Encoding", i, CURLH_HEADER, -1,
-                             &h) != CURLHE_OK)
+        if (curl_easy_header(e, "Content-Encoding", i, CURLH_HEADER, -1, &h) !=
+            CURLHE_OK)
             break;
         amount = h->amount;
         len = strlen(h->value);
@@ -202,8 +202,8 @@ start_body(struct transfer *x, long status)
         x->stop = STOP_CODING_LONG;
         return -1;
     }
-    if (decode_begin(&x->dec, x->coding, strlen(x->coding),
-                     cfg->max_body) != DECODE_AGAIN)
+    if (decode_begin(&x->dec, x->coding, strlen(x->coding), cfg->max_body) !=
+        DECODE_AGAIN)
         return 0; /* finish_response names the coding */
     (void)jf_begin(&x->jf, cfg->field, cfg->field_len);
     x->extracting = 1;
@@ -625,8 +625,9 @@ failure_reason(struct transfer *x, CURLcode code, char *out, size_t cap)
     case CURLE_OUT_OF_MEMORY:
         /* What libcurl says when a header outgrows its buffer. */
         if (!x->status) {
-            snprintf(out, cap, "malformed response: header too large for "
-                               "libcurl");
+            snprintf(out, cap,
+                     "malformed response: header too large for "
+                     "libcurl");
             return;
         }
         break;
@@ -752,8 +753,7 @@ setup_easy(struct transport *t, struct transfer *x)
     /* libcurl loads no CA file of its own: on_ssl_ctx gives tlsio's. */
     curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
     curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
-    if (curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) !=
-        CURLE_OK)
+    if (curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) != CURLE_OK)
         return -1; /* a libcurl not built with OpenSSL */
     curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, x);
     if (!cfg->keep_alive)
@@ -764,8 +764,9 @@ setup_easy(struct transport *t, struct transfer *x)
     }
     /* libcurl has no "none": 0 would be its own default of 300 s. */
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                     cfg->connect_timeout_ms > 0 ? (long)cfg->connect_timeout_ms
-                                                 : (long)INT_MAX);
+                     cfg->connect_timeout_ms > 0
+                         ? (long)cfg->connect_timeout_ms
+                         : (long)INT_MAX);
     return 0;
 }
 
@@ -855,8 +856,7 @@ request_headers(const struct fetch_config *cfg)
     unsigned i, n = 1;
 
     if (cfg->compressed && decode_accept_encoding) {
-        snprintf(ae, sizeof ae, "Accept-Encoding: %s",
-                 decode_accept_encoding);
+        snprintf(ae, sizeof ae, "Accept-Encoding: %s", decode_accept_encoding);
         lines[n++] = ae;
     }
     if (!cfg->keep_alive)
@@ -873,9 +873,8 @@ request_headers(const struct fetch_config *cfg)
 }
 
 static struct transport *
-curl_open(const struct fetch_config *cfg,
-          const struct transport_events *ev, struct fetch_stats *st,
-          char *err, size_t errcap)
+curl_open(const struct fetch_config *cfg, const struct transport_events *ev,
+          struct fetch_stats *st, char *err, size_t errcap)
 {
     const struct url_template *u = &cfg->tmpl;
     struct transport *t;
@@ -907,9 +906,9 @@ curl_open(const struct fetch_config *cfg,
         goto fail;
     t->origins[0].ready = 1;
     t->n_origins = 1;
-    t->origins[0].prefix_len = (size_t)snprintf(
-        t->origins[0].prefix, sizeof t->origins[0].prefix, "%s://",
-        u->tls ? "https" : "http");
+    t->origins[0].prefix_len =
+        (size_t)snprintf(t->origins[0].prefix, sizeof t->origins[0].prefix,
+                         "%s://", u->tls ? "https" : "http");
     t->origins[0].prefix_len += url_authority(
         u, cfg->url, t->origins[0].prefix + t->origins[0].prefix_len,
         sizeof t->origins[0].prefix - t->origins[0].prefix_len);
@@ -939,8 +938,9 @@ curl_open(const struct fetch_config *cfg,
        redirect appears): nothing is allocated in a callback. */
     for (i = 0; i < t->n_xfers; i++) {
         if (setup_easy(t, &t->xfers[i]) < 0) {
-            snprintf(err, errcap, "cannot create a libcurl handle (is it "
-                                  "built with OpenSSL?)");
+            snprintf(err, errcap,
+                     "cannot create a libcurl handle (is it "
+                     "built with OpenSSL?)");
             goto fail;
         }
     }
@@ -1013,8 +1013,7 @@ origin_ready(struct transport *t, unsigned o)
         return;
     if (origin_resolve(t, o, err, sizeof err) < 0) {
         org->unreachable = 1;
-        snprintf(org->why_unreachable, sizeof org->why_unreachable, "%s",
-                 err);
+        snprintf(org->why_unreachable, sizeof org->why_unreachable, "%s", err);
         return;
     }
     org->ready = 1;

@@ -57,8 +57,8 @@
 
 /* One connection of the pool, and what the pool keeps about it. */
 struct slot {
-    struct conn *conn;    /* NULL until its origin needs it */
-    int probe;            /* answer once before pipelining on it */
+    struct conn *conn; /* NULL until its origin needs it */
+    int probe;         /* answer once before pipelining on it */
 };
 
 /* A scheme + host + port requests go to; origins[0] is the template's. */
@@ -74,8 +74,8 @@ struct origin {
     unsigned addr_next;
     struct conn_config cfg;
     unsigned connect_failures_in_row;
-    int ready;              /* resolved, TLS context built */
-    int unreachable;        /* out of connect attempts, or unresolvable */
+    int ready;       /* resolved, TLS context built */
+    int unreachable; /* out of connect attempts, or unresolvable */
     char why_unreachable[CONN_ERR_LEN + 32];
 };
 
@@ -88,13 +88,13 @@ struct transport {
     struct origin origins[TRANSPORT_MAX_ORIGINS];
     unsigned n_origins;
 
-    struct slot *slots;   /* n_main for origin 0, then one per origin > 0 */
+    struct slot *slots; /* n_main for origin 0, then one per origin > 0 */
     struct decode_arenas arenas; /* one per connection, touched as used */
-    unsigned n_main;      /* the main pool's size */
-    unsigned n_conns;     /* allocated: n_main + TRANSPORT_MAX_ORIGINS - 1 */
-    unsigned max_open;    /* of the main pool; may drop on EMFILE */
-    unsigned n_open;      /* of the main pool */
-    size_t n_inflight;    /* over all connections */
+    unsigned n_main;             /* the main pool's size */
+    unsigned n_conns;  /* allocated: n_main + TRANSPORT_MAX_ORIGINS - 1 */
+    unsigned max_open; /* of the main pool; may drop on EMFILE */
+    unsigned n_open;   /* of the main pool */
+    size_t n_inflight; /* over all connections */
 
     /* Learned about the server. */
     unsigned depth;        /* pipeline depth now */
@@ -225,11 +225,9 @@ on_close(void *owner, struct conn *c, enum conn_end why, const char *err)
     case CONN_END_ANNOUNCED:
         /* An error status that closed the connection says nothing about
            a limit on requests per connection. */
-        if (o == 0 && k > 0 && conn_responses(c) > 0 &&
-            t->last_status < 400 &&
+        if (o == 0 && k > 0 && conn_responses(c) > 0 && t->last_status < 400 &&
             (!t->max_per_conn || conn_responses(c) < t->max_per_conn))
-            t->st->learned_max_requests = t->max_per_conn =
-                conn_responses(c);
+            t->st->learned_max_requests = t->max_per_conn = conn_responses(c);
         give_back(t, c, 0, err);
         break;
     case CONN_END_EOF:
@@ -345,12 +343,10 @@ origin_ready(struct transport *t, unsigned o)
 
     if (org->ready || org->unreachable)
         return;
-    if (net_resolve(org->host, org->port, &org->addrs, err, sizeof err) <
-            0 ||
+    if (net_resolve(org->host, org->port, &org->addrs, err, sizeof err) < 0 ||
         origin_tls_init(t, o, err, sizeof err) < 0) {
         org->unreachable = 1;
-        snprintf(org->why_unreachable, sizeof org->why_unreachable, "%s",
-                 err);
+        snprintf(org->why_unreachable, sizeof org->why_unreachable, "%s", err);
         return;
     }
     org->ready = 1;
@@ -358,7 +354,7 @@ origin_ready(struct transport *t, unsigned o)
 
 static struct transport *
 pool_open(const struct fetch_config *cfg, const struct transport_events *ev,
-        struct fetch_stats *st, char *err, size_t errcap)
+          struct fetch_stats *st, char *err, size_t errcap)
 {
     const struct url_template *u = &cfg->tmpl;
     struct transport *t = calloc(1, sizeof *t);
@@ -448,7 +444,7 @@ fail:
 
 static int
 pool_origin(struct transport *t, const struct url_ref *ref, const char *s,
-          char *err, size_t errcap)
+            char *err, size_t errcap)
 {
     char host[URL_MAX_HOST + 1], authority[URL_MAX_HOST + 16];
     size_t len;
@@ -614,7 +610,7 @@ pick_extra(struct transport *t, unsigned o, size_t target_len)
 
 static int
 pool_submit(struct transport *t, uint32_t job, int origin, const char *target,
-          size_t target_len)
+            size_t target_len)
 {
     struct conn *c;
 

@@ -229,8 +229,8 @@ parse_port(struct url_template *u, const char *s, size_t off, size_t end)
 
 /* A bracketed IPv6 literal; s[off] is "[". *pos is set past "]". */
 static enum url_rc
-parse_ip_literal(struct url_template *u, const char *s, size_t off,
-                 size_t end, size_t *pos)
+parse_ip_literal(struct url_template *u, const char *s, size_t off, size_t end,
+                 size_t *pos)
 {
     const char *close;
 
@@ -283,8 +283,7 @@ parse_name(struct url_template *u, const char *s, size_t off, size_t end,
 
 /* s[off..end) is the authority: host [ ":" port ]. */
 static enum url_rc
-parse_authority(struct url_template *u, const char *s, size_t off,
-                size_t end)
+parse_authority(struct url_template *u, const char *s, size_t off, size_t end)
 {
     enum url_rc rc;
     size_t i;
@@ -524,8 +523,8 @@ has_scheme(const char *p, size_t n)
         unsigned char c = (unsigned char)p[i];
         if (c == ':')
             return 1;
-        if (!is_alpha(c) && !(c >= '0' && c <= '9') && c != '+' &&
-            c != '-' && c != '.')
+        if (!is_alpha(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' &&
+            c != '.')
             return 0;
     }
     return 0;
@@ -606,8 +605,8 @@ decimal(char *buf, uint32_t v)
 
 /* Writes no NUL: the result is out[0..returned length). */
 size_t
-url_target(const struct url_template *u, const char *s, uint32_t id,
-           char *out, size_t cap)
+url_target(const struct url_template *u, const char *s, uint32_t id, char *out,
+           size_t cap)
 {
     char digits[ID_DIGITS_MAX];
     size_t n_digits, slash, len;

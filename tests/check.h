@@ -19,7 +19,7 @@ static int check_cases_failed;
     do {                                                                      \
         if (!(cond)) {                                                        \
             check_failures_in_case++;                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__,  \
                     #cond);                                                   \
         }                                                                     \
     } while (0)

@@ -34,7 +34,7 @@ ref(uint32_t crc, const unsigned char *p, size_t n)
 }
 
 static const char *const path_name[] = {"zlib's crc32()", "PCLMULQDQ",
-                                         "VPCLMULQDQ"};
+                                        "VPCLMULQDQ"};
 
 /* Known values: RFC 3720's and everyone's "123456789" check value. */
 static void
@@ -62,10 +62,9 @@ test_every_length_and_alignment(void)
                     (const unsigned char *)guard_place(data + off, len);
                 uint32_t init = (uint32_t)rnd();
 
-                CHECKF(crc_update_by(path, init, p, len) ==
-                           ref(init, p, len),
-                       "%s, %zu bytes at +%zu from %08x", path_name[path],
-                       len, off, (unsigned)init);
+                CHECKF(crc_update_by(path, init, p, len) == ref(init, p, len),
+                       "%s, %zu bytes at +%zu from %08x", path_name[path], len,
+                       off, (unsigned)init);
             }
         }
         CHECKF(crc_update_by(path, ~0u, data, DATA_LEN) ==

@@ -59,9 +59,9 @@
 #define MIB (1024 * 1024)
 
 static const char *const rc_names[] = {
-    "DECODE_AGAIN",         "DECODE_OUTPUT",      "DECODE_END",
-    "DECODE_E_UNSUPPORTED", "DECODE_E_CORRUPT",   "DECODE_E_TRAILING",
-    "DECODE_E_TRUNCATED",   "DECODE_E_TOO_BIG",   "DECODE_E_NOMEM",
+    "DECODE_AGAIN",         "DECODE_OUTPUT",    "DECODE_END",
+    "DECODE_E_UNSUPPORTED", "DECODE_E_CORRUPT", "DECODE_E_TRAILING",
+    "DECODE_E_TRUNCATED",   "DECODE_E_TOO_BIG", "DECODE_E_NOMEM",
 };
 #define N_RC (sizeof rc_names / sizeof rc_names[0])
 
@@ -127,8 +127,7 @@ zpack(const void *src, size_t len, int wbits, int level, int strategy,
 }
 
 static unsigned char *
-zpack_level(const void *src, size_t len, int wbits, int level,
-            size_t *out_len)
+zpack_level(const void *src, size_t len, int wbits, int level, size_t *out_len)
 {
     return zpack(src, len, wbits, level, Z_DEFAULT_STRATEGY, out_len);
 }
@@ -142,10 +141,22 @@ static unsigned char *
 make_text(size_t len)
 {
     static const char *const words[] = {
-        "{\"name\":\"", "\",\"url\":\"https://pokeapi.co/api/v2/",
-        "move/", "ability/", "\"},", "{\"base_stat\":", ",\"effort\":0,",
-        "\"is_hidden\":false,", "\"slot\":", "null", "true", "[", "]",
-        "\n", "  ", "\"version_group_details\":[",
+        "{\"name\":\"",
+        "\",\"url\":\"https://pokeapi.co/api/v2/",
+        "move/",
+        "ability/",
+        "\"},",
+        "{\"base_stat\":",
+        ",\"effort\":0,",
+        "\"is_hidden\":false,",
+        "\"slot\":",
+        "null",
+        "true",
+        "[",
+        "]",
+        "\n",
+        "  ",
+        "\"version_group_details\":[",
     };
     unsigned char *s = xmalloc(len);
     size_t i = 0;
@@ -165,8 +176,8 @@ make_text(size_t len)
             for (k = 0; k < n; k++)
                 tmp[k] = (char)('a' + (rnd() >> 30) % 26);
         } else {
-            const char *w = words[(r >> 16) % (sizeof words /
-                                               sizeof words[0])];
+            const char *w =
+                words[(r >> 16) % (sizeof words / sizeof words[0])];
             n = strlen(w);
             memcpy(tmp, w, n);
         }
@@ -196,8 +207,8 @@ concat(const void *a, size_t a_len, const void *b, size_t b_len)
  * it may hand on (all of it if the verdict is END or TRAILING).
  */
 static enum decode_rc
-oracle(const unsigned char *body, size_t len, int wbits,
-       unsigned char **out, size_t *out_len)
+oracle(const unsigned char *body, size_t len, int wbits, unsigned char **out,
+       size_t *out_len)
 {
     z_stream zs;
     size_t cap = 4096;
@@ -249,7 +260,7 @@ struct tcase {
     uint64_t limit;
     const unsigned char *body;
     size_t len;
-    enum decode_rc rc;        /* the verdict */
+    enum decode_rc rc;         /* the verdict */
     const unsigned char *want; /* what may be handed on (a prefix of) */
     size_t want_len;
 };
@@ -267,11 +278,11 @@ struct res {
     enum decode_rc feed_rc; /* the first error decode_feed gave, or AGAIN */
     enum decode_rc fin_rc;
     uint64_t produced;
-    size_t got;       /* bytes handed on */
+    size_t got; /* bytes handed on */
     size_t chunks;
     size_t max_chunk;
-    int diverged;     /* the output left the expected bytes */
-    int identity;     /* decode_begin chose pass-through */
+    int diverged; /* the output left the expected bytes */
+    int identity; /* decode_begin chose pass-through */
 };
 
 /* Reused by every run as a connection would, on a set of one arena. */
@@ -308,8 +319,9 @@ next_piece(struct split *sp, size_t off, size_t len, int *done)
         break;
     case SPLIT_CUTS:
         *done = sp->step > 2;
-        n = sp->step == 0 ? sp->a : sp->step == 1 ? sp->b - sp->a
-                                                  : len - sp->b;
+        n = sp->step == 0   ? sp->a
+            : sp->step == 1 ? sp->b - sp->a
+                            : len - sp->b;
         break;
     case SPLIT_RANDOM:
         *done = off == len && sp->step > 0;
@@ -323,8 +335,7 @@ next_piece(struct split *sp, size_t off, size_t len, int *done)
 }
 
 static void
-take_output(const struct tcase *c, struct res *r, const char *out,
-            size_t n)
+take_output(const struct tcase *c, struct res *r, const char *out, size_t n)
 {
     if (c->want && !r->diverged &&
         (r->got + n > c->want_len || memcmp(c->want + r->got, out, n)))
@@ -363,12 +374,11 @@ feed_piece(struct decoder *d, const struct tcase *c, struct res *r,
                  c->label, (unsigned long long)d->produced, r->got);
     }
     if (rc == DECODE_AGAIN) {
-        CONTRACT(in_len == 0, "%s: DECODE_AGAIN with %zu bytes left",
-                 c->label, in_len);
+        CONTRACT(in_len == 0, "%s: DECODE_AGAIN with %zu bytes left", c->label,
+                 in_len);
         return;
     }
-    CONTRACT(is_error(rc), "%s: decode_feed said %s", c->label,
-             rc_name(rc));
+    CONTRACT(is_error(rc), "%s: decode_feed said %s", c->label, rc_name(rc));
     r->feed_rc = rc;
     /* Sticky, with input left or none. */
     again = decode_feed(d, &in, &in_len, &out, &out_len);
@@ -376,14 +386,13 @@ feed_piece(struct decoder *d, const struct tcase *c, struct res *r,
              rc_name(again));
     in_len = 0;
     again = decode_feed(d, &in, &in_len, &out, &out_len);
-    CONTRACT(again == rc, "%s: %s, then %s on no input", c->label,
-             rc_name(rc), rc_name(again));
+    CONTRACT(again == rc, "%s: %s, then %s on no input", c->label, rc_name(rc),
+             rc_name(again));
 }
 
 /* One response, from decode_begin to decode_finish. */
 static void
-run(struct decoder *d, const struct tcase *c, struct split *sp,
-    struct res *r)
+run(struct decoder *d, const struct tcase *c, struct split *sp, struct res *r)
 {
     enum decode_rc rc;
     size_t off = 0, n;
@@ -414,28 +423,29 @@ run(struct decoder *d, const struct tcase *c, struct split *sp,
     CONTRACT(d->arena == NULL, "%s: the arena kept after decode_finish",
              c->label);
     if (r->feed_rc != DECODE_AGAIN)
-        CONTRACT(r->fin_rc == r->feed_rc, "%s: decode_feed said %s, "
-                 "decode_finish %s", c->label, rc_name(r->feed_rc),
-                 rc_name(r->fin_rc));
+        CONTRACT(r->fin_rc == r->feed_rc,
+                 "%s: decode_feed said %s, "
+                 "decode_finish %s",
+                 c->label, rc_name(r->feed_rc), rc_name(r->fin_rc));
     rc = decode_finish(d);
-    CONTRACT(rc == r->fin_rc, "%s: decode_finish said %s, then %s",
-             c->label, rc_name(r->fin_rc), rc_name(rc));
+    CONTRACT(rc == r->fin_rc, "%s: decode_finish said %s, then %s", c->label,
+             rc_name(r->fin_rc), rc_name(rc));
     if (r->fin_rc == DECODE_END)
-        CONTRACT(r->produced == r->got, "%s: produced %llu at the end, "
-                 "handed on %zu", c->label,
-                 (unsigned long long)r->produced, r->got);
+        CONTRACT(r->produced == r->got,
+                 "%s: produced %llu at the end, "
+                 "handed on %zu",
+                 c->label, (unsigned long long)r->produced, r->got);
 }
 
 /* Does run result r match case c? Says why not. */
 static int
 expect(const struct tcase *c, const struct res *r, const char *how)
 {
-    enum decode_rc rc = r->feed_rc != DECODE_AGAIN ? r->feed_rc
-                                                   : r->fin_rc;
+    enum decode_rc rc = r->feed_rc != DECODE_AGAIN ? r->feed_rc : r->fin_rc;
     int before = check_failures_in_case;
 
-    CHECKF(rc == c->rc, "%s [%s]: got %s, want %s", c->label, how,
-           rc_name(rc), rc_name(c->rc));
+    CHECKF(rc == c->rc, "%s [%s]: got %s, want %s", c->label, how, rc_name(rc),
+           rc_name(c->rc));
     if (rc != c->rc)
         return 0;
     CHECKF(!r->diverged, "%s [%s]: wrong output (%zu bytes handed on)",
@@ -446,15 +456,14 @@ expect(const struct tcase *c, const struct res *r, const char *how)
     if (rc == DECODE_E_TOO_BIG) {
         /* Stopped by the chunk that crossed the limit: that one is not
            handed on, and nothing past it was decoded. */
-        CHECKF(r->got <= c->limit, "%s [%s]: %zu bytes handed on, limit "
-               "%llu", c->label, how, r->got,
-               (unsigned long long)c->limit);
+        CHECKF(r->got <= c->limit,
+               "%s [%s]: %zu bytes handed on, limit "
+               "%llu",
+               c->label, how, r->got, (unsigned long long)c->limit);
         CHECKF(r->produced > c->limit &&
-                   (r->identity ||
-                    r->produced - c->limit <= DECODE_OUT_CAP),
+                   (r->identity || r->produced - c->limit <= DECODE_OUT_CAP),
                "%s [%s]: produced %llu for limit %llu", c->label, how,
-               (unsigned long long)r->produced,
-               (unsigned long long)c->limit);
+               (unsigned long long)r->produced, (unsigned long long)c->limit);
     }
     return check_failures_in_case == before;
 }
@@ -557,8 +566,12 @@ struct wrapping {
 };
 
 static const struct wrapping wrappings[] = {
-    {"gzip", 31},       {"x-gzip", 31},   {"GZIP", 31},
-    {"deflate", 15},    {"deflate", -15}, {"Deflate", 15},
+    {"gzip", 31},
+    {"x-gzip", 31},
+    {"GZIP", 31},
+    {"deflate", 15},
+    {"deflate", -15},
+    {"Deflate", 15},
     {" identity , X-GZip ", 31},
 };
 #define N_WRAPPINGS (sizeof wrappings / sizeof wrappings[0])
@@ -571,9 +584,9 @@ wrap_label(const struct wrapping *w)
 
 /* ---- fixtures shared by the cases -------------------------------------- */
 
-static unsigned char *text;  /* TEXT_LEN bytes of make_text() */
+static unsigned char *text;   /* TEXT_LEN bytes of make_text() */
 #define TEXT_LEN (100 * 1024) /* several DECODE_OUT_CAP chunks */
-static unsigned char *zeros; /* BOMB_LEN zero bytes */
+static unsigned char *zeros;  /* BOMB_LEN zero bytes */
 #define BOMB_LEN (10 * MIB)
 
 /* ---- the cases --------------------------------------------------------- */
@@ -594,8 +607,7 @@ test_identity(void)
     gz = zpack_level(hello, sizeof hello - 1, 31, 6, &gz_len);
     for (i = 0; i < sizeof codings / sizeof codings[0]; i++) {
         snprintf(label, sizeof label, "identity \"%s\" empty", codings[i]);
-        gen_case(label, codings[i], UNLIMITED, "", 0, DECODE_END, "", 0,
-                 0);
+        gen_case(label, codings[i], UNLIMITED, "", 0, DECODE_END, "", 0, 0);
         snprintf(label, sizeof label, "identity \"%s\" hello", codings[i]);
         gen_case(label, codings[i], UNLIMITED, hello, sizeof hello - 1,
                  DECODE_END, hello, sizeof hello - 1, 0);
@@ -604,16 +616,16 @@ test_identity(void)
         gen_case(label, codings[i], UNLIMITED, gz, gz_len, DECODE_END, gz,
                  gz_len, 0);
     }
-    gen_case("identity big", "", UNLIMITED, text, TEXT_LEN, DECODE_END,
-             text, TEXT_LEN, RANDOM_SPLITS);
+    gen_case("identity big", "", UNLIMITED, text, TEXT_LEN, DECODE_END, text,
+             TEXT_LEN, RANDOM_SPLITS);
     /* The limit applies to identity bodies too. */
     gen_case("identity at the limit", "identity", TEXT_LEN, text, TEXT_LEN,
              DECODE_END, text, TEXT_LEN, 10);
     gen_case("identity over the limit", "identity", TEXT_LEN - 1, text,
              TEXT_LEN, DECODE_E_TOO_BIG, text, TEXT_LEN, 10);
     gen_case("identity empty, limit 0", "", 0, "", 0, DECODE_END, "", 0, 0);
-    gen_case("identity 1 byte, limit 0", "", 0, "x", 1, DECODE_E_TOO_BIG,
-             "x", 1, 0);
+    gen_case("identity 1 byte, limit 0", "", 0, "x", 1, DECODE_E_TOO_BIG, "x",
+             1, 0);
     free(gz);
 }
 
@@ -641,8 +653,8 @@ test_small_streams(void)
     for (w = 0; w < N_WRAPPINGS; w++) {
         for (l = 0; l < sizeof levels / sizeof levels[0]; l++) {
             for (i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
-                z = zpack_level(inputs[i].s, inputs[i].len,
-                                wrappings[w].wbits, levels[l], &len);
+                z = zpack_level(inputs[i].s, inputs[i].len, wrappings[w].wbits,
+                                levels[l], &len);
                 snprintf(label, sizeof label, "%s as \"%s\", level %d, %s",
                          wrap_label(&wrappings[w]), wrappings[w].coding,
                          levels[l], inputs[i].name);
@@ -686,8 +698,8 @@ test_big_streams(void)
             snprintf(label, sizeof label, "%s as \"%s\", %s, %d KiB",
                      wrap_label(&wrappings[w]), wrappings[w].coding,
                      kinds[k].name, TEXT_LEN / 1024);
-            gen_case(label, wrappings[w].coding, UNLIMITED, z, len,
-                     DECODE_END, text, TEXT_LEN, RANDOM_SPLITS / 2);
+            gen_case(label, wrappings[w].coding, UNLIMITED, z, len, DECODE_END,
+                     text, TEXT_LEN, RANDOM_SPLITS / 2);
             free(z);
         }
     }
@@ -725,10 +737,12 @@ test_chunk_multiple(void)
                     snprintf(label, sizeof label,
                              "%zu x DECODE_OUT_CAP of %s, %s level %d",
                              mults[m], k ? "zeros" : "text",
-                             w == 0 ? "gzip" : w == 1 ? "zlib" : "raw",
+                             w == 0   ? "gzip"
+                             : w == 1 ? "zlib"
+                                      : "raw",
                              levels[l]);
-                    gen_case(label, codings[w], UNLIMITED, z, len,
-                             DECODE_END, src, n, 8);
+                    gen_case(label, codings[w], UNLIMITED, z, len, DECODE_END,
+                             src, n, 8);
                     memset(&sp, 0, sizeof sp);
                     sp.kind = SPLIT_WHOLE;
                     c.label = label;
@@ -789,8 +803,8 @@ test_pending_output(void)
             found++;
             snprintf(label, sizeof label,
                      "raw zeros, %zu bytes, output left at the end", n);
-            gen_case(label, "deflate", UNLIMITED, z, len, DECODE_END, zeros,
-                     n, 3);
+            gen_case(label, "deflate", UNLIMITED, z, len, DECODE_END, zeros, n,
+                     3);
         }
         free(z);
         if (check_failures_in_case)
@@ -837,8 +851,8 @@ test_deflate_detection(void)
              sizeof raw_cinfo8, DECODE_END, text, 28, 0);
     gen_case("raw empty stream 03 00", "deflate", UNLIMITED, raw_empty, 2,
              DECODE_END, "", 0, 0);
-    gen_case("raw empty stream, then x", "deflate", UNLIMITED, raw_empty_x,
-             3, DECODE_E_TRAILING, "", 0, 0);
+    gen_case("raw empty stream, then x", "deflate", UNLIMITED, raw_empty_x, 3,
+             DECODE_E_TRAILING, "", 0, 0);
     gen_case("raw 03 alone", "deflate", UNLIMITED, raw_empty, 1,
              DECODE_E_TRUNCATED, "", 0, 0);
     gen_case("raw block type 3", "deflate", UNLIMITED, bad_type, 2,
@@ -851,8 +865,8 @@ test_deflate_detection(void)
              DECODE_E_TRUNCATED, "", 0, 0);
     gen_case("deflate, 1-byte body 0x4b", "deflate", UNLIMITED, "\x4b", 1,
              DECODE_E_TRUNCATED, "", 0, 0);
-    gen_case("gzip, empty body", "gzip", UNLIMITED, "", 0,
-             DECODE_E_TRUNCATED, "", 0, 0);
+    gen_case("gzip, empty body", "gzip", UNLIMITED, "", 0, DECODE_E_TRUNCATED,
+             "", 0, 0);
 
     /* The two bytes one at a time, with an empty feed in between: no
        output and nothing left over until the rest comes. */
@@ -905,20 +919,17 @@ test_corrupt(void)
     st = zpack_level(text, 4000, 31, 0, &st_len);
     b = xmalloc(st_len > gz_len ? st_len : gz_len);
 
-#define FLIPPED(src, src_len, at, x)                                          \
-    (memcpy(b, src, src_len), b[at] ^= (x), b)
+#define FLIPPED(src, src_len, at, x) (memcpy(b, src, src_len), b[at] ^= (x), b)
 
     /* Headers: output is never started, whatever the split. */
     gen_case("gzip bad magic", "gzip", UNLIMITED, FLIPPED(gz, gz_len, 0, 1),
              gz_len, DECODE_E_CORRUPT, "", 0, 3);
     gen_case("gzip bad magic 2", "gzip", UNLIMITED,
-             FLIPPED(gz, gz_len, 1, 0x80), gz_len, DECODE_E_CORRUPT, "", 0,
-             3);
+             FLIPPED(gz, gz_len, 1, 0x80), gz_len, DECODE_E_CORRUPT, "", 0, 3);
     gen_case("gzip method 9", "gzip", UNLIMITED, FLIPPED(gz, gz_len, 2, 1),
              gz_len, DECODE_E_CORRUPT, "", 0, 3);
     gen_case("gzip reserved flag", "gzip", UNLIMITED,
-             FLIPPED(gz, gz_len, 3, 0x80), gz_len, DECODE_E_CORRUPT, "", 0,
-             3);
+             FLIPPED(gz, gz_len, 3, 0x80), gz_len, DECODE_E_CORRUPT, "", 0, 3);
     gen_case("zlib stream sent as gzip", "gzip", UNLIMITED, zl, zl_len,
              DECODE_E_CORRUPT, "", 0, 3);
     gen_case("text sent as gzip", "gzip", UNLIMITED, text, 4000,
@@ -931,12 +942,12 @@ test_corrupt(void)
              FLIPPED(gz, gz_len, gz_len - 1, 1), gz_len, DECODE_E_CORRUPT,
              text, 4000, 3);
     gen_case("zlib bad Adler-32", "deflate", UNLIMITED,
-             FLIPPED(zl, zl_len, zl_len - 1, 0x10), zl_len,
-             DECODE_E_CORRUPT, text, 4000, 3);
+             FLIPPED(zl, zl_len, zl_len - 1, 0x10), zl_len, DECODE_E_CORRUPT,
+             text, 4000, 3);
     /* A data byte of a stored block: only the CRC can tell. */
     gen_case("gzip stored, flipped data byte", "gzip", UNLIMITED,
-             FLIPPED(st, st_len, st_len / 2, 0x20), st_len,
-             DECODE_E_CORRUPT, NULL, 0, 3);
+             FLIPPED(st, st_len, st_len / 2, 0x20), st_len, DECODE_E_CORRUPT,
+             NULL, 0, 3);
     /* Bytes flipped in the middle of compressed data. */
     memcpy(b, gz, gz_len);
     for (i = 0; i < 8; i++)
@@ -947,8 +958,8 @@ test_corrupt(void)
     memcpy(b, zl, zl_len);
     for (i = 0; i < 8; i++)
         b[zl_len / 2 + i] ^= 0xaa;
-    rc = oracle_case("zlib, 8 bytes flipped in the middle", "deflate", 15,
-                     b, zl_len, 3);
+    rc = oracle_case("zlib, 8 bytes flipped in the middle", "deflate", 15, b,
+                     zl_len, 3);
     CHECKF(rc == DECODE_E_CORRUPT, "the oracle says %s", rc_name(rc));
 
     /* Every single-bit flip past the header (past the deflate header's
@@ -957,8 +968,8 @@ test_corrupt(void)
        check value in the stream a flip can only be corrupt or leave the
        stream unfinished. */
     for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-        unsigned char *z = zpack_level(text, 600, kinds[k].wbits,
-                                       kinds[k].level, &len);
+        unsigned char *z =
+            zpack_level(text, 600, kinds[k].wbits, kinds[k].level, &len);
         size_t from = kinds[k].wbits == 31 ? 10 : 2;
 
         n_corrupt = n_trunc = n_other = 0;
@@ -979,8 +990,7 @@ test_corrupt(void)
             n_trunc += rc == DECODE_E_TRUNCATED;
             /* A flip the check value lets through must have been
                harmless (a padding bit after the last block). */
-            n_other += rc != DECODE_E_CORRUPT &&
-                       rc != DECODE_E_TRUNCATED &&
+            n_other += rc != DECODE_E_CORRUPT && rc != DECODE_E_TRUNCATED &&
                        (rc != DECODE_END || want_len != 600 ||
                         memcmp(want, text, 600) != 0);
             free(want);
@@ -991,10 +1001,14 @@ test_corrupt(void)
         /* Raw deflate has no check value: most flips there just
            decode to something else, and the oracle agreeing is all. */
         if (kinds[k].wbits != -15) {
-            CHECKF(n_other == 0, "%s: %zu flips neither corrupt, "
-                   "truncated nor harmless", kinds[k].coding, n_other);
-            CHECKF(n_corrupt > n_trunc, "%s: only %zu of %zu flips "
-                   "corrupt", kinds[k].coding, n_corrupt, len - from);
+            CHECKF(n_other == 0,
+                   "%s: %zu flips neither corrupt, "
+                   "truncated nor harmless",
+                   kinds[k].coding, n_other);
+            CHECKF(n_corrupt > n_trunc,
+                   "%s: only %zu of %zu flips "
+                   "corrupt",
+                   kinds[k].coding, n_corrupt, len - from);
         }
         free(z);
     }
@@ -1078,11 +1092,9 @@ test_gzip_framing(void)
     for (flg = 0; flg < 0x20; flg++) {
         m = gz_member(flg, text, 3000, &len);
         snprintf(label, sizeof label, "gzip FLG 0x%02x", flg);
-        gen_case(label, "gzip", UNLIMITED, m, len, DECODE_END, text, 3000,
-                 3);
+        gen_case(label, "gzip", UNLIMITED, m, len, DECODE_END, text, 3000, 3);
         rc = oracle_case(label, "gzip", 31, m, len, 0);
-        CHECKF(rc == DECODE_END, "%s: the oracle says %s", label,
-               rc_name(rc));
+        CHECKF(rc == DECODE_END, "%s: the oracle says %s", label, rc_name(rc));
         free(m);
     }
 
@@ -1100,12 +1112,12 @@ test_gzip_framing(void)
        corrupt as soon as its four bytes are in, the length or not. */
     b = concat(m, len, "", 0);
     b[len - 6] ^= 1;
-    gen_case("gzip CRC-32 wrong", "gzip", UNLIMITED, b, len,
-             DECODE_E_CORRUPT, text, 3000, 3);
+    gen_case("gzip CRC-32 wrong", "gzip", UNLIMITED, b, len, DECODE_E_CORRUPT,
+             text, 3000, 3);
     gen_case("gzip CRC-32 wrong, ISIZE cut", "gzip", UNLIMITED, b, len - 2,
              DECODE_E_CORRUPT, text, 3000, 3);
-    CHECK(oracle_case("gzip CRC-32 wrong, ISIZE cut", "gzip", 31, b,
-                      len - 2, 0) == DECODE_E_CORRUPT);
+    CHECK(oracle_case("gzip CRC-32 wrong, ISIZE cut", "gzip", 31, b, len - 2,
+                      0) == DECODE_E_CORRUPT);
     free(b);
     gen_case("gzip ISIZE cut", "gzip", UNLIMITED, m, len - 2,
              DECODE_E_TRUNCATED, text, 3000, 3);
@@ -1113,8 +1125,8 @@ test_gzip_framing(void)
              DECODE_E_TRUNCATED, text, 3000, 3);
     b = concat(m, len, "", 0);
     b[len - 4] ^= 0x10;
-    gen_case("gzip ISIZE wrong", "gzip", UNLIMITED, b, len,
-             DECODE_E_CORRUPT, text, 3000, 3);
+    gen_case("gzip ISIZE wrong", "gzip", UNLIMITED, b, len, DECODE_E_CORRUPT,
+             text, 3000, 3);
     free(b);
 
     /* Every bit of the header, and every prefix of the member. */
@@ -1128,10 +1140,9 @@ test_gzip_framing(void)
             break;
     }
     for (i = 0; i < len; i++) {
-        snprintf(label, sizeof label, "gzip member cut at %zu of %zu", i,
-                 len);
-        whole_case(label, "gzip", UNLIMITED, m, i, DECODE_E_TRUNCATED,
-                   text, 3000);
+        snprintf(label, sizeof label, "gzip member cut at %zu of %zu", i, len);
+        whole_case(label, "gzip", UNLIMITED, m, i, DECODE_E_TRUNCATED, text,
+                   3000);
         if (check_failures_in_case)
             break;
     }
@@ -1176,13 +1187,12 @@ test_sticky(void)
     in = guard_place(gz + 10, gz_len - 10);
     in_len = gz_len - 10;
     rc = decode_feed(&dec, &in, &in_len, &out, &out_len);
-    CHECKF(rc == DECODE_E_TRUNCATED, "the rest after finish: %s",
-           rc_name(rc));
+    CHECKF(rc == DECODE_E_TRUNCATED, "the rest after finish: %s", rc_name(rc));
     CHECK(decode_finish(&dec) == DECODE_E_TRUNCATED);
 
     /* And the next response is fine. */
-    gen_case("after errors", "gzip", UNLIMITED, gz, gz_len, DECODE_END,
-             text, 3000, 3);
+    gen_case("after errors", "gzip", UNLIMITED, gz, gz_len, DECODE_END, text,
+             3000, 3);
     free(bad);
     free(gz);
 }
@@ -1195,7 +1205,7 @@ test_truncated(void)
         const char *coding;
         int wbits, level;
     } kinds[] = {
-        {"gzip", 31, 6}, {"deflate", 15, 6}, {"deflate", -15, 6},
+        {"gzip", 31, 6}, {"deflate", 15, 6},  {"deflate", -15, 6},
         {"gzip", 31, 0}, {"deflate", -15, 0}, {"deflate", -15, 1},
     };
     static const size_t sizes[] = {0, 1, 13, 300, 2000};
@@ -1210,8 +1220,7 @@ test_truncated(void)
             for (cut = 0; cut < len; cut++) {
                 snprintf(label, sizeof label,
                          "%s level %d, %zu bytes, cut at %zu of %zu",
-                         kinds[k].coding, kinds[k].level, sizes[s], cut,
-                         len);
+                         kinds[k].coding, kinds[k].level, sizes[s], cut, len);
                 /* Small streams: every split of every prefix. Bigger
                    ones (two-cut splits of every prefix would be cubic):
                    every prefix whole, some byte by byte, one random. */
@@ -1219,9 +1228,9 @@ test_truncated(void)
                     gen_case(label, kinds[k].coding, UNLIMITED, z, cut,
                              DECODE_E_TRUNCATED, text, sizes[s], 0);
                 } else {
-                    struct tcase c = {label, kinds[k].coding, UNLIMITED,
-                                      z, cut, DECODE_E_TRUNCATED, text,
-                                      sizes[s]};
+                    struct tcase c = {
+                        label, kinds[k].coding,    UNLIMITED, z,
+                        cut,   DECODE_E_TRUNCATED, text,      sizes[s]};
                     struct split sp;
                     struct res r;
 
@@ -1272,17 +1281,21 @@ test_trailing(void)
         for (t = 0; t < sizeof tails / sizeof tails[0]; t++) {
             body = concat(z, len, tails[t].tail, tails[t].len);
             snprintf(label, sizeof label, "%s + %zu bytes of garbage",
-                     w == 0 ? "gzip" : w == 1 ? "zlib" : "raw",
+                     w == 0   ? "gzip"
+                     : w == 1 ? "zlib"
+                              : "raw",
                      tails[t].len);
-            gen_case(label, codings[w], UNLIMITED, body,
-                     len + tails[t].len, DECODE_E_TRAILING, hello, 13, 0);
+            gen_case(label, codings[w], UNLIMITED, body, len + tails[t].len,
+                     DECODE_E_TRAILING, hello, 13, 0);
             free(body);
         }
         /* The stream twice: a second gzip member is refused (decode.h:
            one stream per body), and so is a second zlib stream. */
         body = concat(z, len, z, len);
         snprintf(label, sizeof label, "%s twice",
-                 w == 0 ? "gzip" : w == 1 ? "zlib" : "raw");
+                 w == 0   ? "gzip"
+                 : w == 1 ? "zlib"
+                          : "raw");
         gen_case(label, codings[w], UNLIMITED, body, 2 * len,
                  DECODE_E_TRAILING, hello, 13, 0);
         free(body);
@@ -1293,7 +1306,9 @@ test_trailing(void)
         z = zpack_level(text, 2 * DECODE_OUT_CAP, wbits[w], 6, &len);
         body = concat(z, len, "x", 1);
         snprintf(label, sizeof label, "%s 2 x DECODE_OUT_CAP + garbage",
-                 w == 0 ? "gzip" : w == 1 ? "zlib" : "raw");
+                 w == 0   ? "gzip"
+                 : w == 1 ? "zlib"
+                          : "raw");
         gen_case(label, codings[w], UNLIMITED, body, len + 1,
                  DECODE_E_TRAILING, text, 2 * DECODE_OUT_CAP, 20);
         free(body);
@@ -1301,8 +1316,8 @@ test_trailing(void)
     }
     z = zpack_level(text, TEXT_LEN, 31, 9, &len);
     body = concat(z, len, z, len);
-    gen_case("gzip 100 KiB, two members", "x-gzip", UNLIMITED, body,
-             2 * len, DECODE_E_TRAILING, text, TEXT_LEN, 10);
+    gen_case("gzip 100 KiB, two members", "x-gzip", UNLIMITED, body, 2 * len,
+             DECODE_E_TRAILING, text, TEXT_LEN, 10);
     free(body);
     free(z);
 }
@@ -1328,18 +1343,22 @@ test_limit(void)
                    BOMB_LEN / MIB, len);
         used = arenas.all[0].used;
         snprintf(label, sizeof label, "%s bomb, limit 1 MiB",
-                 w == 0 ? "gzip" : w == 1 ? "zlib" : "raw");
+                 w == 0   ? "gzip"
+                 : w == 1 ? "zlib"
+                          : "raw");
         gen_case(label, codings[w], MIB, z, len, DECODE_E_TOO_BIG, zeros,
                  BOMB_LEN, 10);
         CHECKF(arenas.all[0].used == used, "arena %zu, was %zu",
                arenas.all[0].used, used);
         snprintf(label, sizeof label, "%s bomb, limit 1 MiB + 1",
-                 w == 0 ? "gzip" : w == 1 ? "zlib" : "raw");
-        gen_case(label, codings[w], MIB + 1, z, len, DECODE_E_TOO_BIG,
-                 zeros, BOMB_LEN, 2);
+                 w == 0   ? "gzip"
+                 : w == 1 ? "zlib"
+                          : "raw");
+        gen_case(label, codings[w], MIB + 1, z, len, DECODE_E_TOO_BIG, zeros,
+                 BOMB_LEN, 2);
         if (w == 0) {
-            whole_case("gzip bomb, limit its size", codings[w], BOMB_LEN,
-                       z, len, DECODE_END, zeros, BOMB_LEN);
+            whole_case("gzip bomb, limit its size", codings[w], BOMB_LEN, z,
+                       len, DECODE_END, zeros, BOMB_LEN);
             whole_case("gzip bomb, limit its size - 1", codings[w],
                        BOMB_LEN - 1, z, len, DECODE_E_TOO_BIG, zeros,
                        BOMB_LEN);
@@ -1348,22 +1367,30 @@ test_limit(void)
 
         z = zpack_level(text, TEXT_LEN, wbits[w], 6, &len);
         snprintf(label, sizeof label, "%s text, limit its size",
-                 w == 0 ? "gzip" : w == 1 ? "zlib" : "raw");
+                 w == 0   ? "gzip"
+                 : w == 1 ? "zlib"
+                          : "raw");
         gen_case(label, codings[w], TEXT_LEN, z, len, DECODE_END, text,
                  TEXT_LEN, 5);
         snprintf(label, sizeof label, "%s text, limit its size - 1",
-                 w == 0 ? "gzip" : w == 1 ? "zlib" : "raw");
+                 w == 0   ? "gzip"
+                 : w == 1 ? "zlib"
+                          : "raw");
         gen_case(label, codings[w], TEXT_LEN - 1, z, len, DECODE_E_TOO_BIG,
                  text, TEXT_LEN, 5);
         snprintf(label, sizeof label, "%s text, limit 0",
-                 w == 0 ? "gzip" : w == 1 ? "zlib" : "raw");
+                 w == 0   ? "gzip"
+                 : w == 1 ? "zlib"
+                          : "raw");
         gen_case(label, codings[w], 0, z, len, DECODE_E_TOO_BIG, text,
                  TEXT_LEN, 2);
         free(z);
 
         z = zpack_level("", 0, wbits[w], 6, &len);
         snprintf(label, sizeof label, "%s of nothing, limit 0",
-                 w == 0 ? "gzip" : w == 1 ? "zlib" : "raw");
+                 w == 0   ? "gzip"
+                 : w == 1 ? "zlib"
+                          : "raw");
         gen_case(label, codings[w], 0, z, len, DECODE_END, "", 0, 0);
         free(z);
     }
@@ -1442,29 +1469,26 @@ test_codings(void)
         r = decode_parse_coding(guard_place(v, len), len, &coding);
         CHECKF(r == (t[i].ok ? 0 : -1), "\"%s\" guarded: %d", v, r);
 
-        want = t[i].ok && (decode_available ||
-                           t[i].coding == DECODE_IDENTITY)
+        want = t[i].ok && (decode_available || t[i].coding == DECODE_IDENTITY)
                    ? DECODE_AGAIN
                    : DECODE_E_UNSUPPORTED;
         rc = decode_begin(&dec, guard_place(v, len), len, UNLIMITED);
         CHECKF(rc == want, "\"%s\": decode_begin said %s, want %s", v,
                rc_name(rc), rc_name(want));
-        CHECKF(strcmp(dec.name, v) == 0, "\"%s\": name \"%s\"", v,
-               dec.name);
+        CHECKF(strcmp(dec.name, v) == 0, "\"%s\": name \"%s\"", v, dec.name);
         if (rc == DECODE_AGAIN) {
-            CHECKF(!decode_identity(&dec) ==
-                       (t[i].coding != DECODE_IDENTITY),
+            CHECKF(!decode_identity(&dec) == (t[i].coding != DECODE_IDENTITY),
                    "\"%s\": decode_identity %d", v, decode_identity(&dec));
         } else {
             const char *in = "abc", *out;
             size_t in_len = 3, out_len;
 
             rc = decode_feed(&dec, &in, &in_len, &out, &out_len);
-            CHECKF(rc == DECODE_E_UNSUPPORTED, "\"%s\": then feed said %s",
-                   v, rc_name(rc));
+            CHECKF(rc == DECODE_E_UNSUPPORTED, "\"%s\": then feed said %s", v,
+                   rc_name(rc));
             rc = decode_finish(&dec);
-            CHECKF(rc == DECODE_E_UNSUPPORTED,
-                   "\"%s\": then finish said %s", v, rc_name(rc));
+            CHECKF(rc == DECODE_E_UNSUPPORTED, "\"%s\": then finish said %s",
+                   v, rc_name(rc));
         }
     }
     rc = decode_begin(&dec, long_v, sizeof long_v - 1, UNLIMITED);
@@ -1473,8 +1497,8 @@ test_codings(void)
                memcmp(dec.name, long_v, DECODE_NAME_MAX - 1) == 0,
            "long: name \"%s\"", dec.name);
     /* After a refusal, the decoder serves the next response. */
-    gen_case("identity after a refusal", "", UNLIMITED, "ok", 2,
-             DECODE_END, "ok", 2, 0);
+    gen_case("identity after a refusal", "", UNLIMITED, "ok", 2, DECODE_END,
+             "ok", 2, 0);
 }
 
 /* What this build asks servers for is what it can decode. */
@@ -1498,8 +1522,7 @@ test_accept_encoding(void)
             e = s + strlen(s);
         CHECKF(decode_parse_coding(s, (size_t)(e - s), &coding) == 0 &&
                    coding != DECODE_IDENTITY,
-               "\"%.*s\" in \"%s\"", (int)(e - s), s,
-               decode_accept_encoding);
+               "\"%.*s\" in \"%s\"", (int)(e - s), s, decode_accept_encoding);
         n++;
     }
     CHECKF(n == 2, "%d codings in \"%s\"", n, decode_accept_encoding);
@@ -1616,8 +1639,7 @@ test_reuse(void)
         reuse_run(&d2, i);
         if (i == 0)
             first = a2.all[0].used;
-        CHECKF(a2.all[0].used == first,
-               "response %zu: arena %zu, was %zu", i,
+        CHECKF(a2.all[0].used == first, "response %zu: arena %zu, was %zu", i,
                a2.all[0].used, first);
         if (check_failures_in_case)
             break;
@@ -1653,8 +1675,8 @@ test_reuse(void)
 
 /* Feeds c's body from *off, up to n bytes more, into d (started). */
 static void
-feed_more(struct decoder *d, const struct tcase *c, struct res *r,
-          size_t *off, size_t n)
+feed_more(struct decoder *d, const struct tcase *c, struct res *r, size_t *off,
+          size_t n)
 {
     if (n > c->len - *off)
         n = c->len - *off;
@@ -1705,8 +1727,8 @@ test_shared_arenas(void)
     feed_more(&d[0], &c[1], &half, &half_off, c[1].len / 2);
     CHECK(d[0].arena == &a3.all[0] && half.got > 0);
     for (i = 0; i < 3; i++)
-        CHECK(decode_begin(&d[i], codings[i], strlen(codings[i]),
-                           UNLIMITED) == DECODE_AGAIN);
+        CHECK(decode_begin(&d[i], codings[i], strlen(codings[i]), UNLIMITED) ==
+              DECODE_AGAIN);
     CHECK(d[0].arena == NULL && d[1].arena == &a3.all[0] &&
           d[2].arena == &a3.all[1]);
 
@@ -1741,16 +1763,15 @@ test_strerror(void)
         const char *s = decode_strerror((enum decode_rc)i);
 
         CHECKF(s && *s, "%s: no message", rc_names[i]);
-        CHECKF(strcmp(s, "unknown decode result") != 0, "%s: %s",
-               rc_names[i], s);
+        CHECKF(strcmp(s, "unknown decode result") != 0, "%s: %s", rc_names[i],
+               s);
         for (j = 0; j < i; j++)
             CHECKF(strcmp(s, decode_strerror((enum decode_rc)j)) != 0,
-                   "%s and %s: the same message", rc_names[i],
-                   rc_names[j]);
+                   "%s and %s: the same message", rc_names[i], rc_names[j]);
     }
     CHECK(strcmp(decode_strerror((enum decode_rc)N_RC),
                  "unknown decode result") == 0);
-    CHECK(strcmp(decode_strerror((enum decode_rc)-1),
+    CHECK(strcmp(decode_strerror((enum decode_rc) - 1),
                  "unknown decode result") == 0);
 }
 
@@ -1795,15 +1816,14 @@ test_real_data(void)
         if (!body)
             continue;
         for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-            z = zpack_level(body, len, kinds[k].wbits, kinds[k].level,
-                            &z_len);
+            z = zpack_level(body, len, kinds[k].wbits, kinds[k].level, &z_len);
             snprintf(label, sizeof label, "pokemon %d, %s level %d", ids[i],
                      kinds[k].wbits == 31   ? "gzip"
                      : kinds[k].wbits == 15 ? "zlib"
                                             : "raw",
                      kinds[k].level);
-            gen_case(label, kinds[k].coding, len, z, z_len, DECODE_END,
-                     body, len, 6);
+            gen_case(label, kinds[k].coding, len, z, z_len, DECODE_END, body,
+                     len, 6);
             free(z);
         }
         n++;

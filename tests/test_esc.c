@@ -23,7 +23,10 @@ struct tcase {
     size_t len; /* of in, which may hold NUL */
 };
 
-#define T(l, in, line, json, text) {l, in, line, json, text, sizeof(in) - 1}
+#define T(l, in, line, json, text)                                            \
+    {                                                                         \
+        l, in, line, json, text, sizeof(in) - 1                               \
+    }
 
 static const struct tcase table[] = {
     T("empty", "", "", "", ""),
@@ -32,7 +35,8 @@ static const struct tcase table[] = {
       "mr. mime ~!"),
     T("backslash", "a\\b", "a\\\\b", "a\\\\b", "a\\b"),
     T("quote", "a\"b", "a\"b", "a\\\"b", "a\"b"),
-    T("short escapes", "\t\n\r", "\\t\\n\\r", "\\t\\n\\r", "\\u0009\\u000a\\u000d"),
+    T("short escapes", "\t\n\r", "\\t\\n\\r", "\\t\\n\\r",
+      "\\u0009\\u000a\\u000d"),
     T("b and f", "\b\f", "\\x08\\x0c", "\\b\\f", "\\u0008\\u000c"),
     T("NUL", "a\0b", "a\\x00b", "a\\u0000b", "a\\u0000b"),
     T("ESC sequence", "\x1b[2J\x1b]0;pwned\x07", "\\x1b[2J\\x1b]0;pwned\\x07",
@@ -41,25 +45,38 @@ static const struct tcase table[] = {
     T("DEL", "a\x7f", "a\\x7f", "a\\u007f", "a\\u007f"),
     T("last before C1", "~", "~", "~", "~"),
     T("C1 first U+0080", "\xc2\x80", "\\xc2\\x80", "\\u0080", "\\u0080"),
-    T("C1 CSI U+009B", "\xc2\x9b" "31m", "\\xc2\\x9b" "31m", "\\u009b" "31m",
-      "\\u009b" "31m"),
+    T("C1 CSI U+009B",
+      "\xc2\x9b"
+      "31m",
+      "\\xc2\\x9b"
+      "31m",
+      "\\u009b"
+      "31m",
+      "\\u009b"
+      "31m"),
     T("C1 last U+009F", "\xc2\x9f", "\\xc2\\x9f", "\\u009f", "\\u009f"),
     T("after C1 U+00A0", "\xc2\xa0", "\xc2\xa0", "\xc2\xa0", "\xc2\xa0"),
-    T("e acute", "Flab\xc3\xa9" "b\xc3\xa9", "Flab\xc3\xa9" "b\xc3\xa9",
-      "Flab\xc3\xa9" "b\xc3\xa9", "Flab\xc3\xa9" "b\xc3\xa9"),
+    T("e acute",
+      "Flab\xc3\xa9"
+      "b\xc3\xa9",
+      "Flab\xc3\xa9"
+      "b\xc3\xa9",
+      "Flab\xc3\xa9"
+      "b\xc3\xa9",
+      "Flab\xc3\xa9"
+      "b\xc3\xa9"),
     T("U+2027 before LS", "\xe2\x80\xa7", "\xe2\x80\xa7", "\xe2\x80\xa7",
       "\xe2\x80\xa7"),
     T("U+2028 LS", "a\xe2\x80\xa8z", "a\\xe2\\x80\\xa8z", "a\\u2028z",
       "a\\u2028z"),
     T("U+2029 PS", "\xe2\x80\xa9", "\\xe2\\x80\\xa9", "\\u2029", "\\u2029"),
     T("U+202A LRE", "\xe2\x80\xaa", "\\xe2\\x80\\xaa", "\\u202a", "\\u202a"),
-    T("U+202E RLO", "abc\xe2\x80\xaegpj.exe",
-      "abc\\xe2\\x80\\xaegpj.exe", "abc\\u202egpj.exe",
-      "abc\\u202egpj.exe"),
+    T("U+202E RLO", "abc\xe2\x80\xaegpj.exe", "abc\\xe2\\x80\\xaegpj.exe",
+      "abc\\u202egpj.exe", "abc\\u202egpj.exe"),
     T("U+202F after", "\xe2\x80\xaf", "\xe2\x80\xaf", "\xe2\x80\xaf",
       "\xe2\x80\xaf"),
-    T("U+2065 before isolates", "\xe2\x81\xa5", "\xe2\x81\xa5",
-      "\xe2\x81\xa5", "\xe2\x81\xa5"),
+    T("U+2065 before isolates", "\xe2\x81\xa5", "\xe2\x81\xa5", "\xe2\x81\xa5",
+      "\xe2\x81\xa5"),
     T("U+2066 LRI", "\xe2\x81\xa6", "\\xe2\\x81\\xa6", "\\u2066", "\\u2066"),
     T("U+2069 PDI", "\xe2\x81\xa9", "\\xe2\\x81\\xa9", "\\u2069", "\\u2069"),
     T("U+206A after", "\xe2\x81\xaa", "\xe2\x81\xaa", "\xe2\x81\xaa",
@@ -68,20 +85,35 @@ static const struct tcase table[] = {
       "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"),
     T("U+10FFFF", "\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf",
       "\xf4\x8f\xbf\xbf"),
-    T("lone 0xff", "a\xff" "b", "a\\xff" "b", "a\\ufffd" "b",
-      "a\\ufffd" "b"),
+    T("lone 0xff",
+      "a\xff"
+      "b",
+      "a\\xff"
+      "b",
+      "a\\ufffd"
+      "b",
+      "a\\ufffd"
+      "b"),
     T("lone continuation", "\x80", "\\x80", "\\ufffd", "\\ufffd"),
     T("overlong 2", "\xc0\xaf", "\\xc0\\xaf", "\\ufffd\\ufffd",
       "\\ufffd\\ufffd"),
-    T("overlong 3", "\xe0\x9f\xbf", "\\xe0\\x9f\\xbf",
-      "\\ufffd\\ufffd\\ufffd", "\\ufffd\\ufffd\\ufffd"),
+    T("overlong 3", "\xe0\x9f\xbf", "\\xe0\\x9f\\xbf", "\\ufffd\\ufffd\\ufffd",
+      "\\ufffd\\ufffd\\ufffd"),
     T("encoded surrogate", "\xed\xa0\x80", "\\xed\\xa0\\x80",
       "\\ufffd\\ufffd\\ufffd", "\\ufffd\\ufffd\\ufffd"),
     T("past U+10FFFF", "\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80",
       "\\ufffd\\ufffd\\ufffd\\ufffd", "\\ufffd\\ufffd\\ufffd\\ufffd"),
     T("cut at the end", "ab\xe2\x80", "ab\\xe2\\x80", "ab\\ufffd\\ufffd",
       "ab\\ufffd\\ufffd"),
-    T("cut by ASCII", "\xc3" "A", "\\xc3" "A", "\\ufffd" "A", "\\ufffd" "A"),
+    T("cut by ASCII",
+      "\xc3"
+      "A",
+      "\\xc3"
+      "A",
+      "\\ufffd"
+      "A",
+      "\\ufffd"
+      "A"),
     T("C1 lead then good", "\xc2\xc3\xa9", "\\xc2\xc3\xa9", "\\ufffd\xc3\xa9",
       "\\ufffd\xc3\xa9"),
     T("JSON text", "{\"a\":[1,\"x\\\"\"]}", "{\"a\":[1,\"x\\\\\"\"]}",
@@ -141,8 +173,9 @@ test_bounds(void)
 static int
 hexval(int c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                                                   : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                  : -1;
 }
 
 /*
@@ -166,10 +199,18 @@ unline(const char *s, size_t n, char *out)
         if (++i == n)
             return -1;
         switch (s[i]) {
-        case '\\': out[o++] = '\\'; break;
-        case 't': out[o++] = '\t'; break;
-        case 'n': out[o++] = '\n'; break;
-        case 'r': out[o++] = '\r'; break;
+        case '\\':
+            out[o++] = '\\';
+            break;
+        case 't':
+            out[o++] = '\t';
+            break;
+        case 'n':
+            out[o++] = '\n';
+            break;
+        case 'r':
+            out[o++] = '\r';
+            break;
         case 'x':
             if (n - i < 3 || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
                 return -1;
@@ -225,8 +266,8 @@ safe_utf8(const unsigned char *s, size_t n)
 
     while (i < n) {
         len = wf_len(s + i, n - i, &cp);
-        if (!len || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
-            cp == 0x2028 || cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) ||
+        if (!len || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 ||
+            cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) ||
             (cp >= 0x2066 && cp <= 0x2069))
             return 0;
         i += len;
@@ -239,9 +280,23 @@ static size_t
 random_input(char *in, size_t cap)
 {
     static const char *const pieces[] = {
-        "a", "\\", "\"", "\t", "\n", "\r", "\x1b", "\x7f", "\xc2\x85",
-        "\xc2\xa0", "\xe2\x80\xa8", "\xe2\x80\xae", "\xe2\x81\xa6",
-        "\xc3\xa9", "\xf0\x9f\x98\x80", "\xed\xa0\x80", "\xc0\xaf",
+        "a",
+        "\\",
+        "\"",
+        "\t",
+        "\n",
+        "\r",
+        "\x1b",
+        "\x7f",
+        "\xc2\x85",
+        "\xc2\xa0",
+        "\xe2\x80\xa8",
+        "\xe2\x80\xae",
+        "\xe2\x81\xa6",
+        "\xc3\xa9",
+        "\xf0\x9f\x98\x80",
+        "\xed\xa0\x80",
+        "\xc0\xaf",
     };
     size_t n = 0, want = (size_t)(rnd() % cap), k;
 
@@ -332,13 +387,28 @@ unjson(const char *s, size_t n, unsigned char *out)
             continue;
         }
         switch (s[i]) {
-        case '"': case '\\': case '/': out[o++] = (unsigned char)s[i]; break;
-        case 'b': out[o++] = '\b'; break;
-        case 'f': out[o++] = '\f'; break;
-        case 'n': out[o++] = '\n'; break;
-        case 'r': out[o++] = '\r'; break;
-        case 't': out[o++] = '\t'; break;
-        default: return -1;
+        case '"':
+        case '\\':
+        case '/':
+            out[o++] = (unsigned char)s[i];
+            break;
+        case 'b':
+            out[o++] = '\b';
+            break;
+        case 'f':
+            out[o++] = '\f';
+            break;
+        case 'n':
+            out[o++] = '\n';
+            break;
+        case 'r':
+            out[o++] = '\r';
+            break;
+        case 't':
+            out[o++] = '\t';
+            break;
+        default:
+            return -1;
         }
     }
     return (long)o;

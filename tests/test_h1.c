@@ -38,9 +38,9 @@
 #include <time.h>
 
 #define TRACE_MAX 4096
-#define BODY_SHOW 40       /* longer bodies are shown as #len:hash */
-#define SPLIT_ALL_MAX 400  /* inputs up to this get every two-cut split */
-#define SPLIT_RANDOM 300   /* two-cut splits tried for longer inputs */
+#define BODY_SHOW 40      /* longer bodies are shown as #len:hash */
+#define SPLIT_ALL_MAX 400 /* inputs up to this get every two-cut split */
+#define SPLIT_RANDOM 300  /* two-cut splits tried for longer inputs */
 
 static const char *const rc_names[] = {
     [H1_AGAIN] = "AGAIN",
@@ -423,8 +423,8 @@ check_case(const char *label, const char *in, size_t len, unsigned req,
             for (b = a; b <= len; b++) {
                 got = run_cuts(in, len, req, a, b);
                 if (strcmp(got, want) != 0) {
-                    CHECKF(0, "%s: cuts %zu,%zu:\n  got  %s\n  want %s",
-                           label, a, b, got, want);
+                    CHECKF(0, "%s: cuts %zu,%zu:\n  got  %s\n  want %s", label,
+                           a, b, got, want);
                     return;
                 }
             }
@@ -458,14 +458,20 @@ struct tcase {
     const char *want;
 };
 
-#define T(label, in, want) {label, in, sizeof(in) - 1, 0, want}
-#define T_HEAD(label, in, want) {label, in, sizeof(in) - 1, H1_REQ_HEAD, want}
+#define T(label, in, want)                                                    \
+    {                                                                         \
+        label, in, sizeof(in) - 1, 0, want                                    \
+    }
+#define T_HEAD(label, in, want)                                               \
+    {                                                                         \
+        label, in, sizeof(in) - 1, H1_REQ_HEAD, want                          \
+    }
 
-#define S200 "HTTP/1.1 200 OK\r\n"         /* 17 bytes */
-#define CL5 "Content-Length: 5\r\n"        /* 19 */
+#define S200 "HTTP/1.1 200 OK\r\n"             /* 17 bytes */
+#define CL5 "Content-Length: 5\r\n"            /* 19 */
 #define TE_CH "Transfer-Encoding: chunked\r\n" /* 28 */
-#define S200_CH S200 TE_CH "\r\n"          /* 47 */
-#define CONT "HTTP/1.1 100 Continue\r\n\r\n" /* 25 */
+#define S200_CH S200 TE_CH "\r\n"              /* 47 */
+#define CONT "HTTP/1.1 100 Continue\r\n\r\n"   /* 25 */
 #define EARLY "HTTP/1.1 103 Early Hints\r\nLink: <x>\r\n\r\n"
 
 static const struct tcase cases[] = {
@@ -474,8 +480,8 @@ static const struct tcase cases[] = {
     T("cl: zero", S200 "Content-Length: 0\r\n\r\n", "H200/L:0 D38 ."),
     T("cl: name in any case, OWS around value",
       S200 "cOnTeNt-LeNgTh: \t 5 \t\r\n\r\nhello", "H200/L:5 \"hello\" D47 ."),
-    T("cl: list of identical values",
-      S200 "Content-Length: 5, 5\r\n\r\nhello", "H200/L:5 \"hello\" D46 ."),
+    T("cl: list of identical values", S200 "Content-Length: 5, 5\r\n\r\nhello",
+      "H200/L:5 \"hello\" D46 ."),
     T("cl: repeated identical lines", S200 CL5 CL5 "\r\nhello",
       "H200/L:5 \"hello\" D62 ."),
     T("cl: leading zeros compare by value",
@@ -492,8 +498,7 @@ static const struct tcase cases[] = {
       "!CONTENT_LENGTH@54"),
     T("cl: not a number", S200 "Content-Length: 5a\r\n\r\n",
       "!CONTENT_LENGTH@34"),
-    T("cl: negative", S200 "Content-Length: -1\r\n\r\n",
-      "!CONTENT_LENGTH@33"),
+    T("cl: negative", S200 "Content-Length: -1\r\n\r\n", "!CONTENT_LENGTH@33"),
     T("cl: plus sign", S200 "Content-Length: +5\r\n\r\n",
       "!CONTENT_LENGTH@33"),
     T("cl: empty", S200 "Content-Length: \r\n\r\n", "!CONTENT_LENGTH@34"),
@@ -530,24 +535,24 @@ static const struct tcase cases[] = {
       S200_CH "5\r\nhello\r\n0 \r\n\r\n", "H200/K \"hello\" !CHUNK_SIZE@59"),
     T("chunked: BWS then bare LF", S200_CH "5 \nhello\r\n",
       "H200/K !CHUNK_SYNTAX@49"),
-    T("chunked: BWS then bare CR", S200_CH "5 \rx",
-      "H200/K !CHUNK_SIZE@49"),
+    T("chunked: BWS then bare CR", S200_CH "5 \rx", "H200/K !CHUNK_SIZE@49"),
     T("chunked: 16 hex digits",
       S200_CH "0000000000000005\r\nhello\r\n0\r\n\r\n",
       "H200/K \"hello\" D77 ."),
     T("chunked: trailers dropped, CL in them ignored",
       S200_CH "2\r\nok\r\n0\r\nX-Sum: abc\r\nContent-Length: 99\r\n\r\n",
       "H200/K \"ok\" D91 ."),
-    T("chunked: bare LF in trailer lines",
-      S200_CH "2\r\nok\r\n0\r\nX: y\n\n", "H200/K \"ok\" D63 ."),
+    T("chunked: bare LF in trailer lines", S200_CH "2\r\nok\r\n0\r\nX: y\n\n",
+      "H200/K \"ok\" D63 ."),
     T("chunked: TE name and value in any case, OWS",
       S200 "transfer-ENCODING:  Chunked \r\n\r\n2\r\nok\r\n0\r\n\r\n",
       "H200/K \"ok\" D61 ."),
     T("chunked: empty list elements ignored",
       S200 "Transfer-Encoding: , chunked,\r\n\r\n2\r\nok\r\n0\r\n\r\n",
       "H200/K \"ok\" D62 ."),
-    T("chunked: Connection: close", S200 "Connection: close\r\n" TE_CH
-      "\r\n2\r\nok\r\n0\r\n\r\n", "H200/CK \"ok\" D78 ."),
+    T("chunked: Connection: close",
+      S200 "Connection: close\r\n" TE_CH "\r\n2\r\nok\r\n0\r\n\r\n",
+      "H200/CK \"ok\" D78 ."),
     T("chunked: 16 hex digits of F", S200_CH "FFFFFFFFFFFFFFFF\r\nab",
       "H200/K \"ab\" F!TRUNCATED@67"),
     T("chunked: 17 hex digits", S200_CH "00000000000000005\r\nhello",
@@ -569,8 +574,7 @@ static const struct tcase cases[] = {
       "H200/K !CHUNK_SYNTAX@48"),
     T("chunked: bare CR in size line", S200_CH "5\rhello",
       "H200/K !BARE_CR@49"),
-    T("chunked: bare CR in extension", S200_CH "5;a\rx",
-      "H200/K !BARE_CR@51"),
+    T("chunked: bare CR in extension", S200_CH "5;a\rx", "H200/K !BARE_CR@51"),
     T("chunked: bare LF in extension", S200_CH "5;a\n",
       "H200/K !CHUNK_SYNTAX@50"),
     T("chunked: control byte in extension", S200_CH "5;a\x01\r\n",
@@ -589,8 +593,8 @@ static const struct tcase cases[] = {
       "H200/K \"hello\" F!TRUNCATED@57"),
     T("chunked: truncated in trailers", S200_CH "5\r\nhello\r\n0\r\nX: y\r\n",
       "H200/K \"hello\" F!TRUNCATED@66"),
-    T("chunked: truncated before the last CRLF",
-      S200_CH "5\r\nhello\r\n0\r\n", "H200/K \"hello\" F!TRUNCATED@60"),
+    T("chunked: truncated before the last CRLF", S200_CH "5\r\nhello\r\n0\r\n",
+      "H200/K \"hello\" F!TRUNCATED@60"),
 
     /* Transfer-Encoding errors */
     T("te: gzip", S200 "Transfer-Encoding: gzip\r\n\r\n",
@@ -610,15 +614,14 @@ static const struct tcase cases[] = {
       "!TRANSFER_CODING@38"),
     T("te: in an HTTP/1.0 response", "HTTP/1.0 200 OK\r\n" TE_CH "\r\n",
       "!TRANSFER_CODING@46"),
-    T("te: with Content-Length", S200 TE_CH CL5 "\r\nhello",
-      "!TE_AND_CL@65"),
-    T("te: after Content-Length", S200 CL5 TE_CH "\r\nhello",
-      "!TE_AND_CL@65"),
+    T("te: with Content-Length", S200 TE_CH CL5 "\r\nhello", "!TE_AND_CL@65"),
+    T("te: after Content-Length", S200 CL5 TE_CH "\r\nhello", "!TE_AND_CL@65"),
 
     /* pipelined responses back to back */
     T("pipeline: length, chunked, 204, length",
       S200 CL5 "\r\nhello" S200_CH "3\r\nabc\r\n0\r\n\r\n"
-      "HTTP/1.1 204 No Content\r\n\r\n" S200 "Content-Length: 2\r\n\r\nok",
+               "HTTP/1.1 204 No Content\r\n\r\n" S200
+               "Content-Length: 2\r\n\r\nok",
       "H200/L:5 \"hello\" D43 H200/K \"abc\" D60 H204/N D27 "
       "H200/L:2 \"ok\" D40 ."),
     T("pipeline: chunked with trailers twice",
@@ -628,7 +631,8 @@ static const struct tcase cases[] = {
       S200 CL5 "\r\nhello" CONT S200 "Content-Length: 2\r\n\r\nok",
       "H200/L:5 \"hello\" D43 H200/L:2 \"ok\" D65 ."),
     T("pipeline: last one delimited by close",
-      S200 CL5 "\r\nhello" S200 "\r\nrest", "H200/L:5 \"hello\" D43 "
+      S200 CL5 "\r\nhello" S200 "\r\nrest",
+      "H200/L:5 \"hello\" D43 "
       "H200/CE \"rest\" F"),
     T("pipeline: error in the second",
       S200 CL5 "\r\nhello" S200 "Content-Length: x\r\n\r\n",
@@ -683,8 +687,9 @@ static const struct tcase cases[] = {
     T("1xx: 100 before 200", CONT S200 CL5 "\r\nhello",
       "H200/L:5 \"hello\" D68 ."),
     T("1xx: 103 with fields before 200",
-      "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
-      S200 CL5 "\r\nhello", "H200/L:5 \"hello\" D100 ."),
+      "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n" S200
+          CL5 "\r\nhello",
+      "H200/L:5 \"hello\" D100 ."),
     T("1xx: 100 and 103 before a chunked 200",
       CONT "HTTP/1.1 103 Early Hints\r\n\r\n" S200_CH "2\r\nok\r\n0\r\n\r\n",
       "H200/K \"ok\" D112 ."),
@@ -697,8 +702,7 @@ static const struct tcase cases[] = {
     T("1xx: bare LF", "HTTP/1.1 100 Continue\n\n" S200 CL5 "\r\nhello",
       "H200/L:5 \"hello\" D66 ."),
     T("1xx: truncated", CONT "HTTP/1.1 103 Early", "F!TRUNCATED@43"),
-    T("1xx: 101", "HTTP/1.1 101 Switching Protocols\r\n\r\n",
-      "!SWITCHING@11"),
+    T("1xx: 101", "HTTP/1.1 101 Switching Protocols\r\n\r\n", "!SWITCHING@11"),
     T("1xx: 101 after 100", CONT "HTTP/1.1 101 Switching Protocols\r\n\r\n",
       "!SWITCHING@36"),
 
@@ -717,10 +721,10 @@ static const struct tcase cases[] = {
     T("status: four digits", "HTTP/1.1 2000 OK\r\n\r\n", "!STATUS_LINE@12"),
     T("status: 099", "HTTP/1.1 099 X\r\n\r\n", "!STATUS_LINE@9"),
     T("status: 600", "HTTP/1.1 600 X\r\n\r\n", "!STATUS_LINE@9"),
-    T("status: no SP, no reason", "HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok",
-      "H200/L:2 \"ok\" D37 ."),
-    T("status: no SP, no reason, bare LF", "HTTP/1.1 404\nContent-Length: 0\n\n",
-      "H404/L:0 D32 ."),
+    T("status: no SP, no reason",
+      "HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok", "H200/L:2 \"ok\" D37 ."),
+    T("status: no SP, no reason, bare LF",
+      "HTTP/1.1 404\nContent-Length: 0\n\n", "H404/L:0 D32 ."),
     T("status: no SP, no reason, body to EOF", "HTTP/1.0 200\r\n\r\nabc",
       "H200/CE \"abc\" F"),
     T("status: no SP, interim and final pipelined",
@@ -732,12 +736,10 @@ static const struct tcase cases[] = {
     T("status: no SP, truncated at CR", "HTTP/1.1 200\r", "F!TRUNCATED@13"),
     T("status: tab instead of SP after code", "HTTP/1.1 200\tOK\r\n\r\n",
       "!STATUS_LINE@12"),
-    T("status: letter in code", "HTTP/1.1 20x OK\r\n\r\n",
-      "!STATUS_LINE@11"),
+    T("status: letter in code", "HTTP/1.1 20x OK\r\n\r\n", "!STATUS_LINE@11"),
     T("status: four digits, no reason", "HTTP/1.1 2000\r\n\r\n",
       "!STATUS_LINE@12"),
-    T("status: one digit, no reason", "HTTP/1.1 2\r\n\r\n",
-      "!STATUS_LINE@10"),
+    T("status: one digit, no reason", "HTTP/1.1 2\r\n\r\n", "!STATUS_LINE@10"),
     T("status: no code", "HTTP/1.1 \r\n\r\n", "!STATUS_LINE@9"),
     T("status: no SP after version", "HTTP/1.1\r\n\r\n", "!STATUS_LINE@8"),
     T("status: ICY, no reason", "ICY 200\r\n\r\n", "!STATUS_LINE@0"),
@@ -747,12 +749,11 @@ static const struct tcase cases[] = {
       "!STATUS_LINE@14"),
     T("status: DEL in reason", "HTTP/1.1 200 O\x7fK\r\n\r\n",
       "!STATUS_LINE@14"),
-    T("status: NUL in reason", "HTTP/1.1 200 O\0K\r\n\r\n",
-      "!STATUS_LINE@14"),
+    T("status: NUL in reason", "HTTP/1.1 200 O\0K\r\n\r\n", "!STATUS_LINE@14"),
     T("status: bare CR", "HTTP/1.1 200 OK\rX\n\r\n", "!BARE_CR@16"),
     T("status: CR CR LF", "HTTP/1.1 200 OK\r\r\n\r\n", "!BARE_CR@16"),
-    T("status: bare LF everywhere",
-      "HTTP/1.1 200 OK\nContent-Length: 2\n\nok", "H200/L:2 \"ok\" D37 ."),
+    T("status: bare LF everywhere", "HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
+      "H200/L:2 \"ok\" D37 ."),
     T("status: obs-text and HTAB in reason",
       "HTTP/1.1 200 \xc3\x9c\tber\r\nContent-Length: 0\r\n\r\n",
       "H200/L:0 D42 ."),
@@ -778,14 +779,17 @@ static const struct tcase cases[] = {
     T("header: bad name byte", S200 "X(A: b\r\n\r\n", "!HEADER_SYNTAX@18"),
     T("header: non-ASCII name", S200 "X\xc3\xa9: b\r\n\r\n",
       "!HEADER_SYNTAX@18"),
-    T("header: control byte in value", S200 "X-A: b\x01" "c\r\n\r\n",
+    T("header: control byte in value",
+      S200 "X-A: b\x01"
+           "c\r\n\r\n",
       "!HEADER_SYNTAX@23"),
     T("header: NUL in value", S200 "X-A: b\0c\r\n\r\n", "!HEADER_SYNTAX@23"),
-    T("header: DEL in value", S200 "X-A: b\x7f" "c\r\n\r\n",
+    T("header: DEL in value",
+      S200 "X-A: b\x7f"
+           "c\r\n\r\n",
       "!HEADER_SYNTAX@23"),
     T("header: bare CR in value", S200 "X-A: b\rc\r\n\r\n", "!BARE_CR@24"),
-    T("header: bare CR ending the block", S200 "X-A: b\r\n\rX",
-      "!BARE_CR@26"),
+    T("header: bare CR ending the block", S200 "X-A: b\r\n\rX", "!BARE_CR@26"),
     T("header: bare LF lines", S200 "X-A: b\nContent-Length: 2\n\nok",
       "H200/L:2 \"ok\" D45 ."),
     T("header: obs-text and HTAB in values",
@@ -796,8 +800,8 @@ static const struct tcase cases[] = {
       "H200/L:0 D64 ."),
     T("header: near-miss names are not framing",
       S200 "Content-Lengthx: no\r\nContent-Lengt: no\r\n"
-      "XContent-Length: no\r\nTransfer-Encodings: gzip\r\n"
-      "Connectio: close\r\n\r\nok",
+           "XContent-Length: no\r\nTransfer-Encodings: gzip\r\n"
+           "Connectio: close\r\n\r\nok",
       "H200/CE \"ok\" F"),
     T("header: Content-Encoding gzip",
       S200 "Content-Encoding: gzip\r\nContent-Length: 0\r\n\r\n",
@@ -810,22 +814,20 @@ static const struct tcase cases[] = {
       "H200/L:0{identity, br} D70 ."),
     T("header: Content-Encoding on two lines, OWS trimmed",
       S200 "Content-Encoding:  gzip \t\r\nX: y\r\n"
-      "content-encoding:\t br ,x \r\nContent-Length: 0\r\n\r\n",
+           "content-encoding:\t br ,x \r\nContent-Length: 0\r\n\r\n",
       "H200/L:0{gzip, br ,x} D98 ."),
     T("header: Content-Encoding empty second line adds nothing",
       S200 "Content-Encoding: gzip\r\nContent-Encoding: \r\n"
-      "Content-Encoding:\r\nContent-Length: 0\r\n\r\n",
+           "Content-Encoding:\r\nContent-Length: 0\r\n\r\n",
       "H200/L:0{gzip} D101 ."),
     T("header: Content-Encoding empty first line, then a coding",
       S200 "Content-Encoding:\r\nContent-Encoding: br\r\n"
-      "Content-Length: 0\r\n\r\n", "H200/L:0{br} D79 ."),
+           "Content-Length: 0\r\n\r\n",
+      "H200/L:0{br} D79 ."),
     T("header: Content-Encoding empty",
-      S200 "Content-Encoding:\r\nContent-Length: 0\r\n\r\n",
-      "H200/L:0 D57 ."),
-    T("header: truncated in the block", S200 "X-A: b\r\n",
-      "F!TRUNCATED@25"),
-    T("header: truncated in the status line", "HTTP/1.1 2",
-      "F!TRUNCATED@10"),
+      S200 "Content-Encoding:\r\nContent-Length: 0\r\n\r\n", "H200/L:0 D57 ."),
+    T("header: truncated in the block", S200 "X-A: b\r\n", "F!TRUNCATED@25"),
+    T("header: truncated in the status line", "HTTP/1.1 2", "F!TRUNCATED@10"),
     T("empty input", "", "."),
 };
 
@@ -909,8 +911,8 @@ test_limit_status_line(void)
         gen_str("HTTP/1.1 200 ");
         gen_fill('r', H1_MAX_LINE - 15 + extra);
         gen_str("\r\nContent-Length: 0\r\n\r\n");
-        check_case(extra ? "limit: status line over" :
-                           "limit: status line at the limit",
+        check_case(extra ? "limit: status line over"
+                         : "limit: status line at the limit",
                    gen, gen_len, 0,
                    extra ? "!TOO_LARGE@16384" : "H200/L:0 D16405 .");
     }
@@ -930,8 +932,7 @@ test_limit_header_line(void)
     gen_str(S200);
     gen_field(H1_MAX_LINE + 1);
     gen_str("\r\n");
-    check_case("limit: header line over", gen, gen_len, 0,
-               "!TOO_LARGE@16401");
+    check_case("limit: header line over", gen, gen_len, 0, "!TOO_LARGE@16401");
 
     /* With a bare LF the line is one byte shorter on the wire. */
     gen_reset();
@@ -953,8 +954,8 @@ test_limit_header_block(void)
         left = H1_MAX_HEADER_BYTES - gen_len - 2 + extra;
         gen_fields(left);
         gen_str("\r\n");
-        check_case(extra ? "limit: header block over" :
-                           "limit: header block at the limit",
+        check_case(extra ? "limit: header block over"
+                         : "limit: header block at the limit",
                    gen, gen_len, 0,
                    extra ? "!TOO_LARGE@65536" : "H200/L:0 D65536 .");
     }
@@ -972,8 +973,8 @@ test_limit_header_count(void)
             gen_str("X: y\r\n");
         gen_str("Content-Length: 0\r\n\r\n");
         /* 17 + 127 * 6 = 779 bytes before the last field line. */
-        check_case(extra ? "limit: header count over" :
-                           "limit: header count at the limit",
+        check_case(extra ? "limit: header count over"
+                         : "limit: header count at the limit",
                    gen, gen_len, 0,
                    extra ? "!TOO_MANY_HEADERS@785" : "H200/L:0 D800 .");
     }
@@ -989,8 +990,8 @@ test_limit_chunk_ext(void)
         gen_str(S200_CH "1;");
         gen_fill('e', H1_MAX_CHUNK_EXT - 1 + extra);
         gen_str("\r\nx\r\n0\r\n\r\n");
-        check_case(extra ? "limit: chunk extension over" :
-                           "limit: chunk extension at the limit",
+        check_case(extra ? "limit: chunk extension over"
+                         : "limit: chunk extension at the limit",
                    gen, gen_len, 0,
                    extra ? "H200/K !TOO_LARGE@4144" : "H200/K \"x\" D4154 .");
     }
@@ -1006,8 +1007,8 @@ test_limit_chunk_ext(void)
         gen_str(S200_CH "1");
         gen_fill(' ', H1_MAX_CHUNK_EXT - 1 + extra);
         gen_str(";\r\nx\r\n0\r\n\r\n");
-        check_case(extra ? "limit: chunk BWS and \";\" over" :
-                           "limit: chunk BWS and \";\" at the limit",
+        check_case(extra ? "limit: chunk BWS and \";\" over"
+                         : "limit: chunk BWS and \";\" at the limit",
                    gen, gen_len, 0,
                    extra ? "H200/K !TOO_LARGE@4144" : "H200/K \"x\" D4154 .");
     }
@@ -1100,11 +1101,10 @@ test_limit_trailer(void)
         gen_field(8000);
         gen_field(H1_MAX_TRAILER_BYTES - 8000 - 2 + extra);
         gen_str("\r\n");
-        check_case(extra ? "limit: trailer over" :
-                           "limit: trailer at the limit",
-                   gen, gen_len, 0,
-                   extra ? "H200/K \"x\" !TRAILER@16440" :
-                           "H200/K \"x\" D16440 .");
+        check_case(
+            extra ? "limit: trailer over" : "limit: trailer at the limit", gen,
+            gen_len, 0,
+            extra ? "H200/K \"x\" !TRAILER@16440" : "H200/K \"x\" D16440 .");
     }
     /* The trailer has a budget of its own, whatever the header block
        spent of its: both at their limits, then one byte over. */
@@ -1121,8 +1121,8 @@ test_limit_trailer(void)
         gen_str("\r\n");
         snprintf(want, sizeof want, "H200/K \"x\" %s%zu%s",
                  extra ? "!TRAILER@" : "D", end, extra ? "" : " .");
-        check_case(extra ? "limit: full header block, trailer over" :
-                           "limit: full header block and trailer",
+        check_case(extra ? "limit: full header block, trailer over"
+                         : "limit: full header block and trailer",
                    gen, gen_len, 0, want);
     }
 }
@@ -1137,11 +1137,10 @@ test_limit_interim(void)
         for (k = 0; k < H1_MAX_INTERIM + extra; k++)
             gen_str(k % 2 ? CONT : EARLY); /* 25 and 39 bytes */
         gen_str(S200 CL5 "\r\nhello");
-        check_case(extra ? "limit: interim over" :
-                           "limit: interim at the limit",
-                   gen, gen_len, 0,
-                   extra ? "!TOO_MANY_INTERIM@267" :
-                           "H200/L:5 \"hello\" D299 .");
+        check_case(
+            extra ? "limit: interim over" : "limit: interim at the limit", gen,
+            gen_len, 0,
+            extra ? "!TOO_MANY_INTERIM@267" : "H200/L:5 \"hello\" D299 .");
     }
 }
 
@@ -1364,47 +1363,53 @@ test_strerror(void)
 }
 
 /* A request as a compound literal: the old positional form, readable. */
-#define REQ(t, tl, a, al, ua, ka)                                            \
+#define REQ(t, tl, a, al, ua, ka)                                             \
     (&(struct h1_request){(t), (tl), (a), (al), (ua), NULL, (ka)})
 
 static void
 test_write_get(void)
 {
-    static const char want_ka[] =
-        "GET /api/v2/pokemon/1/ HTTP/1.1\r\n"
-        "Host: pokeapi.co\r\n"
-        "User-Agent: pokefetch/0.1\r\n"
-        "Accept: application/json\r\n"
-        "\r\n";
-    static const char want_close[] =
-        "GET /x?id=7 HTTP/1.1\r\n"
-        "Host: localhost:8443\r\n"
-        "User-Agent: t\r\n"
-        "Accept: application/json\r\n"
-        "Connection: close\r\n"
-        "\r\n";
+    static const char want_ka[] = "GET /api/v2/pokemon/1/ HTTP/1.1\r\n"
+                                  "Host: pokeapi.co\r\n"
+                                  "User-Agent: pokefetch/0.1\r\n"
+                                  "Accept: application/json\r\n"
+                                  "\r\n";
+    static const char want_close[] = "GET /x?id=7 HTTP/1.1\r\n"
+                                     "Host: localhost:8443\r\n"
+                                     "User-Agent: t\r\n"
+                                     "Accept: application/json\r\n"
+                                     "Connection: close\r\n"
+                                     "\r\n";
     char out[256];
     size_t n, k = sizeof want_ka - 1;
 
     memset(out, 'Z', sizeof out);
-    n = h1_write_get(out, sizeof out, REQ("/api/v2/pokemon/1/", 18, "pokeapi.co", 10, "pokefetch/0.1", 1));
+    n = h1_write_get(
+        out, sizeof out,
+        REQ("/api/v2/pokemon/1/", 18, "pokeapi.co", 10, "pokefetch/0.1", 1));
     CHECK(n == k && memcmp(out, want_ka, k) == 0);
 
     memset(out, 'Z', sizeof out);
-    n = h1_write_get(out, k, REQ("/api/v2/pokemon/1/", 18, "pokeapi.co", 10, "pokefetch/0.1", 1));
+    n = h1_write_get(
+        out, k,
+        REQ("/api/v2/pokemon/1/", 18, "pokeapi.co", 10, "pokefetch/0.1", 1));
     CHECK(n == k && memcmp(out, want_ka, k) == 0 && out[k] == 'Z');
 
     memset(out, 'Z', sizeof out);
-    n = h1_write_get(out, k - 1, REQ("/api/v2/pokemon/1/", 18, "pokeapi.co", 10, "pokefetch/0.1", 1));
+    n = h1_write_get(
+        out, k - 1,
+        REQ("/api/v2/pokemon/1/", 18, "pokeapi.co", 10, "pokefetch/0.1", 1));
     CHECK(n == 0 && out[k - 1] == 'Z');
 
     CHECK(h1_write_get(out, 0, REQ("/", 1, "h", 1, "u", 1)) == 0);
 
     /* Lengths are honoured: the target and authority need no NUL. */
     k = sizeof want_close - 1;
-    n = h1_write_get(out, k, REQ("/x?id=7XXXX", 7, "localhost:8443YYY", 14, "t", 0));
+    n = h1_write_get(out, k,
+                     REQ("/x?id=7XXXX", 7, "localhost:8443YYY", 14, "t", 0));
     CHECK(n == k && memcmp(out, want_close, k) == 0);
-    CHECK(h1_write_get(out, k - 1, REQ("/x?id=7", 7, "localhost:8443", 14, "t", 0)) == 0);
+    CHECK(h1_write_get(out, k - 1,
+                       REQ("/x?id=7", 7, "localhost:8443", 14, "t", 0)) == 0);
 
     {
         static const char want_gz[] =
@@ -1529,8 +1534,9 @@ test_kept_values(void)
                "'%.*s'", (int)p.content_encoding_len, p.content_encoding);
     }
     /* Kept as sent: which codings it names is the decoder's business. */
-    CHECK(head_in_steps(&p, "HTTP/1.1 200 OK\r\nContent-Encoding: "
-                            "IDENTITY\r\nContent-Length: 0\r\n\r\n",
+    CHECK(head_in_steps(&p,
+                        "HTTP/1.1 200 OK\r\nContent-Encoding: "
+                        "IDENTITY\r\nContent-Length: 0\r\n\r\n",
                         2) == H1_HEADERS);
     CHECK(kept_is(p.content_encoding, p.content_encoding_len, "IDENTITY"));
 }
@@ -1552,8 +1558,7 @@ test_location_limits(void)
         if (n == H1_MAX_LOCATION)
             CHECK((p.flags & H1_F_LOCATION) && p.location_len == n);
         else
-            CHECK(!(p.flags & H1_F_LOCATION) &&
-                  (p.flags & H1_F_LOCATION_BAD));
+            CHECK(!(p.flags & H1_F_LOCATION) && (p.flags & H1_F_LOCATION_BAD));
     }
     /* Trailing OWS past the array is not part of the value: kept. */
     {
@@ -1563,15 +1568,16 @@ test_location_limits(void)
         strcpy(head + k + H1_MAX_LOCATION - 1,
                " \t \r\nContent-Length: 0\r\n\r\n");
         CHECK(head_in_steps(&p, head, 5) == H1_HEADERS);
-        CHECK((p.flags & H1_F_LOCATION) &&
-              p.location_len == H1_MAX_LOCATION);
+        CHECK((p.flags & H1_F_LOCATION) && p.location_len == H1_MAX_LOCATION);
     }
-    CHECK(head_in_steps(&p, "HTTP/1.1 302 Found\r\nLocation: /a\r\n"
-                            "Location: /b\r\nContent-Length: 0\r\n\r\n",
+    CHECK(head_in_steps(&p,
+                        "HTTP/1.1 302 Found\r\nLocation: /a\r\n"
+                        "Location: /b\r\nContent-Length: 0\r\n\r\n",
                         3) == H1_HEADERS);
     CHECK(!(p.flags & H1_F_LOCATION) && (p.flags & H1_F_LOCATION_BAD));
-    CHECK(head_in_steps(&p, "HTTP/1.1 302 Found\r\nLocation:  \r\n"
-                            "Content-Length: 0\r\n\r\n",
+    CHECK(head_in_steps(&p,
+                        "HTTP/1.1 302 Found\r\nLocation:  \r\n"
+                        "Content-Length: 0\r\n\r\n",
                         1) == H1_HEADERS);
     CHECK(!(p.flags & H1_F_LOCATION) && (p.flags & H1_F_LOCATION_BAD));
     /* Retry-After twice, or once too long, is ignored; the second value
@@ -1588,8 +1594,9 @@ test_location_limits(void)
             CHECK(head_in_steps(&p, ra, n) == H1_HEADERS);
             CHECK(!(p.flags & H1_F_RETRY_AFTER) && p.retry_after_len == 0);
         }
-        CHECK(head_in_steps(&p, "HTTP/1.1 503 Busy\r\nRetry-After: 1\r\n"
-                                "Retry-After: 2\r\nContent-Length: 0\r\n\r\n",
+        CHECK(head_in_steps(&p,
+                            "HTTP/1.1 503 Busy\r\nRetry-After: 1\r\n"
+                            "Retry-After: 2\r\nContent-Length: 0\r\n\r\n",
                             4) == H1_HEADERS);
         CHECK(!(p.flags & H1_F_RETRY_AFTER));
         /* A Content-Encoding list too long to keep is refused whole. */
@@ -1600,9 +1607,10 @@ test_location_limits(void)
         CHECK(head_in_steps(&p, ra, 3) == H1_E_TOO_LARGE);
     }
     /* An interim response's fields are forgotten with it. */
-    CHECK(head_in_steps(&p, "HTTP/1.1 103 Early Hints\r\nLocation: /x\r\n"
-                            "\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
-                            "\r\n",
+    CHECK(head_in_steps(&p,
+                        "HTTP/1.1 103 Early Hints\r\nLocation: /x\r\n"
+                        "\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
+                        "\r\n",
                         5) == H1_HEADERS);
     CHECK(!(p.flags & (H1_F_LOCATION | H1_F_LOCATION_BAD)));
 }
@@ -1637,8 +1645,8 @@ test_retry_after(void)
     for (i = 0; i < sizeof ra_cases / sizeof ra_cases[0]; i++) {
         size_t n = strlen(ra_cases[i].v);
         int64_t d = -1;
-        int rc = h1_retry_after(guard_place(ra_cases[i].v, n), n, ra_cases[i].now,
-                                &d);
+        int rc = h1_retry_after(guard_place(ra_cases[i].v, n), n,
+                                ra_cases[i].now, &d);
 
         CHECKF(rc == ra_cases[i].rc, "'%s': rc %d", ra_cases[i].v, rc);
         if (rc == 0)

@@ -44,33 +44,45 @@ struct tcase {
     enum jf_rc rc;
     const char *val; /* the value, for JF_OK */
     size_t val_len;
-    const char *at;   /* error offset: the last occurrence of at in body */
-    long long off;    /* or this offset if at is NULL; -1: unchecked */
-    int json;         /* for JF_OK: the value is JSON text */
+    const char *at; /* error offset: the last occurrence of at in body */
+    long long off;  /* or this offset if at is NULL; -1: unchecked */
+    int json;       /* for JF_OK: the value is JSON text */
 };
 
 #define OKK(l, k, b, v)                                                       \
-    {l, k, b, sizeof(b) - 1, JF_OK, v, sizeof(v) - 1, NULL, -1, 0}
+    {                                                                         \
+        l, k, b, sizeof(b) - 1, JF_OK, v, sizeof(v) - 1, NULL, -1, 0          \
+    }
 #define OK(l, b, v) OKK(l, NULL, b, v)
-#define OKJ(l, b, v) {l, NULL, b, sizeof(b) - 1, JF_OK, v, sizeof(v) - 1, NULL, -1, 1}
-#define ERR(l, b, rc, at) {l, NULL, b, sizeof(b) - 1, rc, NULL, 0, at, -1, 0}
-#define ERRK(l, k, b, rc, at) {l, k, b, sizeof(b) - 1, rc, NULL, 0, at, -1, 0}
+#define OKJ(l, b, v)                                                          \
+    {                                                                         \
+        l, NULL, b, sizeof(b) - 1, JF_OK, v, sizeof(v) - 1, NULL, -1, 1       \
+    }
+#define ERR(l, b, rc, at)                                                     \
+    {                                                                         \
+        l, NULL, b, sizeof(b) - 1, rc, NULL, 0, at, -1, 0                     \
+    }
+#define ERRK(l, k, b, rc, at)                                                 \
+    {                                                                         \
+        l, k, b, sizeof(b) - 1, rc, NULL, 0, at, -1, 0                        \
+    }
 #define ERRO(l, b, rc, off)                                                   \
-    {l, NULL, b, sizeof(b) - 1, rc, NULL, 0, NULL, off, 0}
+    {                                                                         \
+        l, NULL, b, sizeof(b) - 1, rc, NULL, 0, NULL, off, 0                  \
+    }
 
 static const char *const rc_names[] = {
-    "JF_OK",          "JF_AGAIN",       "JF_E_SYNTAX",    "JF_E_CONTROL",
-    "JF_E_ESCAPE",    "JF_E_SURROGATE", "JF_E_UTF8",      "JF_E_NOT_OBJECT",
-    "JF_E_TRUNCATED", "JF_E_NO_KEY",    "JF_E_DUP_KEY",   "JF_E_TOO_DEEP",
+    "JF_OK",          "JF_AGAIN",       "JF_E_SYNTAX",  "JF_E_CONTROL",
+    "JF_E_ESCAPE",    "JF_E_SURROGATE", "JF_E_UTF8",    "JF_E_NOT_OBJECT",
+    "JF_E_TRUNCATED", "JF_E_NO_KEY",    "JF_E_DUP_KEY", "JF_E_TOO_DEEP",
     "JF_E_TOO_LONG",
 };
 
 static const char *
 rc_name(enum jf_rc rc)
 {
-    return (unsigned)rc < sizeof rc_names / sizeof rc_names[0]
-               ? rc_names[rc]
-               : "(bad rc)";
+    return (unsigned)rc < sizeof rc_names / sizeof rc_names[0] ? rc_names[rc]
+                                                               : "(bad rc)";
 }
 
 /* Reproducible splits. */
@@ -95,8 +107,8 @@ feed(struct jf_extractor *x, const char *s, size_t n, enum jf_rc *sticky)
     if (*sticky == JF_AGAIN)
         *sticky = rc;
     else
-        CHECKF(rc == *sticky, "error not sticky: %s then %s",
-               rc_name(*sticky), rc_name(rc));
+        CHECKF(rc == *sticky, "error not sticky: %s then %s", rc_name(*sticky),
+               rc_name(rc));
 }
 
 static void
@@ -172,8 +184,8 @@ run_random(const char *key, size_t key_len, const char *body, size_t len,
     const size_t n_maxes = sizeof maxes / sizeof maxes[0];
     struct jf_extractor x;
     enum jf_rc sticky = JF_AGAIN;
-    size_t max = coarse ? maxes[2 + rnd() % (n_maxes - 2)]
-                        : maxes[rnd() % n_maxes];
+    size_t max =
+        coarse ? maxes[2 + rnd() % (n_maxes - 2)] : maxes[rnd() % n_maxes];
     size_t off = 0, n;
 
     begin(&x, key, key_len);
@@ -283,8 +295,7 @@ static const struct tcase table[] = {
        "{\"name\":\"first\",\"moves\":[{\"name\":\"x\"}],\"n\":1}", "first"),
     OK("value is the key's name", "{\"name\":\"name\"}", "name"),
     OK("value holds JSON punctuation", "{\"name\":\"{}[],:\"}", "{}[],:"),
-    OK("value escapes",
-       "{\"name\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"}",
+    OK("value escapes", "{\"name\":\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"}",
        "a\"b\\c/d\b\f\n\r\t"),
     OK("value \\u00e9", "{\"name\":\"caf\\u00e9\"}", "caf\xc3\xa9"),
     OK("value \\u hex case", "{\"name\":\"\\u004a\\u004B\\u00E9\"}",
@@ -300,8 +311,10 @@ static const struct tcase table[] = {
        "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf"),
     OK("value \\u0000", "{\"name\":\"a\\u0000b\"}", "a\0b"),
     OK("value raw UTF-8",
-       "{\"name\":\"Flab\xc3\xa9" "b\xc3\xa9 \xf0\x9f\x98\x80\"}",
-       "Flab\xc3\xa9" "b\xc3\xa9 \xf0\x9f\x98\x80"),
+       "{\"name\":\"Flab\xc3\xa9"
+       "b\xc3\xa9 \xf0\x9f\x98\x80\"}",
+       "Flab\xc3\xa9"
+       "b\xc3\xa9 \xf0\x9f\x98\x80"),
     OK("value raw UTF-8 edges",
        "{\"name\":\"\xc2\x80\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80"
        "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\"}",
@@ -320,10 +333,10 @@ static const struct tcase table[] = {
         "{\"a\\\\nb\":\"no\",\"a\\nb\":\"v\"}", "v"),
     OKK("key \\u00e9 for UTF-8", "\xc3\xa9", "{\"\\u00e9\":\"v\"}", "v"),
     OKK("key raw UTF-8", "\xc3\xa9", "{\"e\":1,\"\xc3\xa9\":\"v\"}", "v"),
-    OKK("key surrogate pair", "\xf0\x9f\x98\x80",
-        "{\"\\ud83d\\ude00\":\"v\"}", "v"),
-    OKK("key pair overshoots", "a",
-        "{\"\\ud83d\\ude00\":\"no\",\"a\":\"v\"}", "v"),
+    OKK("key surrogate pair", "\xf0\x9f\x98\x80", "{\"\\ud83d\\ude00\":\"v\"}",
+        "v"),
+    OKK("key pair overshoots", "a", "{\"\\ud83d\\ude00\":\"no\",\"a\":\"v\"}",
+        "v"),
     OKK("key with all escapes", "\"\\/\b\f\n\r\t",
         "{\"\\\"\\\\\\/\\b\\f\\n\\r\\t\":\"v\"}", "v"),
 
@@ -362,16 +375,14 @@ static const struct tcase table[] = {
        "\"d\":[\"\\t\\u00e9\"],\"name\":\"v\"}",
        "v"),
     OK("whitespace in containers",
-       "{ \"a\" : [ 1 , { } , [ ] , \"x\" , null ] , \"name\" : \"v\" }",
-       "v"),
+       "{ \"a\" : [ 1 , { } , [ ] , \"x\" , null ] , \"name\" : \"v\" }", "v"),
     OK("raw UTF-8 elsewhere is not checked",
        "{\"a\":\"\xff\xfe\",\"\xc0\xaf\":1,\"name\":\"ok\"}", "ok"),
     OK("empty key elsewhere", "{\"\":1,\"name\":\"v\"}", "v"),
 
     /* JF_E_ESCAPE and JF_E_SURROGATE, anywhere. */
     ERR("bad escape \\x", "{\"name\":\"a\\xb\"}", JF_E_ESCAPE, "xb"),
-    ERR("bad escape in nested key", "{\"a\":{\"b\\q\":1}}", JF_E_ESCAPE,
-        "q"),
+    ERR("bad escape in nested key", "{\"a\":{\"b\\q\":1}}", JF_E_ESCAPE, "q"),
     ERR("bad escape \\U", "{\"a\":\"\\U0041\"}", JF_E_ESCAPE, "U"),
     ERR("bad escape in top key", "{\"n\\ame\":1}", JF_E_ESCAPE, "ame"),
     ERR("bad hex digit", "{\"a\":\"\\u12G4\"}", JF_E_ESCAPE, "G"),
@@ -380,8 +391,7 @@ static const struct tcase table[] = {
         "\"}"),
     ERR("high then a byte", "{\"a\":\"\\ud800x\"}", JF_E_SURROGATE, "x"),
     ERR("high then \\n", "{\"a\":\"\\ud800\\n\"}", JF_E_SURROGATE, "n\""),
-    ERR("high then high", "{\"a\":\"\\ud800\\ud800\"}", JF_E_SURROGATE,
-        "0\""),
+    ERR("high then high", "{\"a\":\"\\ud800\\ud800\"}", JF_E_SURROGATE, "0\""),
     ERR("high then BMP", "{\"a\":\"\\ud800\\u0041\"}", JF_E_SURROGATE, "1\""),
     ERR("lone low surrogate", "{\"a\":\"\\udc00\"}", JF_E_SURROGATE, "0\""),
     ERR("lone low in top key", "{\"\\udfff\":1}", JF_E_SURROGATE, "f\""),
@@ -450,27 +460,27 @@ static const struct tcase table[] = {
     ERR("garbage at top", " x", JF_E_SYNTAX, "x"),
     ERR("} at top", "}", JF_E_SYNTAX, "}"),
     ERR("] at top", "]", JF_E_SYNTAX, "]"),
-    ERR("other whitespace", "{\"a\":1,\v\"name\":\"v\"}", JF_E_SYNTAX,
-        "\v"),
+    ERR("other whitespace", "{\"a\":1,\v\"name\":\"v\"}", JF_E_SYNTAX, "\v"),
     ERR("syntax error after the value", "{\"name\":\"v\",\"a\":x}",
         JF_E_SYNTAX, "x"),
 
     /* JF_E_UTF8: the kept value's raw UTF-8. */
-    ERR("kept value 0xff", "{\"name\":\"a\xff" "b\"}", JF_E_UTF8, "\xff"),
-    ERR("kept value overlong", "{\"name\":\"\xc0\xaf\"}", JF_E_UTF8,
-        "\xc0"),
-    ERR("kept value overlong 3", "{\"name\":\"\xe0\x9f\xbf\"}",
-        JF_E_UTF8, "\xe0"),
-    ERR("kept value UTF-8 surrogate", "{\"name\":\"\xed\xa0\x80\"}",
-        JF_E_UTF8, "\xed"),
+    ERR("kept value 0xff",
+        "{\"name\":\"a\xff"
+        "b\"}",
+        JF_E_UTF8, "\xff"),
+    ERR("kept value overlong", "{\"name\":\"\xc0\xaf\"}", JF_E_UTF8, "\xc0"),
+    ERR("kept value overlong 3", "{\"name\":\"\xe0\x9f\xbf\"}", JF_E_UTF8,
+        "\xe0"),
+    ERR("kept value UTF-8 surrogate", "{\"name\":\"\xed\xa0\x80\"}", JF_E_UTF8,
+        "\xed"),
     ERR("kept value past U+10FFFF", "{\"name\":\"\xf4\x90\x80\x80\"}",
         JF_E_UTF8, "\xf4"),
-    ERR("kept value lone continuation", "{\"name\":\"ab\x80\"}",
-        JF_E_UTF8, "\x80"),
-    ERR("kept value cut by quote", "{\"name\":\"a\xc3\"}", JF_E_UTF8,
-        "\xc3"),
-    ERR("kept value cut by escape", "{\"name\":\"\xe2\x82\\n\"}",
-        JF_E_UTF8, "\xe2"),
+    ERR("kept value lone continuation", "{\"name\":\"ab\x80\"}", JF_E_UTF8,
+        "\x80"),
+    ERR("kept value cut by quote", "{\"name\":\"a\xc3\"}", JF_E_UTF8, "\xc3"),
+    ERR("kept value cut by escape", "{\"name\":\"\xe2\x82\\n\"}", JF_E_UTF8,
+        "\xe2"),
     ERR("kept value 5-byte form", "{\"name\":\"\xf8\x88\x80\x80\x80\"}",
         JF_E_UTF8, "\xf8"),
     ERR("kept value bad UTF-8 before dup", "{\"name\":\"\xff\",\"name\":1}",
@@ -478,8 +488,7 @@ static const struct tcase table[] = {
 
     /* JF_E_NOT_OBJECT. */
     ERR("array", "[]", JF_E_NOT_OBJECT, "["),
-    ERR("array holding the key", " [{\"name\":\"x\"}]", JF_E_NOT_OBJECT,
-        "["),
+    ERR("array holding the key", " [{\"name\":\"x\"}]", JF_E_NOT_OBJECT, "["),
     ERR("string", "\"name\"", JF_E_NOT_OBJECT, "\"name"),
     ERR("number", "12", JF_E_NOT_OBJECT, "12"),
     ERR("negative number", "\n-1", JF_E_NOT_OBJECT, "-"),
@@ -505,8 +514,8 @@ static const struct tcase table[] = {
 
     /* JF_E_NO_KEY. */
     ERR("empty object", "{}", JF_E_NO_KEY, ""),
-    ERR("other keys", "{\"a\":1,\"nam\":\"x\",\"names\":\"y\"}",
-        JF_E_NO_KEY, ""),
+    ERR("other keys", "{\"a\":1,\"nam\":\"x\",\"names\":\"y\"}", JF_E_NO_KEY,
+        ""),
     ERR("only nested", "{\"x\":{\"name\":\"nested\"},\"y\":[{\"name\":1}]}",
         JF_E_NO_KEY, ""),
     ERR("case differs", "{\"Name\":\"x\",\"NAME\":\"y\"}", JF_E_NO_KEY, ""),
@@ -529,10 +538,9 @@ static const struct tcase table[] = {
     OKJ("number then more", "{\"name\":-0.0E-0,\"a\":[1]}", "-0.0E-0"),
     OKJ("empty object value", "{\"name\":{}}", "{}"),
     OKJ("empty array value", "{\"name\":[]}", "[]"),
-    OKJ("object value holding the key",
-        "{\"name\":{\"name\":\"x\"},\"b\":2}", "{\"name\":\"x\"}"),
-    OKJ("array value of strings", "{\"name\":[\"x\",\"y\"]}",
-        "[\"x\",\"y\"]"),
+    OKJ("object value holding the key", "{\"name\":{\"name\":\"x\"},\"b\":2}",
+        "{\"name\":\"x\"}"),
+    OKJ("array value of strings", "{\"name\":[\"x\",\"y\"]}", "[\"x\",\"y\"]"),
     OKJ("whitespace dropped, not in strings",
         "{\"name\" :\n [ 1 ,\t{ \"a b\" : \" c\\t \" } ,\r\n[ ] ] }",
         "[1,{\"a b\":\" c\\t \"},[]]"),
@@ -558,33 +566,33 @@ static const struct tcase table[] = {
         JF_E_UTF8, "\xc0"),
     ERR("UTF-8 cut by a quote in the value", "{\"name\":[\"\xe2\x80\"]}",
         JF_E_UTF8, "\xe2"),
-    ERR("UTF-8 cut by an escape in the value",
-        "{\"name\":[\"\xc3\\n\"]}", JF_E_UTF8, "\xc3"),
-    ERR("bad UTF-8 then bad syntax in the value",
-        "{\"name\":[\"\xff\",}", JF_E_UTF8, "\xff"),
+    ERR("UTF-8 cut by an escape in the value", "{\"name\":[\"\xc3\\n\"]}",
+        JF_E_UTF8, "\xc3"),
+    ERR("bad UTF-8 then bad syntax in the value", "{\"name\":[\"\xff\",}",
+        JF_E_UTF8, "\xff"),
     ERR("syntax error in the value", "{\"name\":[1,]}", JF_E_SYNTAX, "]"),
     ERR("control byte after a lead byte", "{\"name\":[\"\xc3\x01\"]}",
         JF_E_CONTROL, "\x01"),
-    ERR("bad UTF-8 elsewhere is fine, then cut",
-        "{\"a\":\"\xff\",\"name\":[1", JF_E_TRUNCATED, ""),
-    ERR("bad UTF-8 in the value, then cut", "{\"name\":[\"\xff",
-        JF_E_UTF8, "\xff"),
+    ERR("bad UTF-8 elsewhere is fine, then cut", "{\"a\":\"\xff\",\"name\":[1",
+        JF_E_TRUNCATED, ""),
+    ERR("bad UTF-8 in the value, then cut", "{\"name\":[\"\xff", JF_E_UTF8,
+        "\xff"),
     ERR("value cut", "{\"name\":{\"a\":[1,2", JF_E_TRUNCATED, ""),
 
     /* JF_E_DUP_KEY: at the second key's closing quote. */
     ERR("twice", "{\"name\":\"a\",\"name\":\"b\"}", JF_E_DUP_KEY, "\":\"b"),
-    ERR("twice, same value", "{\"name\":\"a\",\"name\":\"a\"}",
-        JF_E_DUP_KEY, "\":\"a\"}"),
+    ERR("twice, same value", "{\"name\":\"a\",\"name\":\"a\"}", JF_E_DUP_KEY,
+        "\":\"a\"}"),
     ERR("twice, second escaped", "{\"name\":\"a\",\"n\\u0061me\":\"b\"}",
         JF_E_DUP_KEY, "\":\"b"),
     ERR("twice, first not a string", "{\"name\":1,\"name\":\"b\"}",
         JF_E_DUP_KEY, "\":\"b"),
     ERR("twice, object values", "{\"name\":{},\"x\":[],\"name\":{}}",
         JF_E_DUP_KEY, "\":{}}"),
-    ERR("twice, body cut after", "{\"name\":\"a\",\"name\":",
-        JF_E_DUP_KEY, "\":"),
-    ERR("twice, garbage after", "{\"name\":\"a\",\"name\":x",
-        JF_E_DUP_KEY, "\":x"),
+    ERR("twice, body cut after", "{\"name\":\"a\",\"name\":", JF_E_DUP_KEY,
+        "\":"),
+    ERR("twice, garbage after", "{\"name\":\"a\",\"name\":x", JF_E_DUP_KEY,
+        "\":x"),
 };
 
 static const struct tcase *cur;
@@ -607,8 +615,8 @@ gen_case(const char *label, const char *key, const char *body, size_t len,
 
 /* The same for a case whose value is JSON text. */
 static void
-gen_json_case(const char *label, const char *body, size_t len,
-              enum jf_rc rc, const char *val, size_t val_len, long long off)
+gen_json_case(const char *label, const char *body, size_t len, enum jf_rc rc,
+              const char *val, size_t val_len, long long off)
 {
     struct tcase c = {label, NULL, body, len, rc, val, val_len, NULL, off, 1};
 
@@ -657,8 +665,8 @@ test_value_limit(void)
     sb_str(&b, "{\"name\":\"");
     sb_rep(&b, "a", JF_MAX_VALUE);
     sb_str(&b, "\"}");
-    gen_case("value of JF_MAX_VALUE bytes", NULL, b.s, b.len, JF_OK,
-             b.s + 9, JF_MAX_VALUE, -1);
+    gen_case("value of JF_MAX_VALUE bytes", NULL, b.s, b.len, JF_OK, b.s + 9,
+             JF_MAX_VALUE, -1);
     b.len = 9;
     sb_rep(&b, "a", JF_MAX_VALUE + 1);
     sb_str(&b, "\"}");
@@ -666,8 +674,8 @@ test_value_limit(void)
              JF_E_TOO_LONG, NULL, 0, 9 + JF_MAX_VALUE);
     b.len = 9;
     sb_rep(&b, "a", 100000);
-    gen_case("value far too long, cut", NULL, b.s, b.len, JF_E_TOO_LONG,
-             NULL, 0, 9 + JF_MAX_VALUE);
+    gen_case("value far too long, cut", NULL, b.s, b.len, JF_E_TOO_LONG, NULL,
+             0, 9 + JF_MAX_VALUE);
 
     /* The limit counts raw bytes: escapes count as written. */
     b.len = 9;
@@ -675,13 +683,13 @@ test_value_limit(void)
     sb_str(&b, "\\n\"}");
     sb_add(&v, b.s + 9, JF_MAX_VALUE - 2);
     sb_str(&v, "\n");
-    gen_case("escape ends at the limit", NULL, b.s, b.len, JF_OK, v.s,
-             v.len, -1);
+    gen_case("escape ends at the limit", NULL, b.s, b.len, JF_OK, v.s, v.len,
+             -1);
     b.len = 9;
     sb_rep(&b, "a", JF_MAX_VALUE - 1);
     sb_str(&b, "\\n\"}");
-    gen_case("escape crosses the limit", NULL, b.s, b.len, JF_E_TOO_LONG,
-             NULL, 0, 9 + JF_MAX_VALUE);
+    gen_case("escape crosses the limit", NULL, b.s, b.len, JF_E_TOO_LONG, NULL,
+             0, 9 + JF_MAX_VALUE);
     b.len = 9;
     v.len = 0;
     for (i = 0; i < JF_MAX_VALUE / 6; i++) {
@@ -704,23 +712,24 @@ test_value_limit(void)
     sb_str(&b, "\xff");
     sb_rep(&b, "a", 2000);
     sb_str(&b, "\"}");
-    gen_case("bad UTF-8, then too long", NULL, b.s, b.len, JF_E_UTF8,
-             NULL, 0, 9);
+    gen_case("bad UTF-8, then too long", NULL, b.s, b.len, JF_E_UTF8, NULL, 0,
+             9);
     b.len = 9;
     sb_rep(&b, "a", JF_MAX_VALUE - 1);
-    sb_str(&b, "\xc3" "b\"}");
-    gen_case("bad UTF-8 just before the limit", NULL, b.s, b.len,
-             JF_E_UTF8, NULL, 0, 9 + JF_MAX_VALUE - 1);
+    sb_str(&b, "\xc3"
+               "b\"}");
+    gen_case("bad UTF-8 just before the limit", NULL, b.s, b.len, JF_E_UTF8,
+             NULL, 0, 9 + JF_MAX_VALUE - 1);
     b.len = 9;
     sb_rep(&b, "a", JF_MAX_VALUE - 1);
     sb_str(&b, "\xc3\xa9\"}");
-    gen_case("good UTF-8 cut by the limit", NULL, b.s, b.len,
-             JF_E_TOO_LONG, NULL, 0, 9 + JF_MAX_VALUE);
+    gen_case("good UTF-8 cut by the limit", NULL, b.s, b.len, JF_E_TOO_LONG,
+             NULL, 0, 9 + JF_MAX_VALUE);
     b.len = 9;
     sb_rep(&b, "a", JF_MAX_VALUE + 1);
     sb_str(&b, "\",\"name\":\"x\"}");
-    gen_case("too long comes before the dup", NULL, b.s, b.len,
-             JF_E_TOO_LONG, NULL, 0, 9 + JF_MAX_VALUE);
+    gen_case("too long comes before the dup", NULL, b.s, b.len, JF_E_TOO_LONG,
+             NULL, 0, 9 + JF_MAX_VALUE);
     free(b.s);
     free(v.s);
 }
@@ -746,8 +755,8 @@ test_huge_elsewhere(void)
     sb_rep(&b, "nam", 30000);
     sb_str(&b, "\":1}");
     sb_rep(&b, " ", 10000);
-    gen_case("huge strings, keys and numbers around the key", NULL, b.s,
-             b.len, JF_OK, "ok", 2, -1);
+    gen_case("huge strings, keys and numbers around the key", NULL, b.s, b.len,
+             JF_OK, "ok", 2, -1);
 
     b.len = 0;
     sb_str(&b, "{\"name\":-");
@@ -767,8 +776,8 @@ test_huge_elsewhere(void)
     sb_str(&b, "{\"na");
     sb_rep(&b, "m", 100000);
     sb_str(&b, "e\":\"x\",\"name\":\"y\"}");
-    gen_case("huge near-miss top-level key", NULL, b.s, b.len, JF_OK, "y",
-             1, -1);
+    gen_case("huge near-miss top-level key", NULL, b.s, b.len, JF_OK, "y", 1,
+             -1);
     free(b.s);
 }
 
@@ -801,13 +810,13 @@ test_json_value_limit(void)
     b.len = 8;
     sb_add(&b, v.s, v.len);
     sb_str(&b, "}");
-    gen_json_case("array of JF_MAX_VALUE bytes", b.s, b.len, JF_OK, v.s,
-                  v.len, -1);
+    gen_json_case("array of JF_MAX_VALUE bytes", b.s, b.len, JF_OK, v.s, v.len,
+                  -1);
     b.len = 8;
     sb_add(&b, v.s, v.len - 1);
     sb_str(&b, "0]}");
-    gen_json_case("array of JF_MAX_VALUE + 1 bytes", b.s, b.len,
-                  JF_E_TOO_LONG, NULL, 0, 8 + JF_MAX_VALUE);
+    gen_json_case("array of JF_MAX_VALUE + 1 bytes", b.s, b.len, JF_E_TOO_LONG,
+                  NULL, 0, 8 + JF_MAX_VALUE);
 
     /* The same text with whitespace everywhere it may go. */
     b.len = 8;
@@ -819,7 +828,7 @@ test_json_value_limit(void)
     sb_str(&b, " }");
     gen_json_case("JF_MAX_VALUE bytes, spaced out", b.s, b.len, JF_OK, v.s,
                   v.len, -1);
-    b.len -= 3; /* back to before the closing ']' */
+    b.len -= 3;                /* back to before the closing ']' */
     sb_str(&b, "\n ,\n 3 ]}"); /* ',' is the cap's last byte, '3' past it */
     gen_json_case("JF_MAX_VALUE + 2 bytes, spaced out", b.s, b.len,
                   JF_E_TOO_LONG, NULL, 0, (long long)b.len - 4);
@@ -851,20 +860,20 @@ test_json_value_limit(void)
         enum jf_rc rc;
         long long off;
     } gen[] = {
-        {"escapes up to the cap", "[\"", "\\n", (JF_MAX_VALUE - 4) / 2,
-         "\"]}", JF_OK, -1},
+        {"escapes up to the cap", "[\"", "\\n", (JF_MAX_VALUE - 4) / 2, "\"]}",
+         JF_OK, -1},
         {"a string's closing quote past the cap", "[\"", "\\n",
          (JF_MAX_VALUE - 4) / 2, "x\"]}", JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
-        {"bad UTF-8, then too long", "[\"\xff", "a", 2000, "\"]}",
-         JF_E_UTF8, 10},
+        {"bad UTF-8, then too long", "[\"\xff", "a", 2000, "\"]}", JF_E_UTF8,
+         10},
         {"good UTF-8 cut by the cap", "[\"", "a", JF_MAX_VALUE - 3,
          "\xc3\xa9\"]}", JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
         {"bad continuation at the cap", "[\"", "a", JF_MAX_VALUE - 3,
          "\xc3\x41\"]}", JF_E_UTF8, 8 + JF_MAX_VALUE - 1},
-        {"bad lead byte at the cap", "[\"", "a", JF_MAX_VALUE - 2,
-         "\xff\"]}", JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
-        {"bad continuation just before the cap", "[\"", "a",
-         JF_MAX_VALUE - 4, "\xc3\x41\"]}", JF_E_UTF8, 8 + JF_MAX_VALUE - 2},
+        {"bad lead byte at the cap", "[\"", "a", JF_MAX_VALUE - 2, "\xff\"]}",
+         JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
+        {"bad continuation just before the cap", "[\"", "a", JF_MAX_VALUE - 4,
+         "\xc3\x41\"]}", JF_E_UTF8, 8 + JF_MAX_VALUE - 2},
         {"too long, then a syntax error", "[", "1,", JF_MAX_VALUE, "]}",
          JF_E_TOO_LONG, 8 + JF_MAX_VALUE},
         {"a syntax error, then too long", "[1,,", "1,", JF_MAX_VALUE, "1]}",
@@ -902,16 +911,15 @@ test_depth(void)
     sb_rep(&b, "[", JF_MAX_DEPTH - 1);
     sb_rep(&b, "]", JF_MAX_DEPTH - 1);
     sb_str(&b, ",\"name\":\"x\"}");
-    gen_case("arrays JF_MAX_DEPTH deep", NULL, b.s, b.len, JF_OK, "x", 1,
-             -1);
+    gen_case("arrays JF_MAX_DEPTH deep", NULL, b.s, b.len, JF_OK, "x", 1, -1);
 
     b.len = 0;
     sb_str(&b, "{\"a\":");
     sb_rep(&b, "[", JF_MAX_DEPTH);
     sb_rep(&b, "]", JF_MAX_DEPTH);
     sb_str(&b, ",\"name\":\"x\"}");
-    gen_case("arrays JF_MAX_DEPTH + 1 deep", NULL, b.s, b.len,
-             JF_E_TOO_DEEP, NULL, 0, 5 + JF_MAX_DEPTH - 1);
+    gen_case("arrays JF_MAX_DEPTH + 1 deep", NULL, b.s, b.len, JF_E_TOO_DEEP,
+             NULL, 0, 5 + JF_MAX_DEPTH - 1);
 
     b.len = 0;
     sb_rep(&b, "{\"name\":", JF_MAX_DEPTH - 1);
@@ -926,8 +934,8 @@ test_depth(void)
     sb_str(&b, "{}");
     sb_rep(&b, "}", JF_MAX_DEPTH - 1);
     sb_str(&b, ",\"name\":\"top\"}");
-    gen_case("objects JF_MAX_DEPTH + 1 deep", NULL, b.s, b.len,
-             JF_E_TOO_DEEP, NULL, 0, 5 + 8 * (JF_MAX_DEPTH - 1));
+    gen_case("objects JF_MAX_DEPTH + 1 deep", NULL, b.s, b.len, JF_E_TOO_DEEP,
+             NULL, 0, 5 + 8 * (JF_MAX_DEPTH - 1));
 
     b.len = 0;
     sb_str(&b, "{\"a\":");
@@ -935,8 +943,8 @@ test_depth(void)
     sb_str(&b, "[\"name\"]");
     sb_rep(&b, "}]", (JF_MAX_DEPTH - 1) / 2);
     sb_str(&b, ",\"name\":\"mixed\"}");
-    gen_case("mixed JF_MAX_DEPTH deep", NULL, b.s, b.len, JF_OK, "mixed",
-             5, -1);
+    gen_case("mixed JF_MAX_DEPTH deep", NULL, b.s, b.len, JF_OK, "mixed", 5,
+             -1);
 
     /* The value itself JF_MAX_DEPTH deep (the top level is one). */
     b.len = 0;
@@ -996,8 +1004,8 @@ test_key_limits(void)
     sb_str(&b, "{\"");
     sb_rep(&b, "\\u006b", JF_MAX_KEY);
     sb_str(&b, "\":\"v\"}");
-    gen_case("key of JF_MAX_KEY \\u escapes", k.s, b.s, b.len, JF_OK, "v",
-             1, -1);
+    gen_case("key of JF_MAX_KEY \\u escapes", k.s, b.s, b.len, JF_OK, "v", 1,
+             -1);
 
     /* One decoded byte short, then a pair that overshoots by three. */
     b.len = 0;
@@ -1006,8 +1014,8 @@ test_key_limits(void)
     sb_str(&b, "\\ud83d\\ude00\":\"no\",\"");
     sb_rep(&b, "\\u006b", JF_MAX_KEY + 1);
     sb_str(&b, "\":\"no\"}");
-    gen_case("escaped keys just past JF_MAX_KEY", k.s, b.s, b.len,
-             JF_E_NO_KEY, NULL, 0, (long long)b.len);
+    gen_case("escaped keys just past JF_MAX_KEY", k.s, b.s, b.len, JF_E_NO_KEY,
+             NULL, 0, (long long)b.len);
 
     /* A JF_MAX_KEY key of 2-byte characters, escaped and raw. */
     k.len = 0;
@@ -1019,8 +1027,8 @@ test_key_limits(void)
     }
     sb_add(&k, "", 1);
     sb_str(&b, "\":\"v\"}");
-    gen_case("key of JF_MAX_KEY UTF-8 bytes", k.s, b.s, b.len, JF_OK, "v",
-             1, -1);
+    gen_case("key of JF_MAX_KEY UTF-8 bytes", k.s, b.s, b.len, JF_OK, "v", 1,
+             -1);
 
     /* The key and a value at their limits at once: keep's capacity. */
     k.len = 0;
@@ -1039,8 +1047,8 @@ test_key_limits(void)
 
         sb_rep(&v, "\xc3\xa9", JF_MAX_VALUE / 6);
         sb_rep(&v, "z", JF_MAX_VALUE % 6);
-        gen_case("longest raw key with longest value", k.s, b.s, b.len,
-                 JF_OK, v.s, v.len, -1);
+        gen_case("longest raw key with longest value", k.s, b.s, b.len, JF_OK,
+                 v.s, v.len, -1);
 
         /* The same key with the longest object: JSON text, spaces out. */
         b.len = 8 + 6 * JF_MAX_KEY;
@@ -1051,8 +1059,16 @@ test_key_limits(void)
         sb_str(&v, "{\"x\":\"");
         sb_rep(&v, "y", JF_MAX_VALUE - 8);
         sb_str(&v, "\"}");
-        c = (struct tcase){"longest raw key, longest object", k.s, b.s,
-                           b.len, JF_OK, v.s, v.len, NULL, -1, 1};
+        c = (struct tcase){"longest raw key, longest object",
+                           k.s,
+                           b.s,
+                           b.len,
+                           JF_OK,
+                           v.s,
+                           v.len,
+                           NULL,
+                           -1,
+                           1};
         check_case(&c);
         free(v.s);
     }
@@ -1084,14 +1100,22 @@ static void
 test_scan_positions(void)
 {
     static const char *const pre[] = {
-        "{\"a\":\"", "{\"a\":{\"", "{\"", "{\"name\":\"",
+        "{\"a\":\"",
+        "{\"a\":{\"",
+        "{\"",
+        "{\"name\":\"",
     };
     static const char *const post[] = {
-        "\",\"name\":\"v\"}", "\":1},\"name\":\"v\"}",
-        "\":1,\"name\":\"v\"}", "\"}",
+        "\",\"name\":\"v\"}",
+        "\":1},\"name\":\"v\"}",
+        "\":1,\"name\":\"v\"}",
+        "\"}",
     };
     static const char *const what[] = {
-        "value", "nested key", "top-level key", "kept value",
+        "value",
+        "nested key",
+        "top-level key",
+        "kept value",
     };
     struct sb b = {0}, v = {0};
     struct tcase c;
@@ -1208,11 +1232,11 @@ blk_check(const struct tcase *c)
 
 /* blk_check on a generated body; off -1: the scalar steps' is taken. */
 static int
-blk_case(const char *label, const struct sb *b, enum jf_rc rc,
-         const char *val, size_t val_len, long long off)
+blk_case(const char *label, const struct sb *b, enum jf_rc rc, const char *val,
+         size_t val_len, long long off)
 {
-    struct tcase c = {label, NULL, b->s, b->len, rc, val, val_len, NULL, off,
-                      0};
+    struct tcase c = {label, NULL,    b->s, b->len, rc,
+                      val,   val_len, NULL, off,    0};
 
     return blk_check(&c);
 }
@@ -1331,12 +1355,12 @@ static void
 test_block_structure(void)
 {
     static const char *const good[] = {
-        "null", "true",  "false", "0",   "7",    "123",      "-1",
-        "0.5",  "1e3",   "-0.0E+1", "{}", "[]",  "{\"k\":[]}", "\"\"",
+        "null", "true", "false",   "0",  "7",  "123",        "-1",
+        "0.5",  "1e3",  "-0.0E+1", "{}", "[]", "{\"k\":[]}", "\"\"",
     };
     static const char *const bad[] = {
-        "nul]", "tru ", "fals", "01",  "1.]", "-]", "1e]", "nulll",
-        "+1",   ".5",   "0x1",  "[}",  "{]",  "{\"k\"}", "{,}", "[1,]",
+        "nul]", "tru ", "fals", "01", "1.]", "-]",      "1e]", "nulll",
+        "+1",   ".5",   "0x1",  "[}", "{]",  "{\"k\"}", "{,}", "[1,]",
     };
     struct sb b = {0}, v = {0};
     char label[96];
@@ -1393,8 +1417,8 @@ test_block_structure(void)
             sb_str(&b, "}");
             sb_add(&b, &ch, 1);
             sb_str(&b, "],\"name\":\"v\"}");
-            snprintf(label, sizeof label, "0x%02x between tokens at %zu",
-                     byte, 8 + n);
+            snprintf(label, sizeof label, "0x%02x between tokens at %zu", byte,
+                     8 + n);
             if (byte == ' ' || byte == '\t' || byte == '\n' || byte == '\r')
                 n_ok += (size_t)blk_case(label, &b, JF_OK, "v", 1, -1);
             else
@@ -1424,8 +1448,8 @@ test_block_structure(void)
         sb_rep(&b, "z", 80);
         sb_str(&b, "\"}");
         snprintf(label, sizeof label, "value of %zu bytes", n);
-        n_ok += (size_t)blk_case(label, &b, JF_OK, v.len ? v.s : "", v.len,
-                                 -1);
+        n_ok +=
+            (size_t)blk_case(label, &b, JF_OK, v.len ? v.s : "", v.len, -1);
         n_cases++;
 
         /*
@@ -1510,9 +1534,18 @@ static void
 gen_json(struct sb *b, int depth)
 {
     static const char *const atoms[] = {
-        "null", "true", "false", "0", "12", "-3.5e2", "\"\"", "\"name\"",
-        "\"https://pokeapi.co/api/v2/move/1/\"", "\"a\\\"b\\\\\"",
-        "\"\\u00e9\\n\"", "\"\xc3\xa9t\xc3\xa9\"",
+        "null",
+        "true",
+        "false",
+        "0",
+        "12",
+        "-3.5e2",
+        "\"\"",
+        "\"name\"",
+        "\"https://pokeapi.co/api/v2/move/1/\"",
+        "\"a\\\"b\\\\\"",
+        "\"\\u00e9\\n\"",
+        "\"\xc3\xa9t\xc3\xa9\"",
     };
     static const char *const ws[] = {"", "", "", " ", "\n  ", "\t"};
     unsigned k = (unsigned)(rnd() % 10), i, n;
@@ -1564,8 +1597,8 @@ test_block_random(void)
             b.s[at] = damage[rnd() % (sizeof damage - 1)];
         }
         run_bytes("name", 4, b.s, b.len, &o);
-        c = (struct tcase){"random body", NULL, b.s, b.len, o.rc,
-                           o.val, o.val_len, NULL, -1, o.json};
+        c = (struct tcase){"random body", NULL,      b.s,  b.len, o.rc,
+                           o.val,         o.val_len, NULL, -1,    o.json};
         n_ok += (size_t)blk_check(&c);
     }
     CHECK(n_ok == (size_t)rounds);
@@ -1598,8 +1631,8 @@ test_truncated_everywhere(void)
         "null, {}, [], {\"q\":[]} ],\"b\\u00e9\\\"\":{\"k\":\"v\\n\\ud83d"
         "\\ude00\"},\"name\" : \"x\\u00e9\\ud83d\\ude00y\\\\z\","
         "\"nam\\u0065x\":1,\"c\":[[{\"d\":\"e\"}]],\"n\":-0}";
-    struct tcase c = {"truncated prefix", NULL, body, 0, JF_E_TRUNCATED,
-                      NULL, 0, "", -1, 0};
+    struct tcase c = {
+        "truncated prefix", NULL, body, 0, JF_E_TRUNCATED, NULL, 0, "", -1, 0};
     struct outcome o;
     size_t n, i;
 
@@ -1652,8 +1685,7 @@ test_sticky(void)
     /* jf_begin() starts over; an empty feed may pass NULL. */
     CHECK(jf_begin(&x, "name", 4) == 0);
     CHECK(jf_feed(&x, NULL, 0) == JF_AGAIN);
-    CHECK(jf_feed(&x, guard_place("{\"name\":\"ab\"}", 13), 13) ==
-          JF_AGAIN);
+    CHECK(jf_feed(&x, guard_place("{\"name\":\"ab\"}", 13), 13) == JF_AGAIN);
     CHECK(x.consumed == 13);
     CHECK(jf_finish(&x, out, sizeof out, &out_len) == JF_OK);
     CHECK(out_len == 2 && memcmp(out, "ab", 2) == 0);
@@ -1692,39 +1724,50 @@ test_explain(void)
     static const struct {
         const char *key, *body, *want;
     } cases[] = {
-        {"name", "{\"name\":\"a\tb\"}", "invalid JSON body: raw TAB in a "
-                                       "string at byte 10"},
+        {"name", "{\"name\":\"a\tb\"}",
+         "invalid JSON body: raw TAB in a "
+         "string at byte 10"},
         {"name", "{\"a\":\"\n\"}", "raw LF in a string at byte 6"},
         {"name", "{\"a\r\":1}", "raw CR in a string at byte 3"},
-        {"name", "{\"a\":[\"\x01\"]}", "raw control byte 0x01 in a string"
-                                     " at byte 7"},
-        {"name", "{\"a\":\"\\q\"}", "invalid escape: 'q' after a "
-                                  "backslash at byte 7"},
-        {"name", "{\"a\":\"\\u12G4\"}", "'G' where a \\u escape needs a "
-                                      "hex digit at byte 10"},
-        {"name", "{\"a\":\"\\ud800x\"}", "lone surrogate \\ud800 (no low "
-                                       "half after it) in a string at "
-                                       "byte 12"},
-        {"name", "{\"a\":\"\\ud800\\u0041\"}", "lone surrogate \\ud800 (no"
-                                              " low half"},
-        {"name", "{\"a\":\"\\udc00\"}", "lone surrogate \\udc00 (a low "
-                                      "half alone) in a string at byte 11"},
-        {"name", "{\"name\":\"\xc3(\"}", "invalid UTF-8 in the value at "
-                                       "byte 9"},
-        {"name", "{\"name\":[\"\xff\"]}", "invalid UTF-8 in the value at "
-                                       "byte 10"},
+        {"name", "{\"a\":[\"\x01\"]}",
+         "raw control byte 0x01 in a string"
+         " at byte 7"},
+        {"name", "{\"a\":\"\\q\"}",
+         "invalid escape: 'q' after a "
+         "backslash at byte 7"},
+        {"name", "{\"a\":\"\\u12G4\"}",
+         "'G' where a \\u escape needs a "
+         "hex digit at byte 10"},
+        {"name", "{\"a\":\"\\ud800x\"}",
+         "lone surrogate \\ud800 (no low "
+         "half after it) in a string at "
+         "byte 12"},
+        {"name", "{\"a\":\"\\ud800\\u0041\"}",
+         "lone surrogate \\ud800 (no"
+         " low half"},
+        {"name", "{\"a\":\"\\udc00\"}",
+         "lone surrogate \\udc00 (a low "
+         "half alone) in a string at byte 11"},
+        {"name", "{\"name\":\"\xc3(\"}",
+         "invalid UTF-8 in the value at "
+         "byte 9"},
+        {"name", "{\"name\":[\"\xff\"]}",
+         "invalid UTF-8 in the value at "
+         "byte 10"},
         {"name", "{\"a\":1,}", "unexpected '}' at byte 7"},
         {"name", "{\"a\":1\v}", "unexpected byte 0x0b at byte 6"},
-        {"name", "{\"name\":1} x", "'x' after the end of the JSON text at "
-                                   "byte 11"},
+        {"name", "{\"name\":1} x",
+         "'x' after the end of the JSON text at "
+         "byte 11"},
         {"name", "[1]", "top-level value is not an object at byte 0"},
         {"name", "{\"a\":[1,", "JSON text truncated at byte 8"},
         {"name", "{\"a\":[[[[", "JSON text truncated"},
         {"name", "{\"a\":1}", "key \"name\" not found at top level"},
         {"\x1b[31m", "{\"a\":1}", "key \"\x1b[31m\" not found"},
-        {"name", "{\"name\":1,\"name\":2}", "key \"name\" occurs more than "
-                                           "once at top level, again at "
-                                           "byte 15"},
+        {"name", "{\"name\":1,\"name\":2}",
+         "key \"name\" occurs more than "
+         "once at top level, again at "
+         "byte 15"},
     };
     struct jf_extractor x;
     char out[JF_MAX_VALUE], msg[256];

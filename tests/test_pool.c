@@ -52,11 +52,11 @@ enum limit_mode { LIMIT_ANNOUNCED, LIMIT_SILENT };
 
 struct world {
     uint64_t seed;
-    unsigned limit;            /* responses per connection, 0: none */
+    unsigned limit; /* responses per connection, 0: none */
     enum limit_mode limit_mode;
-    int ignores_close;         /* keeps "Connection: close" ones open */
-    int close_first;           /* connection 1's first answer closes */
-    int first_addr_dead;       /* main.test's first address refuses */
+    int ignores_close;   /* keeps "Connection: close" ones open */
+    int close_first;     /* connection 1's first answer closes */
+    int first_addr_dead; /* main.test's first address refuses */
     /* Per mille, per response or per connection. */
     unsigned p_redirect, p_404, p_429, p_reset, p_garbage, p_stall;
     unsigned p_idle_close, p_sync_fail, p_refuse, p_write_reset;
@@ -101,8 +101,8 @@ host_of(const struct sockaddr *sa, unsigned *addr_index)
 }
 
 int
-net_resolve(const char *host, uint16_t port, struct net_addrs *out,
-            char *err, size_t errcap)
+net_resolve(const char *host, uint16_t port, struct net_addrs *out, char *err,
+            size_t errcap)
 {
     unsigned h, i;
 
@@ -183,9 +183,9 @@ enum ev { EV_NONE, EV_CONNECT, EV_RESPONSE, EV_IDLE_CLOSE };
 
 struct request {
     uint32_t job;
-    unsigned id;         /* from the target's digits */
-    int redirected;      /* the target is a redirect's: /r/... */
-    int64_t due;         /* when its answer comes, NEVER if unsent */
+    unsigned id;    /* from the target's digits */
+    int redirected; /* the target is a redirect's: /r/... */
+    int64_t due;    /* when its answer comes, NEVER if unsent */
 };
 
 /* What the simulation keeps beside each struct conn. */
@@ -198,8 +198,8 @@ struct sim {
     int64_t last_due;
     int stalled;
     int64_t idle_close_at;
-    int saw_close;       /* a request asked "Connection: close" */
-    unsigned serial;     /* 1 for the first connection of the run */
+    int saw_close;   /* a request asked "Connection: close" */
+    unsigned serial; /* 1 for the first connection of the run */
 };
 
 enum conn_state { CONN_CLOSED = 0, CONN_CONNECTING, CONN_OPEN };
@@ -515,10 +515,9 @@ connected(struct conn *c)
 static void
 location(const struct request *r, char *out, size_t cap)
 {
-    static const char *const to[] = {"", "https://other.test",
-                                     "https://dead.test",
-                                     "https://refuse.test",
-                                     "https://hole.test"};
+    static const char *const to[] = {
+        "", "https://other.test", "https://dead.test", "https://refuse.test",
+        "https://hole.test"};
 
     if (chance(20))
         snprintf(out, cap, "/p/%u", r->id); /* the URL itself: a loop */
@@ -579,8 +578,8 @@ respond(struct conn *c)
                    w.limit_mode == LIMIT_ANNOUNCED) ||
                   (w.close_first && s->serial == 1 && c->n_responses == 1) ||
                   (s->saw_close && !w.ignores_close);
-    silent_end = w.limit && c->n_responses >= w.limit &&
-                 w.limit_mode == LIMIT_SILENT;
+    silent_end =
+        w.limit && c->n_responses >= w.limit && w.limit_mode == LIMIT_SILENT;
     c->cfg->ops->on_result(c->cfg->owner, c, r.job, &res);
     if (c->state == CONN_CLOSED)
         return;
@@ -588,9 +587,10 @@ respond(struct conn *c)
         c->closing = 1;
         end(c, CONN_END_ANNOUNCED, "server closed the connection");
     } else if (silent_end) {
-        end(c, CONN_END_EOF, s->n ? "connection closed before the response"
-                                  : "connection closed by server while "
-                                    "idle");
+        end(c, CONN_END_EOF,
+            s->n ? "connection closed before the response"
+                 : "connection closed by server while "
+                   "idle");
     } else if (s->n == 0 && chance(w.p_idle_close)) {
         s->idle_close_at = now_ms + 1 + below(50);
     }
@@ -641,10 +641,10 @@ loop_run_once(struct loop *l, int64_t deadline_ms)
         respond(bc);
         break;
     case EV_IDLE_CLOSE:
-        end(bc, CONN_END_EOF, sim_of(bc)->n
-                                  ? "connection closed before the response"
-                                  : "connection closed by server while "
-                                    "idle");
+        end(bc, CONN_END_EOF,
+            sim_of(bc)->n ? "connection closed before the response"
+                          : "connection closed by server while "
+                            "idle");
         break;
     case EV_NONE:
         break;
@@ -754,8 +754,7 @@ make_world(uint64_t seed, struct fetch_config *o, size_t *n)
 
 /* A fresh simulation, then sched_run over it. */
 static int
-run(struct fetch_config *o, struct fetch_stats *st, char *err,
-    size_t errcap)
+run(struct fetch_config *o, struct fetch_stats *st, char *err, size_t errcap)
 {
     memset(&got, 0, sizeof got);
     memset(slots, 0, sizeof slots);
@@ -768,8 +767,8 @@ run(struct fetch_config *o, struct fetch_stats *st, char *err,
         snprintf(err, errcap, "bad template");
         return -1;
     }
-    return sched_run(transport_default, o, on_output, NULL, NULL,
-                     on_warning, st, err, errcap);
+    return sched_run(transport_default, o, on_output, NULL, NULL, on_warning,
+                     st, err, errcap);
 }
 
 static void
@@ -781,9 +780,9 @@ print_world(const struct fetch_config *o)
             "(%s)%s%s%s; per mille: redirect %u 404 %u 429 %u reset %u "
             "garbage %u stall %u idle-close %u sync-fail %u refuse %u "
             "write-reset %u untrusted %u\n",
-            (unsigned long long)w.seed, o->n_ids, o->connections,
-            o->pipeline, o->keep_alive ? "" : " --no-keepalive",
-            o->max_retries, o->max_redirects, (long long)o->idle_timeout_ms,
+            (unsigned long long)w.seed, o->n_ids, o->connections, o->pipeline,
+            o->keep_alive ? "" : " --no-keepalive", o->max_retries,
+            o->max_redirects, (long long)o->idle_timeout_ms,
             (long long)o->max_time_ms, o->arrival_order ? "arrival" : "id",
             w.limit, w.limit_mode == LIMIT_ANNOUNCED ? "announced" : "silent",
             w.ignores_close ? ", ignores close" : "",

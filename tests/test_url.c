@@ -59,33 +59,33 @@ static const struct ok_case ok_cases[] = {
     {"pokeapi", "https://pokeapi.co/api/v2/pokemon/{id}", 1, 443, 0, 0, 8,
      "pokeapi.co", 18, "/api/v2/pokemon/", "", "/api/v2/pokemon/25",
      "pokeapi.co"},
-    {"ipv4, port, id in query", "http://127.0.0.1:8080/x?id={id}&v=1", 0,
-     8080, 1, 1, 7, "127.0.0.1", 21, "/x?id=", "&v=1", "/x?id=25&v=1",
+    {"ipv4, port, id in query", "http://127.0.0.1:8080/x?id={id}&v=1", 0, 8080,
+     1, 1, 7, "127.0.0.1", 21, "/x?id=", "&v=1", "/x?id=25&v=1",
      "127.0.0.1:8080"},
-    {"ipv6, port, trailing slash", "https://[::1]:8443/p/{id}/", 1, 8443, 1,
-     1, 9, "::1", 18, "/p/", "/", "/p/25/", "[::1]:8443"},
+    {"ipv6, port, trailing slash", "https://[::1]:8443/p/{id}/", 1, 8443, 1, 1,
+     9, "::1", 18, "/p/", "/", "/p/25/", "[::1]:8443"},
     {"upper-case scheme and host", "HTTP://Example.COM/{id}", 0, 80, 0, 0, 7,
      "Example.COM", 18, "/", "", "/25", "Example.COM"},
     {"mixed-case https", "HtTpS://h/{id}", 1, 443, 0, 0, 8, "h", 9, "/", "",
      "/25", "h"},
-    {"empty path, id first in query", "http://h?{id}", 0, 80, 0, 0, 7, "h",
-     8, "?", "", "/?25", "h"},
-    {"empty path, id in query", "http://h?x={id}&y=2", 0, 80, 0, 0, 7, "h",
-     8, "?x=", "&y=2", "/?x=25&y=2", "h"},
-    {"empty path after port", "https://h:8443?{id}", 1, 8443, 1, 0, 8, "h",
-     14, "?", "", "/?25", "h:8443"},
+    {"empty path, id first in query", "http://h?{id}", 0, 80, 0, 0, 7, "h", 8,
+     "?", "", "/?25", "h"},
+    {"empty path, id in query", "http://h?x={id}&y=2", 0, 80, 0, 0, 7, "h", 8,
+     "?x=", "&y=2", "/?x=25&y=2", "h"},
+    {"empty path after port", "https://h:8443?{id}", 1, 8443, 1, 0, 8, "h", 14,
+     "?", "", "/?25", "h:8443"},
     {"http explicit 80 is default", "http://h:80/{id}", 0, 80, 1, 0, 7, "h",
      11, "/", "", "/25", "h"},
     {"https explicit 443 is default", "https://h:443/{id}", 1, 443, 1, 0, 8,
      "h", 13, "/", "", "/25", "h"},
-    {"https on port 80", "https://h:80/{id}", 1, 80, 1, 0, 8, "h", 12, "/",
-     "", "/25", "h:80"},
+    {"https on port 80", "https://h:80/{id}", 1, 80, 1, 0, 8, "h", 12, "/", "",
+     "/25", "h:80"},
     {"http on port 443", "http://h:443/{id}", 0, 443, 1, 0, 7, "h", 12, "/",
      "", "/25", "h:443"},
     {"port 1", "http://h:1/{id}", 0, 1, 1, 0, 7, "h", 10, "/", "", "/25",
      "h:1"},
-    {"port 65535", "http://h:65535/{id}", 0, 65535, 1, 0, 7, "h", 14, "/",
-     "", "/25", "h:65535"},
+    {"port 65535", "http://h:65535/{id}", 0, 65535, 1, 0, 7, "h", 14, "/", "",
+     "/25", "h:65535"},
     {"port 5 digits, leading zeros", "http://h:00080/{id}", 0, 80, 1, 0, 7,
      "h", 14, "/", "", "/25", "h"},
     {"ipv4 all zeros", "http://0.0.0.0/{id}", 0, 80, 0, 1, 7, "0.0.0.0", 14,
@@ -99,8 +99,8 @@ static const struct ok_case ok_cases[] = {
      "[::ffff:192.0.2.1]"},
     {"ipv6 eight groups", "http://[1:2:3:4:5:6:7:8]/{id}", 0, 80, 0, 1, 8,
      "1:2:3:4:5:6:7:8", 24, "/", "", "/25", "[1:2:3:4:5:6:7:8]"},
-    {"ipv6 unspecified", "http://[::]/{id}", 0, 80, 0, 1, 8, "::", 11, "/",
-     "", "/25", "[::]"},
+    {"ipv6 unspecified", "http://[::]/{id}", 0, 80, 0, 1, 8, "::", 11, "/", "",
+     "/25", "[::]"},
     {"ipv6 upper-case hex, port 1", "https://[FE80::A]:1/{id}", 1, 1, 1, 1, 9,
      "FE80::A", 19, "/", "", "/25", "[FE80::A]:1"},
     {"name that starts like ipv4", "http://1.2.3.4a/{id}", 0, 80, 0, 0, 7,
@@ -112,8 +112,8 @@ static const struct ok_case ok_cases[] = {
     {"every visible byte but #", "http://h/%7B~!$&'()*+,;=:@[]{id}\"<>^`|\\{}",
      0, 80, 0, 0, 7, "h", 8, "/%7B~!$&'()*+,;=:@[]", "\"<>^`|\\{}",
      "/%7B~!$&'()*+,;=:@[]25\"<>^`|\\{}", "h"},
-    {"braces around id", "http://h/{{id}}", 0, 80, 0, 0, 7, "h", 8, "/{",
-     "}", "/{25}", "h"},
+    {"braces around id", "http://h/{{id}}", 0, 80, 0, 0, 7, "h", 8, "/{", "}",
+     "/{25}", "h"},
     {"unfinished second id", "http://h/{id}{id", 0, 80, 0, 0, 7, "h", 8, "/",
      "{id", "/25{id", "h"},
     {"id inside a word", "http://h/p{id}.json", 0, 80, 0, 0, 7, "h", 8, "/p",
@@ -162,8 +162,7 @@ test_template_ok(void)
         k = url_target(&u, s, 25, out, sizeof out);
         CHECKF(k == n && memcmp(out, c->target, n) == 0, "%s: target %.*s",
                c->label, (int)k, out);
-        CHECKF(url_target(&u, s, 25, out, n) == n, "%s: exact cap",
-               c->label);
+        CHECKF(url_target(&u, s, 25, out, n) == n, "%s: exact cap", c->label);
         memset(out, 'X', sizeof out);
         CHECKF(url_target(&u, s, 25, out, n - 1) == 0, "%s: cap - 1",
                c->label);
@@ -175,8 +174,7 @@ test_template_ok(void)
                "%s: authority %.*s", c->label, (int)k, out);
         CHECKF(url_authority(&u, s, out, n) == n, "%s: exact cap", c->label);
         memset(out, 'X', sizeof out);
-        CHECKF(url_authority(&u, s, out, n - 1) == 0, "%s: cap - 1",
-               c->label);
+        CHECKF(url_authority(&u, s, out, n - 1) == 0, "%s: cap - 1", c->label);
         CHECKF(out[0] == 'X', "%s: wrote on failure", c->label);
     }
 }
@@ -230,8 +228,7 @@ static const struct err_case err_cases[] = {
     {"ipv6 no close, end", "http://[::1", 0, URL_E_HOST, 7},
     {"ipv6 empty", "http://[]/{id}", 0, URL_E_HOST, 8},
     {"ipv6 zone id", "http://[fe80::1%25eth0]/{id}", 0, URL_E_HOST, 8},
-    {"ipv6 nine groups", "http://[1:2:3:4:5:6:7:8:9]/{id}", 0, URL_E_HOST,
-     8},
+    {"ipv6 nine groups", "http://[1:2:3:4:5:6:7:8:9]/{id}", 0, URL_E_HOST, 8},
     {"ipvfuture", "http://[v1.x]/{id}", 0, URL_E_HOST, 8},
     {"ipv4 in brackets", "http://[1.2.3.4]/{id}", 0, URL_E_HOST, 8},
     {"junk after ]", "http://[::1]x/{id}", 0, URL_E_HOST, 12},
@@ -324,8 +321,8 @@ test_template_errors(void)
         rc = parse_guarded(&u, c->in, len, NULL);
         CHECKF(rc == c->rc, "%s: rc %d, want %d", c->label, (int)rc,
                (int)c->rc);
-        CHECKF(u.error_offset == c->off, "%s: offset %zu, want %zu",
-               c->label, u.error_offset, c->off);
+        CHECKF(u.error_offset == c->off, "%s: offset %zu, want %zu", c->label,
+               u.error_offset, c->off);
         CHECKF(cleared(&u), "%s: fields left set", c->label);
     }
 }
@@ -438,8 +435,8 @@ test_ipv6_literals(void)
         rc = parse_guarded(&u, tpl, 8 + n + 6, NULL);
         if (ipv6_cases[i].valid) {
             CHECKF(rc == URL_OK, "[%s]: rc %d", ipv6_cases[i].addr, (int)rc);
-            CHECKF(u.host_is_ip && u.host_off == 8 && u.host_len == n,
-                   "[%s]", ipv6_cases[i].addr);
+            CHECKF(u.host_is_ip && u.host_off == 8 && u.host_len == n, "[%s]",
+                   ipv6_cases[i].addr);
         } else {
             CHECKF(rc == URL_E_HOST && u.error_offset == 8, "[%s]: rc %d",
                    ipv6_cases[i].addr, (int)rc);
@@ -526,8 +523,7 @@ test_host_limit(void)
 
     len = make_host(tpl, URL_MAX_HOST, ":65535/{id}");
     rc = parse_guarded(&u, tpl, len, &s);
-    CHECKF(rc == URL_OK && u.host_len == URL_MAX_HOST, "253: rc %d",
-           (int)rc);
+    CHECKF(rc == URL_OK && u.host_len == URL_MAX_HOST, "253: rc %d", (int)rc);
     CHECK(url_authority(&u, s, out, sizeof out) == URL_MAX_HOST + 6);
     CHECK(url_authority(&u, s, out, URL_MAX_HOST + 5) == 0);
 
@@ -731,8 +727,8 @@ test_truncations(void)
                 CHECKF(u.suffix_off + u.suffix_len == n, "%s cut at %zu",
                        ok_cases[i].label, n);
             else
-                CHECKF(u.error_offset <= n, "%s cut at %zu",
-                       ok_cases[i].label, n);
+                CHECKF(u.error_offset <= n, "%s cut at %zu", ok_cases[i].label,
+                       n);
             if (n < len && strstr(in, "{id}") + 4 > in + n)
                 CHECKF(rc != URL_OK, "%s cut at %zu", ok_cases[i].label, n);
         }
@@ -804,8 +800,8 @@ test_ids(void)
         rc = url_parse_ids(guard_place(c->in, len), len, &first, &last);
         CHECKF(rc == c->rc, "%s: rc %d", c->label, (int)rc);
         if (c->rc == URL_OK)
-            CHECKF(first == c->first && last == c->last, "%s: %u-%u",
-                   c->label, (unsigned)first, (unsigned)last);
+            CHECKF(first == c->first && last == c->last, "%s: %u-%u", c->label,
+                   (unsigned)first, (unsigned)last);
         else
             CHECKF(first == 0xdeadbeef && last == 0xdeadbeef,
                    "%s: outputs written on error", c->label);
@@ -903,8 +899,8 @@ test_resolve(void)
         {1, "/a/b?q", "#top", URL_OK, 0, "/a/b?q", NULL},
         {1, "/a/b", "../c", URL_OK, 0, "/c", NULL},
         {1, "/a/b/7", "../ok/7", URL_OK, 0, "/a/ok/7", NULL},
-        {1, "/v2/pokemon/7", "../../v2/pokemon/../pokemon/./7?x=/../y",
-         URL_OK, 0, "/v2/pokemon/7?x=/../y", NULL},
+        {1, "/v2/pokemon/7", "../../v2/pokemon/../pokemon/./7?x=/../y", URL_OK,
+         0, "/v2/pokemon/7?x=/../y", NULL},
         {1, "/a/b", "/./x/../../y/.", URL_OK, 0, "/y/", NULL},
         {0, "/a/b", "http://h/a/./b/../c?x/../y#z", URL_OK, 1,
          "http://h/a/c?x/../y", "/a/c?x/../y"},
@@ -926,14 +922,13 @@ test_resolve(void)
         int absolute;
         enum url_rc rc =
             url_resolve(cases[i].tls, cases[i].cur, strlen(cases[i].cur),
-                        guard_place(cases[i].loc, n), n, out, sizeof out,
-                        &len, &ref, &absolute);
+                        guard_place(cases[i].loc, n), n, out, sizeof out, &len,
+                        &ref, &absolute);
 
         CHECKF(rc == cases[i].rc, "'%s': rc %d", cases[i].loc, rc);
         if (rc != URL_OK)
             continue;
-        CHECKF(absolute == cases[i].absolute &&
-                   len == strlen(cases[i].out) &&
+        CHECKF(absolute == cases[i].absolute && len == strlen(cases[i].out) &&
                    memcmp(out, cases[i].out, len) == 0,
                "'%s': '%.*s'", cases[i].loc, (int)len, out);
         if (absolute) {
@@ -1047,9 +1042,9 @@ test_resolve_rfc3986(void)
         size_t len, t, n = strlen(ref), host_len, want_len;
         struct url_ref r;
         int absolute = -1;
-        enum url_rc rc = url_resolve(0, base, strlen(base),
-                                     guard_place(ref, n), n, out,
-                                     sizeof out, &len, &r, &absolute);
+        enum url_rc rc =
+            url_resolve(0, base, strlen(base), guard_place(ref, n), n, out,
+                        sizeof out, &len, &r, &absolute);
 
         if (!want) {
             CHECKF(rc == URL_E_SCHEME, "'%s': rc %d", ref, rc);
@@ -1078,8 +1073,7 @@ test_resolve_rfc3986(void)
         }
         /* An empty path is sent as "/" (RFC 9112 sec. 3.2.1). */
         CHECKF(want_len == 0 ? t == 1 && target[0] == '/'
-                             : t == want_len &&
-                                   memcmp(target, path, t) == 0,
+                             : t == want_len && memcmp(target, path, t) == 0,
                "'%s': target '%.*s', want '%.*s'", ref, (int)t, target,
                (int)want_len, path);
     }
