@@ -55,7 +55,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,6 +69,7 @@
 #include "jfield.h"
 #include "loop.h"
 #include "net.h"
+#include "origin.h"
 #include "tlsio.h"
 
 #define URL_CAP (URL_MAX_HOST + 32 + URL_MAX_TARGET)
@@ -85,19 +85,26 @@ enum stop { STOP_NONE = 0, STOP_ERROR_BODY, STOP_TOO_BIG, STOP_CODING_LONG };
 /* Which stage gave up on a body first (as conn.c). */
 enum { BODY_FAILED_JSON = 1, BODY_FAILED_DECODE = 2 };
 
-/* A scheme + host + port; origins[0] is the template's. */
-struct origin {
-    int tls;
-    int host_is_ip;
-    uint16_t port;
-    char host[URL_MAX_HOST + 1];
+/* A scheme + host + port (include/origin.h) and its URL prefix for
+   libcurl; origins[0] is the template's. */
+struct curl_origin {
+    struct origin o;
     char prefix[URL_MAX_HOST + 32]; /* scheme://authority */
     size_t prefix_len;
-    unsigned connect_failures_in_row;
-    int ready;       /* resolved, trust store loaded (origin_ready) */
-    int unreachable; /* out of connect attempts, or unresolvable */
-    char why_unreachable[REASON_LEN + 32];
 };
+
+static void
+set_prefix(struct curl_origin *org)
+{
+    /* Built by copies: both strings live in org, which snprintf's
+       restrict contract (and GCC's check of it) does not like. */
+    const char *scheme = org->o.tls ? "https://" : "http://";
+    size_t n = strlen(scheme);
+    memcpy(org->prefix, scheme, n);
+    memcpy(org->prefix + n, org->o.authority, org->o.authority_len);
+    org->prefix_len = n + org->o.authority_len;
+    org->prefix[org->prefix_len] = '\0';
+}
 
 struct transfer {
     struct transport *t;
@@ -139,7 +146,7 @@ struct transport {
     unsigned main_active; /* transfers of the main pool */
     unsigned max_active;  /* n_main, lower once out of descriptors */
     unsigned n_sockets;   /* open now */
-    struct origin origins[TRANSPORT_MAX_ORIGINS];
+    struct curl_origin origins[TRANSPORT_MAX_ORIGINS];
     unsigned n_origins;
     struct tlsio_ctx tls; /* the trust store, for every https origin */
     int tls_open;
@@ -340,7 +347,7 @@ on_ssl_ctx(CURL *e, void *sslctx, void *arg)
 {
     struct transfer *x = arg;
     struct transport *t = x->t;
-    const struct origin *org = &t->origins[x->origin];
+    const struct curl_origin *org = &t->origins[x->origin];
     SSL_CTX *ctx = sslctx;
     X509_VERIFY_PARAM *p = SSL_CTX_get0_param(ctx);
 
@@ -350,11 +357,11 @@ on_ssl_ctx(CURL *e, void *sslctx, void *arg)
     if (t->cfg->insecure)
         return CURLE_OK;
     SSL_CTX_set1_cert_store(ctx, SSL_CTX_get_cert_store(t->tls.ctx));
-    if (org->host_is_ip) {
-        if (X509_VERIFY_PARAM_set1_ip_asc(p, org->host) != 1)
+    if (org->o.host_is_ip) {
+        if (X509_VERIFY_PARAM_set1_ip_asc(p, org->o.host) != 1)
             return CURLE_SSL_CERTPROBLEM;
     } else {
-        if (X509_VERIFY_PARAM_set1_host(p, org->host, 0) != 1)
+        if (X509_VERIFY_PARAM_set1_host(p, org->o.host, 0) != 1)
             return CURLE_SSL_CERTPROBLEM;
         X509_VERIFY_PARAM_set_hostflags(p,
                                         X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
@@ -485,7 +492,7 @@ static void
 connect_reason(struct transport *t, struct transfer *x, CURLcode code,
                char *out, size_t cap)
 {
-    const struct origin *org = &t->origins[x->origin];
+    const struct curl_origin *org = &t->origins[x->origin];
     char *ip = NULL;
     long port = 0, os_errno = 0;
     char to[80];
@@ -509,8 +516,8 @@ connect_reason(struct transport *t, struct transfer *x, CURLcode code,
         snprintf(to, sizeof to, strchr(ip, ':') ? "[%s]:%ld" : "%s:%ld", ip,
                  port);
     else
-        snprintf(to, sizeof to, strchr(org->host, ':') ? "[%s]:%u" : "%s:%u",
-                 org->host, (unsigned)org->port);
+        snprintf(to, sizeof to, strchr(org->o.host, ':') ? "[%s]:%u" : "%s:%u",
+                 org->o.host, (unsigned)org->o.port);
     snprintf(out, cap, "connect to %s: %s", to,
              os_errno ? strerror((int)os_errno)
                       : (x->errbuf[0] ? x->errbuf : curl_easy_strerror(code)));
@@ -525,20 +532,16 @@ connect_reason(struct transport *t, struct transfer *x, CURLcode code,
 static void
 connect_failed(struct transport *t, struct transfer *x, const char *err)
 {
-    struct origin *org = &t->origins[x->origin];
-    unsigned attempts = t->cfg->max_retries + 1;
+    struct origin *org = &t->origins[x->origin].o;
 
-    if (!org->unreachable && ++org->connect_failures_in_row >= attempts) {
-        org->unreachable = 1;
-        snprintf(org->why_unreachable, sizeof org->why_unreachable,
-                 "%s (%u attempt%s)", err, attempts, attempts == 1 ? "" : "s");
-        if (x->origin == 0)
-            fatal(t, org->why_unreachable);
+    if (origin_connect_failed(org, t->cfg->max_retries + 1, err)) {
+        if (x->origin > 0) {
+            transport_fail_job(t->ev, x->job, org->why);
+            return;
+        }
+        fatal(t, org->why);
     }
-    if (org->unreachable && x->origin > 0)
-        transport_fail_job(t->ev, x->job, org->why_unreachable);
-    else
-        t->ev->on_unanswered(t->ev->owner, x->job, 0, err);
+    t->ev->on_unanswered(t->ev->owner, x->job, 0, err);
 }
 
 /*
@@ -607,7 +610,7 @@ static void
 failure_reason(struct transfer *x, CURLcode code, char *out, size_t cap)
 {
     const char *lib = x->errbuf[0] ? x->errbuf : curl_easy_strerror(code);
-    int tls = x->t->origins[x->origin].tls;
+    int tls = x->t->origins[x->origin].o.tls;
 
     switch (code) {
     case CURLE_GOT_NOTHING:
@@ -669,12 +672,12 @@ release(struct transport *t, struct transfer *x)
 static void
 finished(struct transport *t, struct transfer *x, CURLcode code)
 {
-    struct origin *org = &t->origins[x->origin];
+    struct curl_origin *org = &t->origins[x->origin];
     char err[REASON_LEN];
 
     release(t, x);
     if (x->status)
-        org->connect_failures_in_row = 0; /* the origin answered */
+        origin_answered(&org->o);
     if (code == CURLE_OK ||
         (code == CURLE_WRITE_ERROR && x->stop == STOP_ERROR_BODY)) {
         finish_response(t, x);
@@ -779,9 +782,9 @@ setup_easy(struct transport *t, struct transfer *x)
 static int
 origin_resolve(struct transport *t, unsigned o, char *err, size_t errcap)
 {
-    struct origin *org = &t->origins[o];
-    const char *host = org->host;
-    uint16_t port = org->port;
+    struct curl_origin *org = &t->origins[o];
+    const char *host = org->o.host;
+    uint16_t port = org->o.port;
     struct net_addrs addrs;
     struct curl_slist *l;
     char entry[URL_MAX_HOST + 16 + NET_MAX_ADDRS * (INET6_ADDRSTRLEN + 3)];
@@ -790,13 +793,13 @@ origin_resolve(struct transport *t, unsigned o, char *err, size_t errcap)
 
     if (net_resolve(host, port, &addrs, err, errcap) < 0)
         return -1;
-    if (org->tls && !t->tls_open) {
+    if (org->o.tls && !t->tls_open) {
         if (tlsio_ctx_open(&t->tls, t->cfg->cafile, t->cfg->insecure, err,
                            errcap) < 0)
             return -1;
         t->tls_open = 1;
     }
-    if (org->host_is_ip)
+    if (org->o.host_is_ip)
         return 0; /* libcurl resolves nothing for a literal */
     n = (size_t)snprintf(entry, sizeof entry, "%s:%u:", host, (unsigned)port);
     for (i = 0; i < addrs.n && n < sizeof entry; i++) {
@@ -878,7 +881,6 @@ curl_open(const struct fetch_config *cfg, const struct transport_events *ev,
 {
     const struct url_template *u = &cfg->tmpl;
     struct transport *t;
-    char host[URL_MAX_HOST + 1];
     unsigned i;
 
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -896,22 +898,15 @@ curl_open(const struct fetch_config *cfg, const struct transport_events *ev,
     t->st = st;
     if (tls_ctx_slot < 0)
         tls_ctx_slot = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-    memcpy(host, cfg->url + u->host_off, u->host_len);
-    host[u->host_len] = '\0';
-    t->origins[0].tls = u->tls;
-    t->origins[0].host_is_ip = u->host_is_ip;
-    t->origins[0].port = u->port;
-    snprintf(t->origins[0].host, sizeof t->origins[0].host, "%s", host);
+    if (origin_set_template(&t->origins[0].o, u, cfg->url) < 0) {
+        snprintf(err, errcap, "host name too long");
+        goto fail;
+    }
+    set_prefix(&t->origins[0]);
     if (origin_resolve(t, 0, err, errcap) < 0)
         goto fail;
-    t->origins[0].ready = 1;
+    t->origins[0].o.ready = 1;
     t->n_origins = 1;
-    t->origins[0].prefix_len =
-        (size_t)snprintf(t->origins[0].prefix, sizeof t->origins[0].prefix,
-                         "%s://", u->tls ? "https" : "http");
-    t->origins[0].prefix_len += url_authority(
-        u, cfg->url, t->origins[0].prefix + t->origins[0].prefix_len,
-        sizeof t->origins[0].prefix - t->origins[0].prefix_len);
 
     t->n_main = cfg->connections;
     if (t->n_main > cfg->n_ids)
@@ -966,19 +961,11 @@ static int
 curl_origin(struct transport *t, const struct url_ref *ref, const char *s,
             char *err, size_t errcap)
 {
-    char host[URL_MAX_HOST + 1];
-    struct origin *org;
     unsigned i;
 
-    memcpy(host, s + ref->host_off, ref->host_len);
-    host[ref->host_len] = '\0';
-    for (i = 0; i < t->n_origins; i++) {
-        org = &t->origins[i];
-        /* Host names compare without case (RFC 9110 sec. 4.2.3). */
-        if (org->tls == ref->tls && org->port == ref->port &&
-            strcasecmp(org->host, host) == 0)
+    for (i = 0; i < t->n_origins; i++)
+        if (origin_is(&t->origins[i].o, ref, s))
             return (int)i;
-    }
     if (t->n_origins == TRANSPORT_MAX_ORIGINS) {
         snprintf(err, errcap, "redirected to more than %d hosts",
                  TRANSPORT_MAX_ORIGINS);
@@ -986,18 +973,12 @@ curl_origin(struct transport *t, const struct url_ref *ref, const char *s,
     }
     /* Only named here, inside a callback: resolving and the trust store
        wait for the first submit (origin_ready). */
-    org = &t->origins[i];
-    memset(org, 0, sizeof *org);
-    org->tls = ref->tls;
-    org->host_is_ip = ref->host_is_ip;
-    org->port = ref->port;
-    snprintf(org->host, sizeof org->host, "%s", host);
-    org->prefix_len = (size_t)snprintf(org->prefix, sizeof org->prefix,
-                                       "%s://", ref->tls ? "https" : "http");
-    org->prefix_len += url_ref_authority(ref, s, org->prefix + org->prefix_len,
-                                         sizeof org->prefix - org->prefix_len);
-    t->n_origins++;
-    return (int)i;
+    if (origin_set_ref(&t->origins[i].o, ref, s) < 0) {
+        snprintf(err, errcap, "redirect: host name too long");
+        return -1;
+    }
+    set_prefix(&t->origins[i]);
+    return (int)t->n_origins++;
 }
 
 /* An origin a redirect named is set up at its first submit, in the
@@ -1006,24 +987,23 @@ curl_origin(struct transport *t, const struct url_ref *ref, const char *s,
 static void
 origin_ready(struct transport *t, unsigned o)
 {
-    struct origin *org = &t->origins[o];
+    struct curl_origin *org = &t->origins[o];
     char err[REASON_LEN];
 
-    if (org->ready || org->unreachable)
+    if (org->o.ready || org->o.unreachable)
         return;
     if (origin_resolve(t, o, err, sizeof err) < 0) {
-        org->unreachable = 1;
-        snprintf(org->why_unreachable, sizeof org->why_unreachable, "%s", err);
+        origin_fail(&org->o, err);
         return;
     }
-    org->ready = 1;
+    org->o.ready = 1;
 }
 
 static int
 curl_submit(struct transport *t, uint32_t job, int origin, const char *target,
             size_t target_len)
 {
-    struct origin *org;
+    struct curl_origin *org;
     struct transfer *x = NULL;
     unsigned i;
 
@@ -1033,8 +1013,8 @@ curl_submit(struct transport *t, uint32_t job, int origin, const char *target,
         return -EINVAL;
     org = &t->origins[origin];
     origin_ready(t, (unsigned)origin);
-    if (org->unreachable) {
-        transport_fail_job(t->ev, job, org->why_unreachable);
+    if (org->o.unreachable) {
+        transport_fail_job(t->ev, job, org->o.why);
         return 0;
     }
     if (origin > 0) {

@@ -47,12 +47,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "conn.h"
 #include "decode.h"
 #include "loop.h"
 #include "net.h"
+#include "origin.h"
 #include "tlsio.h"
 
 /* One connection of the pool, and what the pool keeps about it. */
@@ -61,22 +61,15 @@ struct slot {
     int probe;         /* answer once before pipelining on it */
 };
 
-/* A scheme + host + port requests go to; origins[0] is the template's. */
-struct origin {
-    int tls;
-    int host_is_ip;
-    uint16_t port;
-    char host[URL_MAX_HOST + 1];
-    char authority[URL_MAX_HOST + 16];
+/* A scheme + host + port requests go to (include/origin.h), and what the
+   pool keeps for it; origins[0] is the template's. */
+struct pool_origin {
+    struct origin o;
     struct tlsio_ctx tls_ctx;
     int tls_open;
     struct net_addrs addrs;
     unsigned addr_next;
     struct conn_config cfg;
-    unsigned connect_failures_in_row;
-    int ready;       /* resolved, TLS context built */
-    int unreachable; /* out of connect attempts, or unresolvable */
-    char why_unreachable[CONN_ERR_LEN + 32];
 };
 
 struct transport {
@@ -85,7 +78,7 @@ struct transport {
     struct fetch_stats *st;
 
     struct loop loop;
-    struct origin origins[TRANSPORT_MAX_ORIGINS];
+    struct pool_origin origins[TRANSPORT_MAX_ORIGINS];
     unsigned n_origins;
 
     struct slot *slots; /* n_main for origin 0, then one per origin > 0 */
@@ -139,7 +132,7 @@ on_result(void *owner, struct conn *c, uint32_t job,
     struct transport *t = owner;
 
     t->last_status = r->status;
-    t->origins[origin_of(t, c)].connect_failures_in_row = 0;
+    origin_answered(&t->origins[origin_of(t, c)].o);
     t->n_inflight--;
     t->ev->on_result(t->ev->owner, job, r);
 }
@@ -176,7 +169,7 @@ fail_inflight(struct transport *t, struct conn *c, const char *err)
 
 /* The address origin o's next connection goes to. */
 static const struct sockaddr *
-addr_now(const struct origin *org)
+addr_now(const struct pool_origin *org)
 {
     return (const struct sockaddr *)&org->addrs.addr[org->addr_next];
 }
@@ -190,21 +183,17 @@ addr_now(const struct origin *org)
 static int
 connect_failed(struct transport *t, unsigned o, const char *err)
 {
-    struct origin *org = &t->origins[o];
+    struct pool_origin *org = &t->origins[o];
     unsigned attempts = t->cfg->max_retries + 1;
 
-    if (org->unreachable)
-        return 1;
     if (attempts < org->addrs.n)
         attempts = org->addrs.n;
-    org->addr_next = (org->addr_next + 1) % org->addrs.n;
-    if (++org->connect_failures_in_row < attempts)
+    if (org->addrs.n)
+        org->addr_next = (org->addr_next + 1) % org->addrs.n;
+    if (!origin_connect_failed(&org->o, attempts, err))
         return 0;
-    org->unreachable = 1;
-    snprintf(org->why_unreachable, sizeof org->why_unreachable,
-             "%s (%u attempt%s)", err, attempts, attempts == 1 ? "" : "s");
     if (o == 0)
-        fatal(t, org->why_unreachable);
+        fatal(t, org->o.why);
     return 1;
 }
 
@@ -213,7 +202,7 @@ on_close(void *owner, struct conn *c, enum conn_end why, const char *err)
 {
     struct transport *t = owner;
     unsigned k = conn_inflight(c), o = origin_of(t, c);
-    struct origin *org = &t->origins[o];
+    struct pool_origin *org = &t->origins[o];
 
     t->n_ended++;
     if (o == 0)
@@ -239,14 +228,14 @@ on_close(void *owner, struct conn *c, enum conn_end why, const char *err)
                 t->depth = 1;
         }
         if (conn_responses(c) > 0)
-            org->connect_failures_in_row = 0;
+            origin_answered(&org->o);
         give_back(t, c, 1, err);
         break;
     case CONN_END_CONNECT:
         /* A stale failure (an address already left) is not counted. */
         if (conn_peer(c) == addr_now(org) && connect_failed(t, o, err) &&
             o > 0)
-            fail_inflight(t, c, org->why_unreachable);
+            fail_inflight(t, c, org->o.why);
         else
             give_back(t, c, 0, err);
         break;
@@ -283,30 +272,20 @@ pool_close(struct transport *t)
     free(t);
 }
 
-/* Name origin o and fill in its connections' shared configuration. No
-   waiting: its addresses and TLS context come later (origin_ready). host
-   is NUL-terminated. */
+/* Fill in the configuration origin o's connections share (it is named
+   already). */
 static void
-origin_init(struct transport *t, unsigned o, int tls, const char *host,
-            int host_is_ip, uint16_t port, const char *authority,
-            size_t authority_len)
+origin_conns(struct transport *t, unsigned o)
 {
-    struct origin *org = &t->origins[o];
+    struct pool_origin *org = &t->origins[o];
     struct conn_config *cc = &org->cfg;
 
-    memset(org, 0, sizeof *org);
-    org->tls = tls;
-    org->host_is_ip = host_is_ip;
-    org->port = port;
-    snprintf(org->host, sizeof org->host, "%s", host);
-    memcpy(org->authority, authority, authority_len);
-    org->authority[authority_len] = '\0';
     cc->loop = &t->loop;
-    cc->tls = tls ? &org->tls_ctx : NULL;
-    cc->host = org->host;
-    cc->host_is_ip = host_is_ip;
-    cc->authority = org->authority;
-    cc->authority_len = authority_len;
+    cc->tls = org->o.tls ? &org->tls_ctx : NULL;
+    cc->host = org->o.host;
+    cc->host_is_ip = org->o.host_is_ip;
+    cc->authority = org->o.authority;
+    cc->authority_len = org->o.authority_len;
     cc->run = t->cfg;
     cc->stats = t->st;
     cc->ops = &pool_conn_ops;
@@ -318,9 +297,9 @@ origin_init(struct transport *t, unsigned o, int tls, const char *host,
 static int
 origin_tls_init(struct transport *t, unsigned o, char *err, size_t errcap)
 {
-    struct origin *org = &t->origins[o];
+    struct pool_origin *org = &t->origins[o];
 
-    if (!org->tls)
+    if (!org->o.tls)
         return 0;
     if (tlsio_ctx_open(&org->tls_ctx, t->cfg->cafile, t->cfg->insecure, err,
                        errcap) < 0)
@@ -338,18 +317,18 @@ origin_tls_init(struct transport *t, unsigned o, char *err, size_t errcap)
 static void
 origin_ready(struct transport *t, unsigned o)
 {
-    struct origin *org = &t->origins[o];
+    struct pool_origin *org = &t->origins[o];
     char err[CONN_ERR_LEN];
 
-    if (org->ready || org->unreachable)
+    if (org->o.ready || org->o.unreachable)
         return;
-    if (net_resolve(org->host, org->port, &org->addrs, err, sizeof err) < 0 ||
+    if (net_resolve(org->o.host, org->o.port, &org->addrs, err, sizeof err) <
+            0 ||
         origin_tls_init(t, o, err, sizeof err) < 0) {
-        org->unreachable = 1;
-        snprintf(org->why_unreachable, sizeof org->why_unreachable, "%s", err);
+        origin_fail(&org->o, err);
         return;
     }
-    org->ready = 1;
+    org->o.ready = 1;
 }
 
 static struct transport *
@@ -358,8 +337,7 @@ pool_open(const struct fetch_config *cfg, const struct transport_events *ev,
 {
     const struct url_template *u = &cfg->tmpl;
     struct transport *t = calloc(1, sizeof *t);
-    char host[URL_MAX_HOST + 1], authority[URL_MAX_HOST + 16];
-    size_t len;
+    struct origin *o0;
     unsigned i;
 
     if (!t) {
@@ -374,16 +352,14 @@ pool_open(const struct fetch_config *cfg, const struct transport_events *ev,
         snprintf(err, errcap, "epoll_create1: %s", strerror(errno));
         goto fail;
     }
-    memcpy(host, cfg->url + u->host_off, u->host_len);
-    host[u->host_len] = '\0';
-    len = url_authority(u, cfg->url, authority, sizeof authority);
+    o0 = &t->origins[0].o;
     t->n_origins = 1;
-    if (!len) {
+    if (origin_set_template(o0, u, cfg->url) < 0) {
         snprintf(err, errcap, "host name too long");
         goto fail;
     }
-    origin_init(t, 0, u->tls, host, u->host_is_ip, u->port, authority, len);
-    if (net_resolve(host, u->port, &t->origins[0].addrs, err, errcap) < 0)
+    origin_conns(t, 0);
+    if (net_resolve(o0->host, o0->port, &t->origins[0].addrs, err, errcap) < 0)
         goto fail;
 
     t->n_main = cfg->connections;
@@ -432,7 +408,7 @@ pool_open(const struct fetch_config *cfg, const struct transport_events *ev,
         if (origin_tls_init(t, 0, err, errcap) < 0)
             goto fail;
     }
-    t->origins[0].ready = 1;
+    o0->ready = 1;
     if (cfg->insecure && u->tls)
         ev->on_warning(ev->owner, "warning: --insecure: the server's "
                                   "certificate is not verified");
@@ -446,33 +422,22 @@ static int
 pool_origin(struct transport *t, const struct url_ref *ref, const char *s,
             char *err, size_t errcap)
 {
-    char host[URL_MAX_HOST + 1], authority[URL_MAX_HOST + 16];
-    size_t len;
     unsigned o;
 
-    memcpy(host, s + ref->host_off, ref->host_len);
-    host[ref->host_len] = '\0';
-    for (o = 0; o < t->n_origins; o++) {
-        const struct origin *org = &t->origins[o];
-        /* Host names compare without case (RFC 9110 sec. 4.2.3). */
-        if (org->tls == ref->tls && org->port == ref->port &&
-            strcasecmp(org->host, host) == 0)
+    for (o = 0; o < t->n_origins; o++)
+        if (origin_is(&t->origins[o].o, ref, s))
             return (int)o;
-    }
     if (t->n_origins == TRANSPORT_MAX_ORIGINS) {
         snprintf(err, errcap, "redirected to more than %d hosts",
                  TRANSPORT_MAX_ORIGINS);
         return -1;
     }
-    len = url_ref_authority(ref, s, authority, sizeof authority);
-    if (!len) {
+    if (origin_set_ref(&t->origins[o].o, ref, s) < 0) {
         snprintf(err, errcap, "redirect: host name too long");
         return -1;
     }
-    o = t->n_origins++;
-    origin_init(t, o, ref->tls, host, ref->host_is_ip, ref->port, authority,
-                len);
-    return (int)o;
+    origin_conns(t, o);
+    return (int)t->n_origins++;
 }
 
 /* Whether c has carried all the requests one connection may: the
@@ -528,7 +493,7 @@ pick(struct transport *t, size_t target_len)
 static int
 open_slot(struct transport *t, unsigned i, unsigned o)
 {
-    struct origin *org = &t->origins[o];
+    struct pool_origin *org = &t->origins[o];
     char msg[160], to[80];
     int rc;
 
@@ -603,7 +568,7 @@ pick_extra(struct transport *t, unsigned o, size_t target_len)
     unsigned i = t->n_main + o - 1;
 
     origin_ready(t, o);
-    while (conn_closed(t->slots[i].conn) && !t->origins[o].unreachable)
+    while (conn_closed(t->slots[i].conn) && !t->origins[o].o.unreachable)
         (void)open_slot(t, i, o);
     return can_take(t, i, target_len) ? t->slots[i].conn : NULL;
 }
@@ -620,8 +585,8 @@ pool_submit(struct transport *t, uint32_t job, int origin, const char *target,
         return -EINVAL;
     c = origin == 0 ? pick(t, target_len)
                     : pick_extra(t, (unsigned)origin, target_len);
-    if (t->origins[origin].unreachable) {
-        transport_fail_job(t->ev, job, t->origins[origin].why_unreachable);
+    if (t->origins[origin].o.unreachable) {
+        transport_fail_job(t->ev, job, t->origins[origin].o.why);
         return 0;
     }
     if (!c || conn_submit(c, job, target, target_len) < 0)
