@@ -20,6 +20,8 @@
 
 #include "url.h"
 
+struct timeline;
+
 struct fetch_config {
     const char *url;          /* the template, NUL-terminated */
     struct url_template tmpl; /* parsed from url */
@@ -43,6 +45,10 @@ struct fetch_config {
     uint64_t max_body;       /* largest body, decoded and as sent */
     unsigned max_redirects;  /* redirects followed per id */
     int allow_http_redirect; /* follow https -> http redirects */
+    /* Where the run's connections and requests are recorded, for -v,
+       --trace, --har, --waterfall and --stats json; NULL when no output
+       asks for them, and then nothing is recorded (include/timeline.h). */
+    struct timeline *timeline;
 };
 
 struct fetch_stats {

@@ -1,0 +1,214 @@
+/*
+ * test_timeline - the records a run's events leave (include/timeline.h),
+ * on a fake clock: what each event sets, the order sinks see events in,
+ * attempts counted per job, records that stay put across chunks, and
+ * events naming no record ignored.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "timeline.h"
+
+static int64_t fake_us;
+
+static int64_t
+fake_clock(void)
+{
+    return fake_us;
+}
+
+/* What a sink saw: the kinds in order, and the last event's fields. */
+static enum tl_kind seen[64];
+static unsigned n_seen;
+static struct tl_event last;
+static char last_bytes[256];
+
+static void
+record_event(void *arg, const struct tl_event *ev)
+{
+    (void)arg;
+    if (n_seen < 64)
+        seen[n_seen++] = ev->kind;
+    last = *ev;
+    snprintf(last_bytes, sizeof last_bytes, "%.*s", (int)ev->bytes_len,
+             ev->bytes ? ev->bytes : "");
+}
+
+static struct timeline *
+start(size_t n_jobs)
+{
+    struct tl_sink sink = {record_event, NULL};
+    struct timeline *tl;
+
+    fake_us = 1000000; /* the clock starts from 0 at tl_new */
+    n_seen = 0;
+    tl = tl_new(n_jobs, fake_clock);
+    CHECK(tl != NULL);
+    CHECK(tl_add_sink(tl, &sink) == 0);
+    return tl;
+}
+
+static void
+test_one_request_on_a_new_connection(void)
+{
+    struct timeline *tl = start(4);
+    struct tl_tls_info info = {"TLSv1.3", "TLS_AES_128_GCM_SHA256",
+                               "X25519",  "http/1.1",
+                               "CN=a",    "CN=b",
+                               0};
+    const struct tl_conn *c;
+    const struct tl_request *r;
+    uint32_t cn, rn;
+
+    fake_us += 100;
+    cn = tl_connect(tl, 0, 1, "127.0.0.1:8443");
+    CHECK(cn == 0);
+    fake_us += 50;
+    rn = tl_queued(tl, cn, 2, 25, 0, "/p/25", 5, "GET /p/25", 9);
+    CHECK(rn == 0);
+    CHECK(strcmp(last_bytes, "GET /p/25") == 0);
+    fake_us += 200;
+    tl_tcp_up(tl, cn);
+    fake_us += 1000;
+    tl_tls_up(tl, cn, &info);
+    CHECK(last.tls == &info);
+    fake_us += 10;
+    tl_sent(tl, rn);
+    fake_us += 300;
+    tl_first_byte(tl, rn);
+    tl_head(tl, rn, 200, "Content-Length 10", "HTTP/1.1 200 OK\r\n\r\n", 19);
+    CHECK(strcmp(last.text, "Content-Length 10") == 0);
+    fake_us += 40;
+    tl_done(tl, rn, TL_OK, 200, 29, 10, "HTTP/1.1 200 OK\r\n\r\n", 19);
+    fake_us += 5;
+    tl_close(tl, cn, 0, "done");
+
+    c = tl_conn_at(tl, cn);
+    r = tl_request_at(tl, rn);
+    CHECK(c->start_us == 100 && c->tcp_us == 350 && c->tls_us == 1350);
+    CHECK(c->end_us == 1705 && c->end_why == 0 && c->tls == 1);
+    CHECK(c->requests == 1 && c->responses == 1 && !c->resumed);
+    CHECK(strcmp(c->peer, "127.0.0.1:8443") == 0);
+    CHECK(r->queued_us == 150 && r->sent_us == 1360);
+    CHECK(r->first_byte_us == 1660 && r->end_us == 1700);
+    CHECK(r->id == 25 && r->conn == cn && r->attempt == 1);
+    CHECK(r->status == 200 && r->outcome == TL_OK);
+    CHECK(r->wire_bytes == 29 && r->body_bytes == 10);
+    CHECK(r->opened_conn == 1 && r->pipeline_pos == 0);
+    CHECK(r->target_len == 5 && memcmp(tl_target(tl, r), "/p/25", 5) == 0);
+    CHECK(n_seen == 8);
+    CHECK(seen[0] == TL_EV_CONNECT && seen[1] == TL_EV_QUEUED &&
+          seen[2] == TL_EV_TCP_UP && seen[3] == TL_EV_TLS_UP &&
+          seen[4] == TL_EV_SENT && seen[5] == TL_EV_HEAD &&
+          seen[6] == TL_EV_DONE && seen[7] == TL_EV_CLOSE);
+    CHECK(last.conn == c && last.req == NULL && last.t_us == 1705);
+    tl_free(tl);
+}
+
+static void
+test_attempts_counted_per_job(void)
+{
+    struct timeline *tl = start(3);
+    uint32_t cn = tl_connect(tl, 0, 0, "x");
+    uint32_t a, b, d;
+
+    tl_tcp_up(tl, cn);
+    a = tl_queued(tl, cn, 1, 7, 0, "/7", 2, NULL, 0);
+    tl_lost(tl, a, "connection closed");
+    CHECK(tl_request_at(tl, a)->outcome == TL_UNANSWERED);
+    CHECK(strcmp(last.text, "connection closed") == 0);
+    b = tl_queued(tl, cn, 1, 7, 1, "/7", 2, NULL, 0);
+    d = tl_queued(tl, cn, 2, 8, 2, "/8", 2, NULL, 0);
+    CHECK(tl_request_at(tl, b)->attempt == 2);
+    CHECK(tl_request_at(tl, d)->attempt == 1);
+    CHECK(tl_request_at(tl, d)->pipeline_pos == 2);
+    /* Queued once the connection was up: it did not wait for it. */
+    CHECK(tl_request_at(tl, d)->opened_conn == 0);
+    /* A job number out of range still makes a record. */
+    CHECK(tl_queued(tl, cn, 99, 1, 0, "/1", 2, NULL, 0) != TL_NONE);
+    tl_free(tl);
+}
+
+static void
+test_records_stay_put_across_chunks(void)
+{
+    struct timeline *tl = start(1);
+    uint32_t cn = tl_connect(tl, 0, 0, "x");
+    const struct tl_request *first;
+    char target[40];
+    uint32_t i, n = 3 * TL_CHUNK + 7;
+    int all_right = 1;
+
+    first = tl_request_at(tl, tl_queued(tl, cn, 0, 0, 0, "/0", 2, NULL, 0));
+    for (i = 1; i < n; i++) {
+        int len = snprintf(target, sizeof target, "/pokemon/%u", i);
+
+        CHECK(tl_queued(tl, cn, 0, i, 0, target, (size_t)len, NULL, 0) == i);
+    }
+    CHECK(tl_request_count(tl) == n);
+    CHECK(tl_request_at(tl, 0) == first);
+    CHECK(tl_request_at(tl, n) == NULL);
+    for (i = 1; i < n; i++) {
+        const struct tl_request *r = tl_request_at(tl, i);
+        int len = snprintf(target, sizeof target, "/pokemon/%u", i);
+
+        if (r->id != i || r->target_len != len ||
+            memcmp(tl_target(tl, r), target, (size_t)len) != 0)
+            all_right = 0;
+    }
+    CHECK(all_right);
+    CHECK(tl_conn_at(tl, cn)->requests == n);
+    tl_free(tl);
+}
+
+static void
+test_events_naming_no_record(void)
+{
+    struct timeline *tl = start(1);
+
+    tl_tcp_up(tl, 5);
+    tl_sent(tl, 9);
+    tl_done(tl, TL_NONE, TL_OK, 200, 1, 1, NULL, 0);
+    tl_lost(tl, 3, "x");
+    tl_close(tl, TL_NONE, 0, "x");
+    CHECK(tl_queued(tl, 4, 0, 1, 0, "/1", 2, NULL, 0) == TL_NONE);
+    CHECK(n_seen == 0);
+    CHECK(tl_conn_count(tl) == 0 && tl_request_count(tl) == 0);
+    /* Scheduler events name an id, not a record: always seen. */
+    tl_retry(tl, 12, "HTTP 503");
+    tl_redirect(tl, 12, "https://a/b");
+    CHECK(n_seen == 2 && last.number == 12 && last.req == NULL);
+    tl_free(tl);
+}
+
+static void
+test_a_request_ends_once(void)
+{
+    struct timeline *tl = start(1);
+    uint32_t cn = tl_connect(tl, 0, 0, "x");
+    uint32_t rn = tl_queued(tl, cn, 0, 1, 0, "/1", 2, NULL, 0);
+
+    fake_us += 10;
+    tl_done(tl, rn, TL_FAILED, 404, 100, 0, NULL, 0);
+    n_seen = 0;
+    fake_us += 10;
+    tl_lost(tl, rn, "late");
+    tl_done(tl, rn, TL_OK, 200, 1, 1, NULL, 0);
+    CHECK(n_seen == 0);
+    CHECK(tl_request_at(tl, rn)->outcome == TL_FAILED);
+    CHECK(tl_request_at(tl, rn)->end_us == 10);
+    CHECK(tl_request_at(tl, rn)->first_byte_us == 10);
+    tl_free(tl);
+}
+
+int
+main(void)
+{
+    RUN(test_one_request_on_a_new_connection);
+    RUN(test_attempts_counted_per_job);
+    RUN(test_records_stay_put_across_chunks);
+    RUN(test_events_naming_no_record);
+    RUN(test_a_request_ends_once);
+    return CHECK_REPORT();
+}
