@@ -31,6 +31,8 @@
 
 #define TL_CHUNK 4096 /* records per chunk */
 
+struct timeline;
+
 /* How a request ended, as its connection saw it (what the scheduler
    then did, a redirect or a retry, is its own event). */
 enum tl_outcome {
@@ -74,8 +76,35 @@ struct tl_request {
                               next (a retry or a redirect's request) */
     int16_t status;        /* HTTP status; 0 no response */
     uint8_t outcome;       /* enum tl_outcome */
-    uint8_t opened_conn;   /* queued before its connection was up */
+    uint8_t opened_conn;   /* the first request on a connection that
+                              was not up yet: its connect and handshake
+                              are this request's (HAR's connect, ssl) */
 };
+
+/* A request's time split as HAR 1.2 splits it, in microseconds; -1
+   where a phase does not apply. Contiguous: blocked + connect + send +
+   wait + receive == total (dns is always -1: names are resolved once,
+   before the first connection, and reported as TL_EV_DNS; ssl is part
+   of connect, as HAR defines it). A request still pending when the run
+   ended counts up to `now`. */
+struct tl_phases {
+    int64_t blocked; /* queued until it could be written: waiting for a
+                        connection another request opened, or behind the
+                        requests ahead of it */
+    int64_t dns;     /* -1 */
+    int64_t connect; /* opened_conn: TCP and TLS, from when it was
+                        queued or the connect started, whichever is
+                        later; else -1 */
+    int64_t ssl;     /* the TLS part of connect; -1 without TLS or
+                        without connect */
+    int64_t send;    /* written: until its last byte left */
+    int64_t wait;    /* until the first byte of its response */
+    int64_t receive; /* until its last byte (or it was given up) */
+    int64_t total;
+};
+
+void tl_phases(const struct timeline *tl, const struct tl_request *r,
+               int64_t now, struct tl_phases *p);
 
 /* What a TLS handshake settled, for -v. Strings NUL-terminated, ""
    when unknown. */
@@ -134,8 +163,6 @@ struct tl_sink {
 
 #define TL_MAX_SINKS 4
 
-struct timeline;
-
 /* A timeline for a run of n_jobs jobs (it counts each job's attempts),
    on the clock now_us (microseconds; loop_now_us in the program, a fake
    one in tests), which starts from 0 at this call. NULL if out of
@@ -148,6 +175,14 @@ int tl_add_sink(struct timeline *tl, const struct tl_sink *sink);
 
 /* Microseconds since tl_new, on the monotonic clock. */
 int64_t tl_now(const struct timeline *tl);
+
+/* Origins by number (0: the template's; then those redirects name),
+   named once before their first connection: "https://host:port". */
+#define TL_MAX_ORIGINS 8
+#define TL_ORIGIN_LEN 300
+void tl_origin(struct timeline *tl, unsigned no, const char *name);
+/* "" if no was never named. */
+const char *tl_origin_name(const struct timeline *tl, unsigned no);
 
 /* Records so far, and one of them by number (valid until tl_free). */
 uint32_t tl_conn_count(const struct timeline *tl);

@@ -35,6 +35,7 @@ struct timeline {
     size_t n_jobs;
     struct tl_sink sinks[TL_MAX_SINKS];
     unsigned n_sinks;
+    char origins[TL_MAX_ORIGINS][TL_ORIGIN_LEN];
 };
 
 /* Room for one more pointer in *list (cap doubles). Returns 0 or -1. */
@@ -144,6 +145,19 @@ int64_t
 tl_now(const struct timeline *tl)
 {
     return tl->now_us() - tl->t0;
+}
+
+void
+tl_origin(struct timeline *tl, unsigned no, const char *name)
+{
+    if (no < TL_MAX_ORIGINS)
+        snprintf(tl->origins[no], TL_ORIGIN_LEN, "%s", name);
+}
+
+const char *
+tl_origin_name(const struct timeline *tl, unsigned no)
+{
+    return no < TL_MAX_ORIGINS ? tl->origins[no] : "";
 }
 
 uint32_t
@@ -311,7 +325,7 @@ tl_queued(struct timeline *tl, uint32_t conn, uint32_t job, uint32_t id,
     if (job < tl->n_jobs && tl->attempts[job] < UINT16_MAX)
         tl->attempts[job]++;
     r->attempt = job < tl->n_jobs ? tl->attempts[job] : 1;
-    r->opened_conn = c->tls ? c->tls_us < 0 : c->tcp_us < 0;
+    r->opened_conn = c->requests == 0 && (c->tls ? c->tls_us : c->tcp_us) < 0;
     c->requests++;
     ev.conn_no = conn;
     ev.req_no = no;
@@ -455,4 +469,52 @@ tl_close(struct timeline *tl, uint32_t conn, int why, const char *err)
     ev.conn_no = conn;
     ev.text = err;
     emit(tl, &ev);
+}
+
+/* t, but not before lo nor after hi. */
+static int64_t
+clamp(int64_t t, int64_t lo, int64_t hi)
+{
+    return t < lo ? lo : t > hi ? hi : t;
+}
+
+/* Each moment (ready to send, sent, first byte) is clamped between the
+   previous one and the end, so the phases are contiguous and never
+   negative whatever is missing: a request never written has only
+   blocked, one never answered no receive. */
+void
+tl_phases(const struct timeline *tl, const struct tl_request *r, int64_t now,
+          struct tl_phases *p)
+{
+    const struct tl_conn *c = tl_conn_at(tl, r->conn);
+    int64_t end = r->end_us >= 0 ? r->end_us : now;
+    int64_t ready = c->tls ? c->tls_us : c->tcp_us;
+    int64_t start, sent, first;
+
+    if (end < r->queued_us)
+        end = r->queued_us;
+    ready = clamp(ready < 0 ? end : ready, r->queued_us, end);
+    p->dns = -1;
+    p->connect = p->ssl = -1;
+    if (r->opened_conn) {
+        start = clamp(c->start_us, r->queued_us, ready);
+        p->blocked = start - r->queued_us;
+        p->connect = ready - start;
+        if (c->tls)
+            p->ssl =
+                ready - clamp(c->tcp_us < 0 ? ready : c->tcp_us, start, ready);
+    } else {
+        p->blocked = ready - r->queued_us;
+    }
+    sent = clamp(r->sent_us < 0 ? end : r->sent_us, ready, end);
+    first = clamp(r->first_byte_us < 0 ? end : r->first_byte_us, sent, end);
+    if (r->sent_us < 0) {
+        /* Never written: it waited, all of it. */
+        p->blocked += end - ready;
+        sent = first = ready = end;
+    }
+    p->send = sent - ready;
+    p->wait = first - sent;
+    p->receive = end - first;
+    p->total = end - r->queued_us;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "rng.h"
 #include "timeline.h"
 
 static int64_t fake_us;
@@ -202,6 +203,128 @@ test_a_request_ends_once(void)
     tl_free(tl);
 }
 
+static int
+sums_up(const struct tl_phases *p)
+{
+    return p->blocked >= 0 && p->connect >= -1 && p->send >= 0 &&
+           p->wait >= 0 && p->receive >= 0 && p->dns == -1 &&
+           p->blocked + (p->connect > 0 ? p->connect : 0) + p->send + p->wait +
+                   p->receive ==
+               p->total;
+}
+
+static void
+test_phases_of_a_pipelined_pair(void)
+{
+    struct timeline *tl = start(2);
+    struct tl_tls_info info = {"", "", "", "", "", "", 0};
+    struct tl_phases p;
+    uint32_t cn, a, b;
+
+    cn = tl_connect(tl, 0, 1, "x"); /* 0 */
+    fake_us = 1000000 + 150;
+    a = tl_queued(tl, cn, 0, 1, 0, "/1", 2, NULL, 0); /* 150 */
+    fake_us = 1000000 + 200;
+    b = tl_queued(tl, cn, 1, 2, 1, "/2", 2, NULL, 0); /* 200 */
+    fake_us = 1000000 + 350;
+    tl_tcp_up(tl, cn);
+    fake_us = 1000000 + 1350;
+    tl_tls_up(tl, cn, &info);
+    fake_us = 1000000 + 1360;
+    tl_sent(tl, a);
+    tl_sent(tl, b);
+    fake_us = 1000000 + 1660;
+    tl_first_byte(tl, a);
+    fake_us = 1000000 + 1700;
+    tl_done(tl, a, TL_OK, 200, 1, 1, NULL, 0);
+    tl_first_byte(tl, b);
+    fake_us = 1000000 + 1800;
+    tl_done(tl, b, TL_OK, 200, 1, 1, NULL, 0);
+
+    tl_phases(tl, tl_request_at(tl, a), 0, &p);
+    CHECK(tl_request_at(tl, a)->opened_conn &&
+          !tl_request_at(tl, b)->opened_conn);
+    CHECK(p.blocked == 0 && p.connect == 1200 && p.ssl == 1000);
+    CHECK(p.send == 10 && p.wait == 300 && p.receive == 40);
+    CHECK(p.total == 1550 && sums_up(&p));
+    tl_phases(tl, tl_request_at(tl, b), 0, &p);
+    /* Waited for the handshake the first request opened: blocked. */
+    CHECK(p.blocked == 1150 && p.connect == -1 && p.ssl == -1);
+    CHECK(p.send == 10 && p.wait == 340 && p.receive == 100);
+    CHECK(p.total == 1600 && sums_up(&p));
+    tl_free(tl);
+}
+
+static void
+test_phases_of_requests_cut_short(void)
+{
+    struct timeline *tl = start(3);
+    struct tl_phases p;
+    uint32_t cn, a, b;
+
+    cn = tl_connect(tl, 0, 1, "x");
+    fake_us += 100;
+    a = tl_queued(tl, cn, 0, 1, 0, "/1", 2, NULL, 0);
+    b = tl_queued(tl, cn, 1, 2, 1, "/2", 2, NULL, 0);
+    fake_us += 400;
+    tl_lost(tl, a, "connect refused"); /* never up, never sent */
+    tl_phases(tl, tl_request_at(tl, a), 0, &p);
+    CHECK(p.connect == 400 && p.ssl == 0 && p.send == 0 && p.wait == 0);
+    CHECK(p.total == 400 && sums_up(&p));
+    /* Still pending when the run ended at 900. */
+    tl_phases(tl, tl_request_at(tl, b), 900, &p);
+    CHECK(p.blocked == 800 && p.total == 800 && sums_up(&p));
+    tl_free(tl);
+}
+
+/* Any order and any gaps of events: phases never negative, and they add
+   up to the total. */
+static void
+test_phases_always_add_up(void)
+{
+    struct tl_tls_info info = {"", "", "", "", "", "", 0};
+    int i, bad = 0;
+
+    for (i = 0; i < 2000; i++) {
+        struct timeline *tl = start(1);
+        struct tl_phases p;
+        uint32_t cn, r;
+        int tls = (int)(rnd() & 1);
+        unsigned steps = (unsigned)(rnd() % 64);
+
+        cn = tl_connect(tl, 0, tls, "x");
+        fake_us += (int64_t)(rnd() % 1000);
+        r = tl_queued(tl, cn, 0, 1, 0, "/1", 2, NULL, 0);
+        if (steps & 1) {
+            fake_us += (int64_t)(rnd() % 1000);
+            tl_tcp_up(tl, cn);
+        }
+        if (steps & 2) {
+            fake_us += (int64_t)(rnd() % 1000);
+            tl_tls_up(tl, cn, &info);
+        }
+        if (steps & 4) {
+            fake_us += (int64_t)(rnd() % 1000);
+            tl_sent(tl, r);
+        }
+        if (steps & 8) {
+            fake_us += (int64_t)(rnd() % 1000);
+            tl_first_byte(tl, r);
+        }
+        fake_us += (int64_t)(rnd() % 1000);
+        if (steps & 16)
+            tl_done(tl, r, TL_OK, 200, 1, 1, NULL, 0);
+        else if (steps & 32)
+            tl_lost(tl, r, "x");
+        tl_phases(tl, tl_request_at(tl, r), tl_now(tl), &p);
+        if (!sums_up(&p) ||
+            p.total != tl_now(tl) - tl_request_at(tl, r)->queued_us)
+            bad++;
+        tl_free(tl);
+    }
+    CHECKF(bad == 0, "%d of 2000", bad);
+}
+
 int
 main(void)
 {
@@ -210,5 +333,8 @@ main(void)
     RUN(test_records_stay_put_across_chunks);
     RUN(test_events_naming_no_record);
     RUN(test_a_request_ends_once);
+    RUN(test_phases_of_a_pipelined_pair);
+    RUN(test_phases_of_requests_cut_short);
+    RUN(test_phases_always_add_up);
     return CHECK_REPORT();
 }
