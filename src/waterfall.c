@@ -6,9 +6,9 @@
  * gets), draw (title, legend, axis, lanes, bars). Every rectangle goes
  * through a painter: in detail it is written at once, inside its
  * record's group with the tooltip; past WF_DETAIL_MAX it is held, and a
- * next one of the same colour on the same band that touches it (half a
- * pixel apart or less) only widens it, so a million thin bars become a
- * few thousand rectangles.
+ * next one of the same colour on the same band less than a pixel away
+ * only widens it: a band holds at most one rectangle of a colour per
+ * pixel column, so the file is bounded by the picture, not by the run.
  *
  * Numbers are written with printf's %.1f: pokefetch never calls
  * setlocale, so the decimal point is '.', as SVG wants.
@@ -34,8 +34,13 @@
 #define ROWS_MEM (4u << 20) /* bytes for placing requests in rows */
 #define ROW_H 6.0           /* px: a row of a lane cut into rows, at most */
 #define SOLO_H 16.0         /* px: a lane of one row, at most */
-#define MERGE_GAP 0.5       /* px: held rectangles closer than this merge */
+#define MERGE_GAP 1.0       /* px: held rectangles closer than this merge */
 #define TEXT_PIECE 256
+/* The header's height over the lanes: title 30, command lines 15 each,
+   summary, legend (2 rows), notes (3 lines), axis labels (draw_header). */
+#define HEAD_H(cmd_lines) (30 + 15 * (cmd_lines) + 20 + 48 + 47 + 26)
+_Static_assert(WF_MAX_HEIGHT - HEAD_H(CMD_LINES) - FOOT_H >= WF_MAX_LANES,
+               "WF_MAX_LANES lanes of a pixel fit under the tallest header");
 
 /* The colours, one CSS class each; K_LIFE first, drawn under all. */
 enum kind {
@@ -60,7 +65,8 @@ static const char *const kind_class[N_KINDS] = {
 struct layout {
     int64_t t_end; /* µs at the axis' right end */
     uint32_t n_conns, n_reqs, n_lanes;
-    int packed;     /* lanes reused (more connections than pixels) */
+    int packed;     /* lanes reused: more connections than WF_MAX_LANES */
+    int shared;     /* and more open at once: some lanes hold two */
     int detail;     /* each record drawn with its tooltip */
     uint32_t *lane; /* per connection */
     uint16_t *row;  /* per request, in its lane */
@@ -328,7 +334,9 @@ find_end(const struct timeline *tl, struct layout *L)
         t = r->end_us > t ? r->end_us : t;
         t = r->first_byte_us > t ? r->first_byte_us : t;
     }
-    L->t_end = t + t / 50 + 1;
+    if (t < 1000)
+        t = 1000; /* at least a millisecond: no axis of microseconds */
+    L->t_end = t + t / 50;
 }
 
 /* A binary min-heap of (key, val), for reusing lanes. */
@@ -401,6 +409,23 @@ pack_lanes(const struct timeline *tl, struct layout *L)
     return n_lanes;
 }
 
+/* More connections open at once than WF_MAX_LANES (only a made-up run
+   has them: -c is at most 1024): neighbours share a lane, so that the
+   bands stay whole pixels and held bars merge along them. */
+static void
+share_lanes(struct layout *L)
+{
+    uint32_t i;
+
+    if (L->n_lanes <= WF_MAX_LANES)
+        return;
+    for (i = 0; i < L->n_conns; i++)
+        L->lane[i] =
+            (uint32_t)((uint64_t)L->lane[i] * WF_MAX_LANES / L->n_lanes);
+    L->n_lanes = WF_MAX_LANES;
+    L->shared = 1;
+}
+
 /* Each request on the first row of its lane that is free when it is
    queued; when none is (more in flight than rows), the one freed
    first. Returns the most rows a lane needed, or 0 out of memory. */
@@ -462,15 +487,13 @@ size_lanes(struct layout *L, unsigned rows)
 }
 
 /* Lines of the command line shown: as many as its escaped text needs. */
-static unsigned cmd_text(const struct waterfall_info *info, char *buf,
-                         size_t cap);
+static unsigned cmd_text(const struct waterfall_info *info, char *buf);
 
 static int
 place(const struct timeline *tl, const struct waterfall_info *info,
       struct layout *L)
 {
-    char cmd[ESC_LINE_MAX(CMD_MAX) + 8];
-    double room;
+    char cmd[CMD_MAX + 8];
     unsigned rows;
     uint32_t i;
 
@@ -478,21 +501,19 @@ place(const struct timeline *tl, const struct waterfall_info *info,
     L->n_conns = tl_conn_count(tl);
     L->n_reqs = tl_request_count(tl);
     L->detail = L->n_reqs <= WF_DETAIL_MAX && L->n_conns <= WF_DETAIL_MAX;
-    L->cmd_lines = cmd_text(info, cmd, sizeof cmd);
-    /* Title 30, command lines 15 each, summary, legend (2 rows),
-       explanation (3 lines), axis labels: see draw_header. */
-    L->top = 30 + 15.0 * L->cmd_lines + 20 + 48 + 47 + 26;
+    L->cmd_lines = cmd_text(info, cmd);
+    L->top = HEAD_H(L->cmd_lines);
     find_end(tl, L);
     L->lane = malloc((L->n_conns ? L->n_conns : 1) * sizeof *L->lane);
     L->row = malloc((L->n_reqs ? L->n_reqs : 1) * sizeof *L->row);
     if (!L->lane || !L->row)
         return -1;
-    room = WF_MAX_HEIGHT - L->top - FOOT_H;
-    L->packed = L->n_conns > room;
+    L->packed = L->n_conns > WF_MAX_LANES;
     if (L->packed) {
         L->n_lanes = pack_lanes(tl, L);
         if (!L->n_lanes)
             return -1;
+        share_lanes(L);
     } else {
         for (i = 0; i < L->n_conns; i++)
             L->lane[i] = i;
@@ -513,60 +534,93 @@ place(const struct timeline *tl, const struct waterfall_info *info,
 
 /* Drawing: the header. */
 
-/* An argument as a shell would take it back: bare when it holds only
-   characters no shell treats specially, else in single quotes. */
-static size_t
-quote_arg(char *buf, size_t cap, const char *a)
+/* Text being put together in a fixed buffer; cut marks what did not
+   fit. */
+struct text {
+    char *p;
+    size_t n, cap;
+    int cut;
+};
+
+static void
+add(struct text *t, const char *s, size_t n)
+{
+    if (n > t->cap - t->n) {
+        /* Cut before a character's first byte, never inside it. */
+        n = t->cap - t->n;
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
+        t->cut = 1;
+    }
+    memcpy(t->p + t->n, s, n);
+    t->n += n;
+}
+
+/* s[0..n) with each quote written as q. */
+static void
+add_quoted(struct text *t, const char *s, size_t n, const char *q)
+{
+    const char *quote;
+
+    while (n > 0 && (quote = memchr(s, '\'', n))) {
+        add(t, s, (size_t)(quote - s));
+        add(t, q, strlen(q));
+        n -= (size_t)(quote - s) + 1;
+        s = quote + 1;
+    }
+    add(t, s, n);
+}
+
+/*
+ * An argument as a shell would take it back: bare when it holds only
+ * characters no shell treats specially; in single quotes when all of it
+ * prints; else in bash's $'...', whose \xHH, \\, \t, \n and \r are
+ * exactly esc_line's escapes. So the line shown can be pasted, and no
+ * byte of it reaches the picture raw. U+FFFE and U+FFFF, which esc_line
+ * keeps and XML forbids, also take $'...' (put_xml writes them \xHH).
+ */
+static void
+add_arg(struct text *t, const char *a)
 {
     static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
                                "QRSTUVWXYZ0123456789_@%+=:,./-";
-    size_t n = 0, len = strlen(a);
-    int bare = len > 0 && strspn(a, safe) == len;
-    const char *p;
+    char esc[ESC_LINE_MAX(CMD_MAX)];
+    size_t len = strnlen(a, CMD_MAX), n = esc_line(esc, a, len);
 
-#define ADD(c) (n < cap ? (void)(buf[n++] = (c)) : (void)0)
-    if (bare) {
-        for (p = a; *p; p++)
-            ADD(*p);
-        return n;
+    if (len > 0 && strspn(a, safe) >= len) {
+        add(t, a, len);
+    } else if (n == len && memcmp(esc, a, len) == 0 &&
+               !strstr(a, "\xef\xbf\xbe") && !strstr(a, "\xef\xbf\xbf")) {
+        add(t, "'", 1);
+        add_quoted(t, a, len, "'\\''");
+        add(t, "'", 1);
+    } else {
+        add(t, "$'", 2);
+        add_quoted(t, esc, n, "\\'");
+        add(t, "'", 1);
     }
-    ADD('\'');
-    for (p = a; *p; p++) {
-        if (*p == '\'') {
-            ADD('\'');
-            ADD('\\');
-            ADD('\'');
-        }
-        ADD(*p);
-    }
-    ADD('\'');
-#undef ADD
-    return n;
 }
 
-/* The command line, quoted, escaped as stderr lines are (one line,
-   valid UTF-8), cut at CMD_MAX bytes with "..." after it, into buf;
+/* The command line, each argument as add_arg writes it, at most CMD_MAX
+   bytes (then " ..."), NUL-terminated in buf (CMD_MAX + 8 bytes);
    returns the lines of CMD_COLS characters it takes (1..CMD_LINES). */
 static unsigned
-cmd_text(const struct waterfall_info *info, char *buf, size_t cap)
+cmd_text(const struct waterfall_info *info, char *buf)
 {
-    char raw[CMD_MAX] = "";
-    size_t n = 0, len, chars = 0, i;
-    int a, cut = 0;
+    struct text t = {buf, 0, CMD_MAX, 0};
+    size_t chars = 0, i;
+    int a;
 
-    for (a = 0; a < info->argc && !cut; a++) {
-        if (a > 0 && n < CMD_MAX)
-            raw[n++] = ' ';
-        len = quote_arg(raw + n, CMD_MAX - n, info->argv[a]);
-        n += len;
-        cut = n == CMD_MAX;
+    for (a = 0; a < info->argc && !t.cut; a++) {
+        if (a > 0)
+            add(&t, " ", 1);
+        add_arg(&t, info->argv[a]);
     }
-    len = esc_line(buf, raw, n);
-    if (cut && len + 4 <= cap) {
-        memcpy(buf + len, " ...", 4);
-        len += 4;
+    if (t.cut) {
+        memcpy(buf + t.n, " ...", 4);
+        t.n += 4;
     }
-    buf[len < cap ? len : cap - 1] = '\0';
+    buf[t.n] = '\0';
     for (i = 0; buf[i]; i++)
         chars += ((unsigned char)buf[i] & 0xc0) != 0x80;
     chars = (chars + CMD_COLS - 1) / CMD_COLS;
@@ -578,11 +632,11 @@ static void
 draw_command(struct out *o, const struct layout *L,
              const struct waterfall_info *info, double y)
 {
-    char cmd[ESC_LINE_MAX(CMD_MAX) + 8];
+    char cmd[CMD_MAX + 8];
     const char *p;
     unsigned line;
 
-    cmd_text(info, cmd, sizeof cmd);
+    cmd_text(info, cmd);
     p = cmd;
     for (line = 0; line < L->cmd_lines && *p; line++) {
         const char *q = p;
@@ -728,8 +782,9 @@ draw_notes(struct out *o, const struct layout *L, double y)
     if (L->packed)
         putf(o,
              "Lanes are reused: a lane takes the next connection once its "
-             "own has closed (%u connections on %u lanes). ",
-             L->n_conns, L->n_lanes);
+             "own has closed (%u connections on %u lanes%s). ",
+             L->n_conns, L->n_lanes,
+             L->shared ? ", some shared: more were open at once" : "");
     if (L->detail)
         put(o, "Hover a bar or a lane for its details.");
     else
