@@ -14,7 +14,8 @@
  *   no-keepalive   150 ids, --serial --no-keepalive
  *   big            1351 ids, -c 6 -p 32
  *   big-conns      1351 ids, -c 1351 -p 1
- *   packed         3000 ids, -c 6 --no-keepalive (lanes reused)
+ *   packed         1700 ids, -c 6 --no-keepalive (past WF_MAX_LANES:
+ *                  lanes reused)
  *   merged         20000 ids, -c 6 -p 32 (past the detail limit)
  * The summary's figures are counted from the records.
  */
@@ -43,7 +44,7 @@ static const struct shape shapes[] = {
      "--serial --no-keepalive"},
     {"big", {1351, 6, 32, 1, 1, 1, 2000, 150, 0, 0}, "-c 6 -p 32"},
     {"big-conns", {1351, 1351, 1, 1, 1, 1, 2000, 150, 0, 0}, "-c 1351 -p 1"},
-    {"packed", {3000, 6, 1, 0, 1, 1, 2000, 150, 0, 0}, "-c 6 --no-keepalive"},
+    {"packed", {1700, 6, 1, 0, 1, 1, 2000, 150, 0, 0}, "-c 6 --no-keepalive"},
     {"merged", {20000, 6, 32, 1, 1, 1, 2000, 100, 0, 0}, "-c 6 -p 32"},
 };
 
