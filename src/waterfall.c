@@ -7,8 +7,11 @@
  * through a painter: in detail it is written at once, inside its
  * record's group with the tooltip; past WF_DETAIL_MAX it is held, and a
  * next one of the same colour on the same band less than a pixel away
- * only widens it: a band holds at most one rectangle of a colour per
- * pixel column, so the file is bounded by the picture, not by the run.
+ * only widens it; one thinner than a quarter of a pixel, which would
+ * not show, is dropped (each bar as a whole is at least a pixel wide,
+ * so every request still shows). A band then holds at most one
+ * rectangle of a colour per pixel and a quarter: the file is bounded by
+ * the picture, not by the run.
  *
  * Numbers are written with printf's %.1f: pokefetch never calls
  * setlocale, so the decimal point is '.', as SVG wants.
@@ -35,6 +38,7 @@
 #define ROW_H 6.0           /* px: a row of a lane cut into rows, at most */
 #define SOLO_H 16.0         /* px: a lane of one row, at most */
 #define MERGE_GAP 1.0       /* px: held rectangles closer than this merge */
+#define MIN_HELD 0.25       /* px: held rectangles thinner are dropped */
 #define TEXT_PIECE 256
 /* The header's height over the lanes: title 30, command lines 15 each,
    summary, legend (2 rows), notes (3 lines), axis labels (draw_header). */
@@ -69,7 +73,7 @@ struct layout {
     int shared;     /* and more open at once: some lanes hold two */
     int detail;     /* each record drawn with its tooltip */
     uint32_t *lane; /* per connection */
-    uint16_t *row;  /* per request, in its lane */
+    uint16_t *row;  /* per request, in its lane (in detail only) */
     unsigned rows;  /* rows a lane is cut into, as drawn */
     unsigned cmd_lines;
     double top;   /* y of the first lane */
@@ -233,6 +237,15 @@ emit_rect(struct painter *p, uint32_t band, enum kind k, double x0, double x1)
          kind_class[k], x0, p->band_y(p->L, band), x1 - x0, p->band_h);
 }
 
+/* A held rectangle, if any, and if wide enough to show (each bar is at
+   least a pixel wide in all, so no request is lost by this). */
+static void
+emit_held(struct painter *p, uint32_t band, enum kind k, const struct held *h)
+{
+    if (h->x0 >= 0 && h->x1 - h->x0 >= MIN_HELD)
+        emit_rect(p, band, k, h->x0, h->x1);
+}
+
 static void
 paint(struct painter *p, uint32_t band, enum kind k, double x0, double x1)
 {
@@ -250,8 +263,7 @@ paint(struct painter *p, uint32_t band, enum kind k, double x0, double x1)
         h->x1 = x1 > h->x1 ? x1 : h->x1;
         return;
     }
-    if (h->x0 >= 0)
-        emit_rect(p, band, k, h->x0, h->x1);
+    emit_held(p, band, k, h);
     h->x0 = x0;
     h->x1 = x1;
 }
@@ -269,8 +281,7 @@ paint_flush(struct painter *p)
         for (b = 0; b < p->n_bands; b++) {
             struct held *h = &p->held[(size_t)b * N_KINDS + k];
 
-            if (h->x0 >= 0)
-                emit_rect(p, b, (enum kind)k, h->x0, h->x1);
+            emit_held(p, b, (enum kind)k, h);
             h->x0 = -1;
         }
 }
@@ -505,8 +516,7 @@ place(const struct timeline *tl, const struct waterfall_info *info,
     L->top = HEAD_H(L->cmd_lines);
     find_end(tl, L);
     L->lane = malloc((L->n_conns ? L->n_conns : 1) * sizeof *L->lane);
-    L->row = malloc((L->n_reqs ? L->n_reqs : 1) * sizeof *L->row);
-    if (!L->lane || !L->row)
+    if (!L->lane)
         return -1;
     L->packed = L->n_conns > WF_MAX_LANES;
     if (L->packed) {
@@ -520,11 +530,12 @@ place(const struct timeline *tl, const struct waterfall_info *info,
         L->n_lanes = L->n_conns;
     }
     /* Past the detail limit, requests are drawn on their lane's whole
-       height: held bars merge along a lane, not along each row. */
+       height (no row array): held bars merge along a lane, not along
+       each row. */
     rows = 1;
-    memset(L->row, 0, (L->n_reqs ? L->n_reqs : 1) * sizeof *L->row);
     if (L->detail && L->n_lanes && L->n_reqs) {
-        rows = place_rows(tl, L);
+        L->row = malloc(L->n_reqs * sizeof *L->row);
+        rows = L->row ? place_rows(tl, L) : 0;
         if (!rows)
             return -1;
     }
@@ -1075,7 +1086,8 @@ draw_request(struct painter *p, const struct timeline *tl, uint32_t no)
     static const enum kind phase_kind[4] = {K_BLK, K_SND, K_WAIT, K_RCV};
     const struct layout *L = p->L;
     const struct tl_request *r = tl_request_at(tl, no);
-    uint32_t band = L->lane[r->conn] * L->rows + L->row[no] % L->rows;
+    uint32_t band =
+        L->lane[r->conn] * L->rows + (L->row ? L->row[no] % L->rows : 0);
     struct tl_phases ph;
     double xs[5];
     int i, bar;
