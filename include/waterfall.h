@@ -33,14 +33,18 @@
  * WF_MAX_HEIGHT. Lanes get thinner as they get more numerous, down to
  * one pixel for WF_MAX_LANES of them; past that, lanes are reused: a
  * connection goes on the lowest lane whose connection had closed before
- * it opened, and the legend says so (connections that were all open at
- * once still need a lane each: then lanes get thinner than a pixel). A
- * bar is at least a pixel wide. Up to WF_DETAIL_MAX requests, each bar and each lane carries a
- * tooltip (an SVG <title>: id, target, phases in ms, status, bytes);
- * past that, bars that touch on one row are merged, so the file stays
- * bounded by the picture's size rather than by the number of requests.
- * In detail, about 450 bytes a request and 500 a connection: 1351
- * requests on 6 connections take 0.6 MB, on 1351 connections 1.3 MB.
+ * it opened, and the legend says so (if more were open at once than
+ * there are lanes, neighbours share one). A
+ * bar is at least a pixel wide. Up to WF_DETAIL_MAX requests and
+ * connections, each bar and each lane carries a tooltip (an SVG
+ * <title>: id, target, phases in ms, status, bytes), about 450 bytes a
+ * request and 500 a connection: 1351 requests on 6 connections take
+ * 0.6 MB, on 1351 connections 1.3 MB. Past that, a lane is one row, at
+ * most 200 lanes are drawn (neighbours share when more were open at
+ * once), and the plot is drawn in pixels: each pixel takes the colour
+ * on top there, and runs of one colour are one rectangle. The file is
+ * then bounded by the picture, not by the run (a million requests:
+ * under 0.5 MB).
  *
  * Text from outside (the command line, request targets, peers, origins)
  * is escaped twice: as every line on stderr is (esc_line: controls,

@@ -3,15 +3,10 @@
  *
  * Three steps: place (the axis' end, a lane for each connection, a row
  * of its lane for each request), size (the height each lane and row
- * gets), draw (title, legend, axis, lanes, bars). Every rectangle goes
- * through a painter: in detail it is written at once, inside its
- * record's group with the tooltip; past WF_DETAIL_MAX it is held, and a
- * next one of the same colour on the same band less than a pixel away
- * only widens it; one thinner than a quarter of a pixel, which would
- * not show, is dropped (each bar as a whole is at least a pixel wide,
- * so every request still shows). A band then holds at most one
- * rectangle of a colour per pixel and a quarter: the file is bounded by
- * the picture, not by the run.
+ * gets), draw (title, legend, axis, lanes, bars). Every rectangle of the
+ * plot goes through a painter, which writes it at once in detail, inside
+ * its record's group with the tooltip, and past WF_DETAIL_MAX
+ * rasterizes the plot into pixels first (see struct painter).
  *
  * Numbers are written with printf's %.1f: pokefetch never calls
  * setlocale, so the decimal point is '.', as SVG wants.
@@ -27,8 +22,10 @@
 #include "conn.h" /* enum conn_end: why a connection closed */
 #include "esc.h"
 
-#define PLOT_X 110.0 /* the plot's left edge: lane labels left of it */
-#define PLOT_R (WF_WIDTH - 24.0)
+#define PLOT_LEFT 110 /* px: the plot's left edge, lane labels left of it */
+#define PLOT_RIGHT (WF_WIDTH - 24)
+#define PLOT_X ((double)PLOT_LEFT)
+#define PLOT_R ((double)PLOT_RIGHT)
 #define FOOT_H 30    /* below the lanes: the axis' labels again */
 #define CMD_COLS 150 /* characters of the command line per line */
 #define CMD_LINES 3
@@ -37,13 +34,14 @@
 #define ROWS_MEM (4u << 20) /* bytes for placing requests in rows */
 #define ROW_H 6.0           /* px: a row of a lane cut into rows, at most */
 #define SOLO_H 16.0         /* px: a lane of one row, at most */
-#define MERGE_GAP 1.0       /* px: held rectangles closer than this merge */
-#define MIN_HELD 0.25       /* px: held rectangles thinner are dropped */
+#define MERGED_LANES 200    /* lanes past the detail limit, at most */
 #define TEXT_PIECE 256
 /* The header's height over the lanes: title 30, command lines 15 each,
-   summary, legend (2 rows), notes (3 lines), axis labels (draw_header). */
-#define HEAD_H(cmd_lines) (30 + 15 * (cmd_lines) + 20 + 48 + 47 + 26)
-_Static_assert(WF_MAX_HEIGHT - HEAD_H(CMD_LINES) - FOOT_H >= WF_MAX_LANES,
+   summary, legend (2 rows), notes (3 lines, 4 when lanes are reused),
+   axis labels (draw_header). */
+#define HEAD_H(cmd_lines, note_lines)                                         \
+    (30 + 15 * (cmd_lines) + 20 + 48 + 15 * (note_lines) + 2 + 26)
+_Static_assert(WF_MAX_HEIGHT - HEAD_H(CMD_LINES, 4) - FOOT_H >= WF_MAX_LANES,
                "WF_MAX_LANES lanes of a pixel fit under the tallest header");
 
 /* The colours, one CSS class each; K_LIFE first, drawn under all. */
@@ -70,7 +68,7 @@ struct layout {
     int64_t t_end; /* µs at the axis' right end */
     uint32_t n_conns, n_reqs, n_lanes;
     int packed;     /* lanes reused: more connections than WF_MAX_LANES */
-    int shared;     /* and more open at once: some lanes hold two */
+    int shared;     /* more open at once than lanes: neighbours share */
     int detail;     /* each record drawn with its tooltip */
     uint32_t *lane; /* per connection */
     uint16_t *row;  /* per request, in its lane (in detail only) */
@@ -211,21 +209,27 @@ put_bytes(struct out *o, uint64_t b)
         putf(o, "%llu B", (unsigned long long)b);
 }
 
-/* The painter: every rectangle of the plot, by band (a lane or a row)
-   and kind. Merging, it holds one rectangle per band and kind. */
-
-struct held {
-    double x0, x1; /* x0 < 0: none */
-};
+/*
+ * The painter: every rectangle of the plot, by band (a lane or a row)
+ * and kind. In detail it writes each at once. Past the detail limit it
+ * rasterizes: it adds up how much of each pixel column of each band
+ * each kind covers (in 1/COVER_ONE of a pixel), and at the end each
+ * pixel goes to the topmost kind (the last in enum kind: bars over
+ * handshakes over the life band) covering at least a quarter of it;
+ * runs of pixels of one kind become one rectangle. So the file holds at
+ * most one rectangle per pixel of the plot, whatever the run, and
+ * usually a few per lane.
+ */
+#define COLS (PLOT_RIGHT - PLOT_LEFT + 1)
+#define COVER_ONE 64
 
 struct painter {
     struct out *o;
-    int merge;
+    const struct layout *L;
     uint32_t n_bands;
     double (*band_y)(const struct layout *, uint32_t);
     double band_h;
-    const struct layout *L;
-    struct held *held; /* n_bands * N_KINDS when merging */
+    uint8_t *cover; /* n_bands * COLS * N_KINDS; NULL: in detail */
 };
 
 static void
@@ -237,53 +241,82 @@ emit_rect(struct painter *p, uint32_t band, enum kind k, double x0, double x1)
          kind_class[k], x0, p->band_y(p->L, band), x1 - x0, p->band_h);
 }
 
-/* A held rectangle, if any, and if wide enough to show (each bar is at
-   least a pixel wide in all, so no request is lost by this). */
-static void
-emit_held(struct painter *p, uint32_t band, enum kind k, const struct held *h)
-{
-    if (h->x0 >= 0 && h->x1 - h->x0 >= MIN_HELD)
-        emit_rect(p, band, k, h->x0, h->x1);
-}
-
 static void
 paint(struct painter *p, uint32_t band, enum kind k, double x0, double x1)
 {
-    struct held *h;
+    uint8_t *col;
+    int c, last;
 
     if (!(x1 > x0))
         return;
-    if (!p->merge) {
+    if (!p->cover) {
         emit_rect(p, band, k, x0, x1);
         return;
     }
-    h = &p->held[(size_t)band * N_KINDS + k];
-    if (h->x0 >= 0 && x0 <= h->x1 + MERGE_GAP && x1 >= h->x0 - MERGE_GAP) {
-        h->x0 = x0 < h->x0 ? x0 : h->x0;
-        h->x1 = x1 > h->x1 ? x1 : h->x1;
-        return;
+    x0 = x0 < PLOT_X ? 0 : x0 - PLOT_X;
+    x1 = x1 - PLOT_X > COLS ? COLS : x1 - PLOT_X;
+    last = (int)x1 < COLS ? (int)x1 : COLS - 1;
+    col = p->cover + (size_t)band * COLS * N_KINDS;
+    for (c = (int)x0; c <= last; c++) {
+        double from = x0 > c ? x0 : c, to = x1 < c + 1 ? x1 : c + 1;
+        unsigned add =
+                     to > from ? (unsigned)((to - from) * COVER_ONE + 0.5) : 0,
+                 sum = col[(size_t)c * N_KINDS + k] + add;
+
+        col[(size_t)c * N_KINDS + k] =
+            (uint8_t)(sum > COVER_ONE ? COVER_ONE : sum);
     }
-    emit_held(p, band, k, h);
-    h->x0 = x0;
-    h->x1 = x1;
 }
 
-/* Write what is held, kind by kind (life bands first, under all). */
+/* The kind a rasterized pixel shows, or N_KINDS for none. */
+static int
+top_kind(const uint8_t *cell)
+{
+    int k;
+
+    for (k = N_KINDS - 1; k >= 0; k--)
+        if (cell[k] >= COVER_ONE / 4)
+            return k;
+    return N_KINDS;
+}
+
+/* Past the detail limit: each band's pixels, kind by kind, as one path
+   of runs (a run: "M x y h w v h h -w z", about 20 bytes). */
 static void
 paint_flush(struct painter *p)
 {
+    uint8_t top[COLS];
     uint32_t b;
-    int k;
+    int c, run, k;
 
-    if (!p->merge)
+    if (!p->cover)
         return;
-    for (k = 0; k < N_KINDS; k++)
-        for (b = 0; b < p->n_bands; b++) {
-            struct held *h = &p->held[(size_t)b * N_KINDS + k];
+    for (b = 0; b < p->n_bands; b++) {
+        const uint8_t *col = p->cover + (size_t)b * COLS * N_KINDS;
+        double y = p->band_y(p->L, b);
 
-            emit_held(p, b, (enum kind)k, h);
-            h->x0 = -1;
+        for (c = 0; c < COLS; c++)
+            top[c] = (uint8_t)top_kind(col + (size_t)c * N_KINDS);
+        for (k = 0; k < N_KINDS; k++) {
+            int any = 0;
+
+            for (run = 0; run < COLS; run = c) {
+                for (c = run; c < COLS && top[c] == k; c++)
+                    ;
+                if (c == run) {
+                    c++;
+                    continue;
+                }
+                if (!any)
+                    putf(p->o, "<path class=\"%s\" d=\"", kind_class[k]);
+                any = 1;
+                putf(p->o, "M%d %.1fh%dv%.1fh-%dz", PLOT_LEFT + run, y,
+                     c - run, p->band_h, c - run);
+            }
+            if (any)
+                put(p->o, "\"/>\n");
         }
+    }
 }
 
 static int
@@ -291,23 +324,16 @@ paint_init(struct painter *p, struct out *o, const struct layout *L,
            uint32_t n_bands, double (*band_y)(const struct layout *, uint32_t),
            double band_h)
 {
-    size_t i, n = (size_t)n_bands * N_KINDS;
-
     p->o = o;
     p->L = L;
-    p->merge = !L->detail;
     p->n_bands = n_bands;
     p->band_y = band_y;
     p->band_h = band_h;
-    p->held = NULL;
-    if (!p->merge)
+    p->cover = NULL;
+    if (L->detail)
         return 0;
-    p->held = malloc((n ? n : 1) * sizeof *p->held);
-    if (!p->held)
-        return -1;
-    for (i = 0; i < n; i++)
-        p->held[i].x0 = -1;
-    return 0;
+    p->cover = calloc((size_t)(n_bands ? n_bands : 1) * COLS, N_KINDS);
+    return p->cover ? 0 : -1;
 }
 
 /* Placing: the axis' end, lanes, rows. */
@@ -420,20 +446,19 @@ pack_lanes(const struct timeline *tl, struct layout *L)
     return n_lanes;
 }
 
-/* More connections open at once than WF_MAX_LANES (only a made-up run
-   has them: -c is at most 1024): neighbours share a lane, so that the
-   bands stay whole pixels and held bars merge along them. */
+/* More lanes than max (WF_MAX_LANES, or past the detail limit
+   MERGED_LANES): neighbours share a lane, each lane at least a pixel
+   (MERGED_LANES: several) high. */
 static void
-share_lanes(struct layout *L)
+share_lanes(struct layout *L, uint32_t max)
 {
     uint32_t i;
 
-    if (L->n_lanes <= WF_MAX_LANES)
+    if (L->n_lanes <= max)
         return;
     for (i = 0; i < L->n_conns; i++)
-        L->lane[i] =
-            (uint32_t)((uint64_t)L->lane[i] * WF_MAX_LANES / L->n_lanes);
-    L->n_lanes = WF_MAX_LANES;
+        L->lane[i] = (uint32_t)((uint64_t)L->lane[i] * max / L->n_lanes);
+    L->n_lanes = max;
     L->shared = 1;
 }
 
@@ -513,7 +538,6 @@ place(const struct timeline *tl, const struct waterfall_info *info,
     L->n_reqs = tl_request_count(tl);
     L->detail = L->n_reqs <= WF_DETAIL_MAX && L->n_conns <= WF_DETAIL_MAX;
     L->cmd_lines = cmd_text(info, cmd);
-    L->top = HEAD_H(L->cmd_lines);
     find_end(tl, L);
     L->lane = malloc((L->n_conns ? L->n_conns : 1) * sizeof *L->lane);
     if (!L->lane)
@@ -523,15 +547,15 @@ place(const struct timeline *tl, const struct waterfall_info *info,
         L->n_lanes = pack_lanes(tl, L);
         if (!L->n_lanes)
             return -1;
-        share_lanes(L);
     } else {
         for (i = 0; i < L->n_conns; i++)
             L->lane[i] = i;
         L->n_lanes = L->n_conns;
     }
+    share_lanes(L, L->detail ? WF_MAX_LANES : MERGED_LANES);
+    L->top = HEAD_H(L->cmd_lines, L->packed || L->shared ? 4 : 3);
     /* Past the detail limit, requests are drawn on their lane's whole
-       height (no row array): held bars merge along a lane, not along
-       each row. */
+       height (no row array). */
     rows = 1;
     if (L->detail && L->n_lanes && L->n_reqs) {
         L->row = malloc(L->n_reqs * sizeof *L->row);
@@ -790,20 +814,21 @@ draw_notes(struct out *o, const struct layout *L, double y)
          "back one after another, end in a staircase.</text>\n",
          y + 15);
     putf(o, "<text class=\"note\" x=\"16\" y=\"%.1f\">", y + 30);
-    if (L->packed)
-        putf(o,
-             "Lanes are reused: a lane takes the next connection once its "
-             "own has closed (%u connections on %u lanes%s). ",
-             L->n_conns, L->n_lanes,
-             L->shared ? ", some shared: more were open at once" : "");
     if (L->detail)
         put(o, "Hover a bar or a lane for its details.");
     else
         putf(o,
-             "Over %u requests or connections: one row per lane, bars that "
-             "touch merged, no tooltips.",
+             "Over %u requests or connections: one row per lane, each "
+             "pixel in the colour on top there, no tooltips.",
              (unsigned)WF_DETAIL_MAX);
     put(o, "</text>\n");
+    if (L->packed || L->shared)
+        putf(o,
+             "<text class=\"note\" x=\"16\" y=\"%.1f\">Lanes are reused: "
+             "a lane takes the next connection once its own has closed (%u "
+             "connections on %u lanes%s).</text>\n",
+             y + 45, L->n_conns, L->n_lanes,
+             L->shared ? "; more were open at once, so neighbours share" : "");
 }
 
 /* The axis: a 1-2-5 step giving at most 10 ticks. */
@@ -865,7 +890,7 @@ draw_lane_labels(struct out *o, const struct timeline *tl,
     for (i = 0; i < L->n_lanes; i += every) {
         double y = lane_y(L, i) + L->lane_h / 2 + 4;
 
-        if (L->packed) {
+        if (L->packed || L->shared) {
             putf(o,
                  "<text class=\"lab\" x=\"%.1f\" y=\"%.1f\">lane %u</text>\n",
                  PLOT_X - 6, y, i);
@@ -1175,7 +1200,8 @@ draw_plot(const struct timeline *tl, const struct layout *L,
              PLOT_X + 8, L->top + 14);
     for (i = 0; i < L->n_conns; i++)
         draw_conn(lanes, tl, i);
-    paint_flush(lanes);
+    if (lanes != rows)
+        paint_flush(lanes);
     for (i = 0; i < L->n_reqs; i++)
         draw_request(rows, tl, i);
     paint_flush(rows);
@@ -1189,18 +1215,20 @@ waterfall_write(struct out *o, const struct timeline *tl,
     struct painter lanes, rows;
     int rc = -ENOMEM;
 
-    lanes.held = rows.held = NULL;
+    lanes.cover = rows.cover = NULL;
+    /* Past the detail limit a lane is one row: one raster for both. */
     if (place(tl, info, &L) < 0 ||
         paint_init(&lanes, o, &L, L.n_lanes, lane_y, L.lane_h) < 0 ||
-        paint_init(&rows, o, &L, L.n_lanes * L.rows, row_y, L.bar_h) < 0)
+        (L.detail &&
+         paint_init(&rows, o, &L, L.n_lanes * L.rows, row_y, L.bar_h) < 0))
         goto out;
     draw_header(o, tl, &L, info);
-    draw_plot(tl, &L, &lanes, &rows);
+    draw_plot(tl, &L, &lanes, L.detail ? &rows : &lanes);
     put(o, "</svg>\n");
     rc = out_flush(o);
 out:
-    free(lanes.held);
-    free(rows.held);
+    free(lanes.cover);
+    free(rows.cover);
     free(L.lane);
     free(L.row);
     return rc;
