@@ -52,6 +52,7 @@
 #include "jfield.h"
 #include "out.h"
 #include "sched.h"
+#include "tlsio.h"
 #include "transport.h"
 #include "url.h"
 
@@ -76,6 +77,7 @@ struct cli {
     enum format format;
     int quiet;
     int serial, c_given, p_given; /* while parsing argv */
+    const char *keylog;           /* --keylog FILE, NULL: SSLKEYLOGFILE */
     uint32_t *ids;
     size_t n_ids, cap_ids;
     size_t json_key_len; /* jsonl: ,"KEY": escaped once, in json_key */
@@ -115,6 +117,9 @@ static const char usage_tail[] =
     "                           that is not a string prints as JSON text\n"
     "      --cacert FILE        trust only the CAs in FILE\n"
     "  -k, --insecure           do not verify the server's certificate\n"
+    "      --keylog FILE        append the TLS secrets to FILE (NSS key log "
+    "format,\n"
+    "                           for Wireshark; default: $SSLKEYLOGFILE)\n"
     "      --order id|arrival   output in the ids' order (default) or as "
     "answered\n"
     "      --format plain|tsv|jsonl   output lines (default plain)\n"
@@ -354,6 +359,7 @@ enum long_only {
     OPT_MAX_BODY,
     OPT_MAX_REDIRS,
     OPT_ALLOW_HTTP_REDIRECT,
+    OPT_KEYLOG,
 };
 
 static const struct option long_options[] = {
@@ -376,6 +382,7 @@ static const struct option long_options[] = {
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
     {"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
     {"allow-http-redirect", no_argument, NULL, OPT_ALLOW_HTTP_REDIRECT},
+    {"keylog", required_argument, NULL, OPT_KEYLOG},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -531,6 +538,11 @@ parse_flag(struct cli *cl, int opt, const char *arg, const char *given)
         break;
     case OPT_ALLOW_HTTP_REDIRECT:
         o->allow_http_redirect = 1;
+        break;
+    case OPT_KEYLOG:
+        if (!*arg)
+            return usage_error("%s", "--keylog takes a file name");
+        cl->keylog = arg;
         break;
     case 'q':
         cl->quiet = 1;
@@ -856,6 +868,22 @@ check_cafile(const char *path, char *err, size_t cap)
     return found ? 0 : -1;
 }
 
+/* The key log, if --keylog or SSLKEYLOGFILE asks for one, open before
+   anything is sent, and said: it gives the run's traffic away. Returns 0,
+   or -1 with the reason in err. */
+static int
+start_keylog(const char *path, char *err, size_t cap)
+{
+    const char *file;
+    int rc = tlsio_keylog_open(path, &file, err, cap);
+
+    if (rc > 0)
+        say("warning: TLS secrets are being written to %s: anyone who can "
+            "read it can decrypt this run's traffic",
+            file);
+    return rc < 0 ? -1 : 0;
+}
+
 /* jsonl's ,"KEY": once: the key is the user's, escaped like any text. */
 static void
 prepare_json_key(struct cli *cl)
@@ -891,7 +919,8 @@ cli_main(int argc, char **argv, int sigpipe_ignored)
         free(cl.ids);
         return finish_output(rc);
     }
-    if (cl.o.cafile && check_cafile(cl.o.cafile, err, sizeof err) < 0) {
+    if ((cl.o.cafile && check_cafile(cl.o.cafile, err, sizeof err) < 0) ||
+        start_keylog(cl.keylog, err, sizeof err) < 0) {
         say("%s", err);
         free(cl.ids);
         return finish_output(CLI_EXIT_FAILED);
@@ -900,14 +929,16 @@ cli_main(int argc, char **argv, int sigpipe_ignored)
     rc = sched_run(transport_default, &cl.o, on_output, on_turn, &cl,
                    on_warning, &st, err, sizeof err);
     free(cl.ids);
-    if (rc < 0) {
+    if (rc < 0)
         say("%s", err);
-        return finish_output(CLI_EXIT_FAILED);
+    /* rc > 0: stdout failed and said so, no summary either. */
+    status = rc == 0 && !st.failed ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+    /* A key log that lost a line cannot decrypt the run: that fails it. */
+    if (tlsio_keylog_close(err, sizeof err) < 0) {
+        say("%s", err);
+        status = CLI_EXIT_FAILED;
     }
-    if (rc > 0) /* stdout failed and said so: nothing more to print */
-        return finish_output(CLI_EXIT_FAILED);
-    status = st.failed ? CLI_EXIT_FAILED : CLI_EXIT_OK;
-    if (!cl.quiet)
+    if (rc == 0 && !cl.quiet)
         print_summary(&cl, &st);
     return finish_output(status);
 }
