@@ -43,6 +43,9 @@ struct fetch_config {
     uint64_t max_body;       /* largest body, decoded and as sent */
     unsigned max_redirects;  /* redirects followed per id */
     int allow_http_redirect; /* follow https -> http redirects */
+    int64_t turn_every_ms;   /* > 0: a turn at least this often, events
+                                or not (cli's progress line); 0: a turn
+                                after events only */
 };
 
 struct fetch_stats {
