@@ -26,7 +26,8 @@
  * from one to the other writes out the first, so lines stay in order.
  *
  * Progress: while a run goes, when stderr is a terminal (and TERM is not
- * "dumb") and not with -q, one line on stderr says how far it has got
+ * "dumb"), stdout is not a pipe (prog says why) and not with -q, one
+ * line on stderr says how far it has got
  * (include/progress.h), redrawn in place with a CR. Every other line
  * written to that terminal first takes it off (CR, ESC [K: stream) and
  * it comes back at the end of the turn, so no line ever has a piece of
@@ -111,13 +112,18 @@ static struct {
 
 /*
  * The progress line, on stderr's terminal. When the names go to that
- * terminal too, the line stays below them, as apt's, cargo's or ninja's
- * does: each turn's lines are written above it (line off, the lines,
- * line back), so neither garbles the other. curl hides its meter when
- * the body goes to the terminal because a body is any bytes, with no
- * line ends to write the meter between; pokefetch writes whole lines of
- * its own, so a user gets what both curl and wget promise: a meter on
- * stderr's terminal whatever stdout is, and output it never garbles.
+ * terminal too, the line stays below them, as cargo's or ninja's does:
+ * each turn's lines are written above it (line off, the lines, line
+ * back), so neither garbles the other. curl hides its meter when the
+ * body goes to the terminal because a body is any bytes, with no line
+ * ends to write the meter between; pokefetch writes whole lines of its
+ * own, so it can keep both, as a wget user sees a bar whatever the
+ * output. Not when stdout is a pipe, though: the program reading it
+ * (grep, head, less) writes to the terminal at moments pokefetch cannot
+ * know, and its lines would land on the progress line and stay there;
+ * curl's meter does that to `curl URL | grep`, and `| less` would be
+ * scribbled on ten times a second. Names to a file or to the terminal:
+ * the line; to a pipe: nothing but the lines.
  */
 static struct {
     struct progress p;
@@ -773,15 +779,19 @@ term_width(void)
 }
 
 /* Before the run: the line is drawn if stderr is a terminal that knows
-   ESC [K, without -q; then sched gives a turn at least as often as the
-   line may change, events or not. */
+   ESC [K and stdout is not a pipe (see prog), without -q; then sched
+   gives a turn at least as often as the line may change, events or
+   not. */
 static void
 progress_start(struct cli *cl, const struct fetch_stats *st)
 {
     const char *term = getenv("TERM");
+    struct stat so;
 
     prog.on = !cl->quiet && isatty(STDERR_FILENO) &&
-              !(term && strcmp(term, "dumb") == 0);
+              !(term && strcmp(term, "dumb") == 0) &&
+              fstat(STDOUT_FILENO, &so) == 0 && !S_ISFIFO(so.st_mode) &&
+              !S_ISSOCK(so.st_mode);
     if (!prog.on)
         return;
     cl->stats = st;
@@ -835,12 +845,6 @@ static void
 write_failed(const struct out *o, int e)
 {
     if (e == EPIPE && !io.sigpipe_ignored) {
-        /* Not a progress line left for the shell's prompt to follow:
-           off, with what stderr holds (it may hold the erase already). */
-        if (prog.on) {
-            progress_stop();
-            (void)out_flush(&io.err);
-        }
         signal(SIGPIPE, SIG_DFL);
         raise(SIGPIPE);
         /* Still here: SIGPIPE is blocked. Then it is an error. */
