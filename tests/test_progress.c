@@ -13,6 +13,57 @@
 #include "check.h"
 #include "progress.h"
 
+/* One line: the counters, the clock, the terminal's width, the text. */
+struct tcase {
+    const char *label;
+    size_t total;
+    unsigned ok, failed;
+    uint64_t bytes;
+    int64_t elapsed_ms;
+    unsigned width;
+    const char *want;
+};
+
+#define MID "  812/1351 ids  3 failed  41.2 MB  2320 ids/s  118 MB/s"
+
+static const struct tcase table[] = {
+    /* 812 / 0.35 s = 2320 ids/s; 41.2 MB / 0.35 s = 117.7 MB/s. */
+    {"mid-run", 1351, 809, 3, 41200000, 350, 80, MID "  0.35 s"},
+    {"nothing yet", 150, 0, 0, 0, 100, 80,
+     "  0/150 ids  0 failed  0.0 MB  0 ids/s  0.0 MB/s  0.10 s"},
+    {"all done", 150, 150, 0, 1155874, 208, 80,
+     "  150/150 ids  0 failed  1.2 MB  721 ids/s  5.6 MB/s  0.21 s"},
+    {"at the start: no rate from nothing", 10, 1, 0, 5000, 0, 80,
+     "  1/10 ids  0 failed  0.0 MB  0 ids/s  0.0 MB/s  0.00 s"},
+    {"a clock behind the start counts as the start", 10, 1, 0, 5000, -5, 80,
+     "  1/10 ids  0 failed  0.0 MB  0 ids/s  0.0 MB/s  0.00 s"},
+
+    /* Tenths below 100, whole numbers from where a tenth would read
+       100.0. */
+    {"99.94 MB", 1, 0, 0, 99940000, 1000, 200,
+     "  0/1 ids  0 failed  99.9 MB  0 ids/s  99.9 MB/s  1.00 s"},
+    {"99.95 MB", 1, 0, 0, 99950000, 1000, 200,
+     "  0/1 ids  0 failed  100 MB  0 ids/s  100 MB/s  1.00 s"},
+    {"elapsed 1 ms", 1, 1, 0, 0, 1, 200,
+     "  1/1 ids  0 failed  0.0 MB  1000 ids/s  0.0 MB/s  0.00 s"},
+    {"elapsed 2 h", 1000, 999, 1, 0, 7200000, 200,
+     "  1000/1000 ids  1 failed  0.0 MB  0 ids/s  0.0 MB/s  7200.00 s"},
+
+    /* The whole mid-run line is 63 bytes: it needs 64 columns, the last
+       one left free. */
+    {"width 64: all", 1351, 809, 3, 41200000, 350, 64, MID "  0.35 s"},
+    {"width 63: the last field goes", 1351, 809, 3, 41200000, 350, 63, MID},
+    {"two fields just fit", 1351, 809, 3, 41200000, 350, 25,
+     "  812/1351 ids  3 failed"},
+    {"two fields, one column short", 1351, 809, 3, 41200000, 350, 24,
+     "  812/1351 ids"},
+    {"first field just fits", 1351, 809, 3, 41200000, 350, 15,
+     "  812/1351 ids"},
+    {"first field one column short", 1351, 809, 3, 41200000, 350, 14, ""},
+    {"width 1", 1351, 809, 3, 41200000, 350, 1, ""},
+    {"width not known: 80", 1351, 809, 3, 41200000, 350, 0, MID "  0.35 s"},
+};
+
 static struct fetch_stats
 stats(unsigned ok, unsigned failed, uint64_t bytes)
 {
@@ -26,68 +77,20 @@ stats(unsigned ok, unsigned failed, uint64_t bytes)
 }
 
 static void
-expect(const char *label, size_t total, struct fetch_stats st,
-       int64_t elapsed_ms, unsigned width, const char *want)
+test_table(void)
 {
     char out[PROGRESS_LINE_MAX];
-    size_t n = progress_format(out, sizeof out, total, &st, elapsed_ms, width);
+    size_t i, n;
 
-    CHECKF(n == strlen(want) && strcmp(out, want) == 0,
-           "%s: got \"%s\" (%zu), want \"%s\"", label, out, n, want);
-}
+    for (i = 0; i < sizeof table / sizeof table[0]; i++) {
+        const struct tcase *t = &table[i];
+        struct fetch_stats st = stats(t->ok, t->failed, t->bytes);
 
-static void
-test_text(void)
-{
-    /* 812 / 0.35 s = 2320 ids/s; 41.2 MB / 0.35 s = 117.7 MB/s. */
-    expect("mid-run", 1351, stats(809, 3, 41200000), 350, 80,
-           "  812/1351 ids  3 failed  41.2 MB  2320 ids/s  118 MB/s  0.35 s");
-    expect("nothing yet", 150, stats(0, 0, 0), 100, 80,
-           "  0/150 ids  0 failed  0.0 MB  0 ids/s  0.0 MB/s  0.10 s");
-    expect("all done", 150, stats(150, 0, 1155874), 208, 80,
-           "  150/150 ids  0 failed  1.2 MB  721 ids/s  5.6 MB/s  0.21 s");
-    expect("at the start: no rate from nothing", 10, stats(1, 0, 5000), 0, 80,
-           "  1/10 ids  0 failed  0.0 MB  0 ids/s  0.0 MB/s  0.00 s");
-    expect("a clock behind the start counts as the start", 10,
-           stats(1, 0, 5000), -5, 80,
-           "  1/10 ids  0 failed  0.0 MB  0 ids/s  0.0 MB/s  0.00 s");
-}
-
-static void
-test_rounding(void)
-{
-    /* Tenths below 100, whole numbers from where a tenth would read
-       100.0. */
-    expect("99.94 MB", 1, stats(0, 0, 99940000), 1000, 200,
-           "  0/1 ids  0 failed  99.9 MB  0 ids/s  99.9 MB/s  1.00 s");
-    expect("99.95 MB", 1, stats(0, 0, 99950000), 1000, 200,
-           "  0/1 ids  0 failed  100 MB  0 ids/s  100 MB/s  1.00 s");
-    expect("elapsed 1 ms", 1, stats(1, 0, 0), 1, 200,
-           "  1/1 ids  0 failed  0.0 MB  1000 ids/s  0.0 MB/s  0.00 s");
-    expect("elapsed 2 h", 1000, stats(999, 1, 0), 7200000, 200,
-           "  1000/1000 ids  1 failed  0.0 MB  0 ids/s  0.0 MB/s  7200.00 s");
-}
-
-static void
-test_width(void)
-{
-    static const char line[] =
-        "  812/1351 ids  3 failed  41.2 MB  2320 ids/s  118 MB/s  0.35 s";
-    struct fetch_stats st = stats(809, 3, 41200000);
-    size_t len = sizeof line - 1;
-
-    /* The whole line needs len + 1 columns (the last one stays free). */
-    expect("width len + 1: all", 1351, st, 350, (unsigned)len + 1, line);
-    expect("width len: the last field goes", 1351, st, 350, (unsigned)len,
-           "  812/1351 ids  3 failed  41.2 MB  2320 ids/s  118 MB/s");
-    expect("first field just fits", 1351, st, 350, 15, "  812/1351 ids");
-    expect("first field one column short", 1351, st, 350, 14, "");
-    expect("two fields just fit", 1351, st, 350, 25,
-           "  812/1351 ids  3 failed");
-    expect("two fields, one column short", 1351, st, 350, 24,
-           "  812/1351 ids");
-    expect("width 1", 1351, st, 350, 1, "");
-    expect("width not known: 80", 1351, st, 350, 0, line);
+        n = progress_format(out, sizeof out, t->total, &st, t->elapsed_ms,
+                            t->width);
+        CHECKF(n == strlen(t->want) && strcmp(out, t->want) == 0,
+               "%s: got \"%s\" (%zu), want \"%s\"", t->label, out, n, t->want);
+    }
 }
 
 static void
@@ -153,9 +156,7 @@ test_pace(void)
 int
 main(void)
 {
-    RUN(test_text);
-    RUN(test_rounding);
-    RUN(test_width);
+    RUN(test_table);
     RUN(test_cap);
     RUN(test_largest);
     RUN(test_pace);
