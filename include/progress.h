@@ -12,7 +12,7 @@
  * clock reading it is given, and says when the numbers may change; it
  * never writes and never reads a clock. cli puts the line on the
  * terminal, takes it off before any other line, and decides when it is
- * shown at all (stderr a terminal, no -q).
+ * shown at all (stderr a terminal, stdout not a pipe, no -q).
  *
  * The numbers change at most once per PROGRESS_INTERVAL_MS (10 times a
  * second), the first time PROGRESS_INTERVAL_MS after the start: a run

@@ -23,18 +23,18 @@
  * Output leaves through two fixed buffers (include/out.h), written once
  * per turn of the event loop (on_turn) and when full, never per line.
  * When stdout and stderr are the same file (a terminal, 2>&1), switching
- * from one to the other writes out the first, so lines stay in order.
+ * from one to the other writes out the first, so lines stay in order;
+ * two terminals count as one (cli_main says why).
  *
  * Progress: while a run goes, when stderr is a terminal (and TERM is not
- * "dumb"), stdout is not a pipe (prog says why) and not with -q, one
- * line on stderr says how far it has got
- * (include/progress.h), redrawn in place with a CR. Every other line
- * written to that terminal first takes it off (CR, ESC [K: stream) and
- * it comes back at the end of the turn, so no line ever has a piece of
- * it; its numbers change at most 10 times a second, on the turns that
- * happen, with a turn at least that often asked of sched so that a
- * stalled run still shows its clock. Off a terminal nothing of it is
- * written, not even a CR.
+ * "dumb"), stdout is not a pipe (prog says why) and not with -q, one line
+ * on stderr says how far it has got (include/progress.h), redrawn in
+ * place with a CR. Every other line written to that terminal first takes
+ * it off (CR, ESC [K: stream) and it comes back at the end of the turn,
+ * so no line ever has a piece of it; its numbers change at most 10 times
+ * a second, on the turns that happen, with a turn at least that often
+ * asked of sched so that a stalled run still shows its clock. Off a
+ * terminal nothing of it is written, not even a CR.
  *
  * Failed ids go to stderr as "pokefetch: id N: reason", in the same order
  * as the names. A closed stdout (the reader went away: `| head -1`) ends
@@ -1026,12 +1026,13 @@ cli_main(int argc, char **argv, int sigpipe_ignored)
     out_init(&io.out, STDOUT_FILENO);
     out_init(&io.err, STDERR_FILENO);
     io.sigpipe_ignored = sigpipe_ignored;
-    io.same = fstat(STDOUT_FILENO, &so) == 0 &&
-              fstat(STDERR_FILENO, &se) == 0 &&
-              ((so.st_dev == se.st_dev && so.st_ino == se.st_ino) ||
-               /* one terminal by two names (/dev/tty, /dev/pts/N) */
-               (S_ISCHR(so.st_mode) && S_ISCHR(se.st_mode) &&
-                so.st_rdev == se.st_rdev));
+    /* Two terminals are taken for one: they may be one by two names
+       (/dev/tty and /dev/pts/N, which stat cannot match), and keeping
+       the order of lines on two costs only a write more when switching. */
+    io.same =
+        (fstat(STDOUT_FILENO, &so) == 0 && fstat(STDERR_FILENO, &se) == 0 &&
+         so.st_dev == se.st_dev && so.st_ino == se.st_ino) ||
+        (isatty(STDOUT_FILENO) && isatty(STDERR_FILENO));
     rc = parse_args(&cl, argc, argv);
     if (rc >= 0) {
         free(cl.ids);
