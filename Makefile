@@ -55,7 +55,7 @@ endif
 
 # Modules in dependency order (see README "Source tour"). The pure ones
 # build and test with no OpenSSL and no sockets.
-PURE_MODULES := buf url origin h1 jfield decode_common esc timeline trace
+PURE_MODULES := buf url origin h1 jfield decode_common esc timeline trace progress
 IO_MODULES := loop net tlsio conn transport_h1 sched out waterfall observe cli
 # The libcurl build: the same program with transport_curl in
 # place of the hand-written transport and everything only it needs.

@@ -49,6 +49,9 @@ struct fetch_config {
        --trace, --har, --waterfall and --stats json; NULL when no output
        asks for them, and then nothing is recorded (include/timeline.h). */
     struct timeline *timeline;
+    int64_t turn_every_ms; /* > 0: a turn at least this often, events
+                                or not (cli's progress line); 0: a turn
+                                after events only */
 };
 
 struct fetch_stats {

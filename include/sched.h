@@ -63,8 +63,10 @@ typedef void (*sched_output_fn)(void *arg, const struct sched_result *r);
 /*
  * Called after each turn of the loop (one round of the transport's
  * events), once the results of that turn have gone to the output
- * callback: the output can leave in one write per turn. Returns 0 to go
- * on, nonzero to end the run at once (jobs without a result get none).
+ * callback: the output can leave in one write per turn. With
+ * cfg->turn_every_ms set, a wait ends after that long even without an
+ * event, so there is a turn at least that often. Returns 0 to go on,
+ * nonzero to end the run at once (jobs without a result get none).
  */
 typedef int (*sched_turn_fn)(void *arg);
 

@@ -23,7 +23,18 @@
  * Output leaves through two fixed buffers (include/out.h), written once
  * per turn of the event loop (on_turn) and when full, never per line.
  * When stdout and stderr are the same file (a terminal, 2>&1), switching
- * from one to the other writes out the first, so lines stay in order.
+ * from one to the other writes out the first, so lines stay in order;
+ * two terminals count as one (cli_main says why).
+ *
+ * Progress: while a run goes, when stderr is a terminal (and TERM is not
+ * "dumb"), stdout is not a pipe (prog says why) and not with -q, one line
+ * on stderr says how far it has got (include/progress.h), redrawn in
+ * place with a CR. Every other line written to that terminal first takes
+ * it off (CR, ESC [K: stream) and it comes back at the end of the turn,
+ * so no line ever has a piece of it; its numbers change at most 10 times
+ * a second, on the turns that happen, with a turn at least that often
+ * asked of sched so that a stalled run still shows its clock. Off a
+ * terminal nothing of it is written, not even a CR.
  *
  * Failed ids go to stderr as "pokefetch: id N: reason", in the same order
  * as the names. A closed stdout (the reader went away: `| head -1`) ends
@@ -44,15 +55,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "decode.h"
 #include "esc.h"
 #include "jfield.h"
+#include "loop.h"
 #include "observe.h"
 #include "out.h"
+#include "progress.h"
 #include "sched.h"
+#include "tlsio.h"
 #include "transport.h"
 #include "url.h"
 
@@ -77,12 +92,14 @@ struct cli {
     enum format format;
     int quiet;
     int serial, c_given, p_given; /* while parsing argv */
+    const char *keylog;           /* --keylog FILE, NULL: SSLKEYLOGFILE */
     uint32_t *ids;
     size_t n_ids, cap_ids;
     struct observe_opts observe; /* -v, --trace */
     struct observe ob;
     size_t json_key_len; /* jsonl: ,"KEY": escaped once, in json_key */
     char json_key[ESC_JSON_MAX(JF_MAX_KEY) + 8];
+    const struct fetch_stats *stats; /* the run's, for the progress line */
 };
 
 /*
@@ -97,6 +114,27 @@ static struct {
     int sigpipe_ignored; /* as inherited: then EPIPE is an error */
     int said;            /* the stdout write error has been reported */
 } io;
+
+/*
+ * The progress line, on stderr's terminal. When the names go to that
+ * terminal too, the line stays below them, as cargo's or ninja's does:
+ * each turn's lines are written above it (line off, the lines, line
+ * back), so neither garbles the other. curl hides its meter when the
+ * body goes to the terminal because a body is any bytes, with no line
+ * ends to write the meter between; pokefetch writes whole lines of its
+ * own, so it can keep both, as a wget user sees a bar whatever the
+ * output. Not when stdout is a pipe, though: the program reading it
+ * (grep, head, less) writes to the terminal at moments pokefetch cannot
+ * know, and its lines would land on the progress line and stay there;
+ * curl's meter does that to `curl URL | grep`, and `| less` would be
+ * scribbled on ten times a second. Names to a file or to the terminal:
+ * the line; to a pipe: nothing but the lines.
+ */
+static struct {
+    struct progress p;
+    int on;    /* drawn during this run */
+    int shown; /* on the terminal now: the last thing written there */
+} prog;
 
 static const char usage_head[] =
     "Usage: pokefetch [OPTION]... [ID | FIRST-LAST]...\n"
@@ -118,6 +156,9 @@ static const char usage_tail[] =
     "                           that is not a string prints as JSON text\n"
     "      --cacert FILE        trust only the CAs in FILE\n"
     "  -k, --insecure           do not verify the server's certificate\n"
+    "      --keylog FILE        append the TLS secrets to FILE (NSS key log "
+    "format,\n"
+    "                           for Wireshark; default: $SSLKEYLOGFILE)\n"
     "      --order id|arrival   output in the ids' order (default) or as "
     "answered\n"
     "      --format plain|tsv|jsonl   output lines (default plain)\n"
@@ -140,7 +181,10 @@ static const char usage_tail[] =
     "0: none)\n"
     "      --allow-http-redirect  follow redirects from https to plain "
     "http\n"
-    "  -q, --quiet              no summary on stderr\n"
+    "  -q, --quiet              no summary and no progress line on "
+    "stderr\n"
+    "                           (the progress line shows only on a "
+    "terminal)\n"
     "  -v, --verbose            say on stderr what happens: each connection, "
     "TLS\n"
     "                           handshake, request, response, retry, "
@@ -161,15 +205,34 @@ static const char usage_tail[] =
     "does.\n"
     "SSL_CERT_FILE and SSL_CERT_DIR select the default trust store.\n";
 
-/* Start writing to o: with one file for both, the other one's bytes go
+/* Switch to o: with one file for both, the other one's bytes go
    first. */
 static struct out *
-stream(struct out *o)
+switch_to(struct out *o)
 {
     if (io.same && io.last && io.last != o)
         (void)out_flush(io.last);
     io.last = o;
     return o;
+}
+
+/* Take the progress line off the terminal: to the start of the line,
+   and clear it. */
+static void
+progress_erase(void)
+{
+    out_put(switch_to(&io.err), "\r\033[K", 4);
+    prog.shown = 0;
+}
+
+/* Start writing a line to o; a line for the progress line's terminal
+   takes that off first (the end of the turn puts it back). */
+static struct out *
+stream(struct out *o)
+{
+    if (prog.shown && (o == &io.err || io.same))
+        progress_erase();
+    return switch_to(o);
 }
 
 /* Longest text one err_line escapes: far more than any message. */
@@ -182,6 +245,12 @@ stream(struct out *o)
 static void
 err_line(const char *prefix, size_t plen, const char *text, size_t n)
 {
+    /* The last short text and its escaped form: when a run ends early
+       (--max-time, a fatal error), every id left fails with one reason,
+       a million lines of it, and escaping it once saves a third of the
+       time that takes. */
+    static char last[256], last_esc[ESC_LINE_MAX(256)];
+    static size_t last_n, last_esc_n;
     struct out *o = stream(&io.err);
     char *p;
 
@@ -189,7 +258,20 @@ err_line(const char *prefix, size_t plen, const char *text, size_t n)
         n = LINE_TEXT_MAX;
     p = out_room(o, plen + ESC_LINE_MAX(n) + 1);
     memcpy(p, prefix, plen);
-    plen += esc_line(p + plen, text, n);
+    if (n == last_n && n <= sizeof last && memcmp(text, last, n) == 0) {
+        memcpy(p + plen, last_esc, last_esc_n);
+        plen += last_esc_n;
+    } else {
+        size_t k = esc_line(p + plen, text, n);
+
+        if (n <= sizeof last) {
+            memcpy(last, text, n);
+            memcpy(last_esc, p + plen, k);
+            last_n = n;
+            last_esc_n = k;
+        }
+        plen += k;
+    }
     p[plen++] = '\n';
     out_commit(o, plen);
 }
@@ -374,6 +456,7 @@ enum long_only {
     OPT_MAX_REDIRS,
     OPT_ALLOW_HTTP_REDIRECT,
     OPT_TRACE,
+    OPT_KEYLOG,
 };
 
 static const struct option long_options[] = {
@@ -396,6 +479,7 @@ static const struct option long_options[] = {
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
     {"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
     {"allow-http-redirect", no_argument, NULL, OPT_ALLOW_HTTP_REDIRECT},
+    {"keylog", required_argument, NULL, OPT_KEYLOG},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"trace", required_argument, NULL, OPT_TRACE},
@@ -553,6 +637,11 @@ parse_flag(struct cli *cl, int opt, const char *arg, const char *given)
         break;
     case OPT_ALLOW_HTTP_REDIRECT:
         o->allow_http_redirect = 1;
+        break;
+    case OPT_KEYLOG:
+        if (!*arg)
+            return usage_error("%s", "--keylog takes a file name");
+        cl->keylog = arg;
         break;
     case 'q':
         cl->quiet = 1;
@@ -721,6 +810,96 @@ on_warning(void *arg, const char *msg)
     say("%s", msg);
 }
 
+/* Put the progress line on the terminal: from the start of the line,
+   and clear what a longer one before it left. */
+static void
+progress_draw(void)
+{
+    struct out *o = switch_to(&io.err);
+    char *p = out_room(o, prog.p.len + 4);
+
+    p[0] = '\r';
+    memcpy(p + 1, prog.p.line, prog.p.len);
+    memcpy(p + 1 + prog.p.len, "\033[K", 3);
+    out_commit(o, prog.p.len + 4);
+    prog.shown = 1;
+}
+
+/* The terminal's width, asked only when the line changes (at most 10
+   times a second), so a resized window is followed. */
+static unsigned
+term_width(void)
+{
+    struct winsize ws;
+
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0)
+        return ws.ws_col;
+    return 0;
+}
+
+/* Before the run: the line is drawn if stderr is a terminal that knows
+   ESC [K and stdout is not a pipe (see prog), without -q; then sched
+   gives a turn at least as often as the line may change, events or
+   not. */
+static void
+progress_start(struct cli *cl, const struct fetch_stats *st)
+{
+    const char *term = getenv("TERM");
+    struct stat so;
+
+    /* Not with -v or --trace on stderr either: their lines are the
+       account of the run there (curl's meter also yields to -v). */
+    int tracing =
+        cl->observe.verbose ||
+        (cl->observe.trace_file && !strcmp(cl->observe.trace_file, "-"));
+
+    prog.on = !cl->quiet && !tracing && isatty(STDERR_FILENO) &&
+              !(term && strcmp(term, "dumb") == 0) &&
+              fstat(STDOUT_FILENO, &so) == 0 && !S_ISFIFO(so.st_mode) &&
+              !S_ISSOCK(so.st_mode);
+    if (!prog.on)
+        return;
+    cl->stats = st;
+    cl->o.turn_every_ms = PROGRESS_INTERVAL_MS;
+    progress_init(&prog.p, cl->o.n_ids, loop_now_ms());
+}
+
+/* At the end of a turn: new numbers when they are due, and the line back
+   if this turn's lines took it off. Off a terminal: nothing. */
+static void
+progress_turn(const struct cli *cl)
+{
+    int64_t now;
+
+    if (!prog.on)
+        return;
+    /* Every id has its result: the run ends now, and the summary takes
+       the line's place. */
+    if ((size_t)cl->stats->ok + cl->stats->failed >= prog.p.total)
+        return;
+    now = loop_now_ms();
+    if (progress_due(&prog.p, now)) {
+        progress_set(&prog.p, cl->stats, now, term_width());
+        if (!prog.p.len) { /* too narrow for even the first field */
+            if (prog.shown)
+                progress_erase();
+            return;
+        }
+        progress_draw();
+    } else if (prog.p.len && !prog.shown) {
+        progress_draw();
+    }
+}
+
+/* After the run: the line off the terminal for good. */
+static void
+progress_stop(void)
+{
+    if (prog.shown)
+        progress_erase();
+    prog.on = 0;
+}
+
 /*
  * A write to stream o failed with errno e. A reader that went away ends
  * the program as it ends cat: by SIGPIPE, unless that was ignored when
@@ -742,9 +921,10 @@ write_failed(const struct out *o, int e)
 }
 
 /*
- * After each turn of the loop: what the turn printed leaves now. A
- * stdout that cannot be written ends the run (the names would be lost);
- * a stderr that cannot be written is only ever a closed pipe to act on.
+ * After each turn of the loop: what the turn printed leaves now, and the
+ * progress line after it. A stdout that cannot be written ends the run
+ * (the names would be lost); a stderr that cannot be written is only
+ * ever a closed pipe to act on.
  */
 static int
 on_turn(void *arg)
@@ -757,6 +937,7 @@ on_turn(void *arg)
         write_failed(&io.out, -rc);
         return -1;
     }
+    progress_turn(arg);
     if ((rc = out_flush(&io.err)) == -EPIPE)
         write_failed(&io.err, EPIPE);
     return 0;
@@ -885,6 +1066,22 @@ check_cafile(const char *path, char *err, size_t cap)
     return found ? 0 : -1;
 }
 
+/* The key log, if --keylog or SSLKEYLOGFILE asks for one, open before
+   anything is sent, and said: it gives the run's traffic away. Returns 0,
+   or -1 with the reason in err. */
+static int
+start_keylog(const char *path, char *err, size_t cap)
+{
+    const char *file;
+    int rc = tlsio_keylog_open(path, &file, err, cap);
+
+    if (rc > 0)
+        say("warning: TLS secrets are being written to %s: anyone who can "
+            "read it can decrypt this run's traffic",
+            file);
+    return rc < 0 ? -1 : 0;
+}
+
 /* jsonl's ,"KEY": once: the key is the user's, escaped like any text. */
 static void
 prepare_json_key(struct cli *cl)
@@ -912,15 +1109,20 @@ cli_main(int argc, char **argv, int sigpipe_ignored)
     out_init(&io.out, STDOUT_FILENO);
     out_init(&io.err, STDERR_FILENO);
     io.sigpipe_ignored = sigpipe_ignored;
-    io.same = fstat(STDOUT_FILENO, &so) == 0 &&
-              fstat(STDERR_FILENO, &se) == 0 && so.st_dev == se.st_dev &&
-              so.st_ino == se.st_ino;
+    /* Two terminals are taken for one: they may be one by two names
+       (/dev/tty and /dev/pts/N, which stat cannot match), and keeping
+       the order of lines on two costs only a write more when switching. */
+    io.same =
+        (fstat(STDOUT_FILENO, &so) == 0 && fstat(STDERR_FILENO, &se) == 0 &&
+         so.st_dev == se.st_dev && so.st_ino == se.st_ino) ||
+        (isatty(STDOUT_FILENO) && isatty(STDERR_FILENO));
     rc = parse_args(&cl, argc, argv);
     if (rc >= 0) {
         free(cl.ids);
         return finish_output(rc);
     }
-    if (cl.o.cafile && check_cafile(cl.o.cafile, err, sizeof err) < 0) {
+    if ((cl.o.cafile && check_cafile(cl.o.cafile, err, sizeof err) < 0) ||
+        start_keylog(cl.keylog, err, sizeof err) < 0) {
         say("%s", err);
         free(cl.ids);
         return finish_output(CLI_EXIT_FAILED);
@@ -933,24 +1135,26 @@ cli_main(int argc, char **argv, int sigpipe_ignored)
         free(cl.ids);
         return finish_output(CLI_EXIT_FAILED);
     }
+    progress_start(&cl, &st);
     rc = sched_run(transport_default, &cl.o, on_output, on_turn, &cl,
                    on_warning, &st, err, sizeof err);
+    progress_stop();
     free(cl.ids);
-    if (rc < 0) {
+    if (rc < 0)
         say("%s", err);
-        (void)observe_finish(&cl.ob, &cl.o, err, sizeof err);
-        return finish_output(CLI_EXIT_FAILED);
-    }
+    /* rc > 0: stdout failed and said so, no summary either. */
+    status = rc == 0 && !st.failed ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+    /* An output made at the end that could not be written, or a key log
+       that lost a line (it cannot decrypt the run): that fails it. */
     if (observe_finish(&cl.ob, &cl.o, err, sizeof err) < 0) {
         say("%s", err);
-        if (!cl.quiet)
-            print_summary(&cl, &st);
-        return finish_output(CLI_EXIT_FAILED);
+        status = CLI_EXIT_FAILED;
     }
-    if (rc > 0) /* stdout failed and said so: nothing more to print */
-        return finish_output(CLI_EXIT_FAILED);
-    status = st.failed ? CLI_EXIT_FAILED : CLI_EXIT_OK;
-    if (!cl.quiet)
+    if (tlsio_keylog_close(err, sizeof err) < 0) {
+        say("%s", err);
+        status = CLI_EXIT_FAILED;
+    }
+    if (rc == 0 && !cl.quiet)
         print_summary(&cl, &st);
     return finish_output(status);
 }

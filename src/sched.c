@@ -568,6 +568,19 @@ next_wake(const struct sched *s, int64_t run_deadline)
     return run_deadline;
 }
 
+/* wake, or sooner if the caller asked for a turn at least every
+   turn_every_ms: a progress line must move while nothing arrives. */
+static int64_t
+bound_wake(const struct fetch_config *o, int64_t wake)
+{
+    int64_t limit;
+
+    if (o->turn_every_ms <= 0)
+        return wake;
+    limit = loop_now_ms() + o->turn_every_ms;
+    return wake < 0 || limit < wake ? limit : wake;
+}
+
 int
 sched_run(const struct transport_vt *vt, const struct fetch_config *o,
           sched_output_fn out, sched_turn_fn turn, void *arg,
@@ -607,7 +620,7 @@ sched_run(const struct transport_vt *vt, const struct fetch_config *o,
         /* submit() may have ended the last jobs: nothing to wait for. */
         if (s.fatal || s.n_done == o->n_ids)
             continue;
-        wrc = vt->wait(s.tr, next_wake(&s, run_deadline));
+        wrc = vt->wait(s.tr, bound_wake(o, next_wake(&s, run_deadline)));
         if (wrc < 0) {
             char msg[96];
             snprintf(msg, sizeof msg, "waiting for events: %s",
