@@ -65,6 +65,8 @@
 
 #define WF_WIDTH 1200      /* px */
 #define WF_MAX_HEIGHT 2000 /* px */
+#define WF_PLOT_LEFT 110   /* px: the time axis' 0 (lane labels left of it) */
+#define WF_PLOT_RIGHT (WF_WIDTH - 24) /* px: the axis' end */
 #define WF_MAX_LANES 1600  /* more connections than this: lanes reused */
 #define WF_DETAIL_MAX 2000 /* records drawn one by one, with tooltips */
 

@@ -22,10 +22,8 @@
 #include "conn.h" /* enum conn_end: why a connection closed */
 #include "esc.h"
 
-#define PLOT_LEFT 110 /* px: the plot's left edge, lane labels left of it */
-#define PLOT_RIGHT (WF_WIDTH - 24)
-#define PLOT_X ((double)PLOT_LEFT)
-#define PLOT_R ((double)PLOT_RIGHT)
+#define PLOT_X ((double)WF_PLOT_LEFT)
+#define PLOT_R ((double)WF_PLOT_RIGHT)
 #define FOOT_H 30    /* below the lanes: the axis' labels again */
 #define CMD_COLS 150 /* characters of the command line per line */
 #define CMD_LINES 3
@@ -65,6 +63,7 @@ static const char *const kind_class[N_KINDS] = {
 };
 
 struct layout {
+    int64_t t_run; /* µs: the run's end (what was open, was until then) */
     int64_t t_end; /* µs at the axis' right end */
     uint32_t n_conns, n_reqs, n_lanes;
     int packed;     /* lanes reused: more connections than WF_MAX_LANES */
@@ -220,7 +219,7 @@ put_bytes(struct out *o, uint64_t b)
  * most one rectangle per pixel of the plot, whatever the run, and
  * usually a few per lane.
  */
-#define COLS (PLOT_RIGHT - PLOT_LEFT + 1)
+#define COLS (WF_PLOT_RIGHT - WF_PLOT_LEFT + 1)
 #define COVER_ONE 64
 
 struct painter {
@@ -310,7 +309,7 @@ paint_flush(struct painter *p)
                 if (!any)
                     putf(p->o, "<path class=\"%s\" d=\"", kind_class[k]);
                 any = 1;
-                putf(p->o, "M%d %.1fh%dv%.1fh-%dz", PLOT_LEFT + run, y,
+                putf(p->o, "M%d %.1fh%dv%.1fh-%dz", WF_PLOT_LEFT + run, y,
                      c - run, p->band_h, c - run);
             }
             if (any)
@@ -341,17 +340,18 @@ paint_init(struct painter *p, struct out *o, const struct layout *L,
 static int64_t
 conn_end(const struct layout *L, const struct tl_conn *c)
 {
-    return c->end_us >= 0 ? c->end_us : L->t_end;
+    return c->end_us >= 0 ? c->end_us : L->t_run;
 }
 
 static int64_t
 req_end(const struct layout *L, const struct tl_request *r)
 {
-    return r->end_us >= 0 ? r->end_us : L->t_end;
+    return r->end_us >= 0 ? r->end_us : L->t_run;
 }
 
-/* The latest moment any record names, and now: the axis ends there,
-   with a margin of 2% so that the last bar does not touch the edge. */
+/* The run's end: now, or the latest moment a record names if later.
+   The axis ends there, with a margin of 2% so that the last bar does
+   not touch the edge, and at least a millisecond after the start. */
 static void
 find_end(const struct timeline *tl, struct layout *L)
 {
@@ -371,8 +371,8 @@ find_end(const struct timeline *tl, struct layout *L)
         t = r->end_us > t ? r->end_us : t;
         t = r->first_byte_us > t ? r->first_byte_us : t;
     }
-    if (t < 1000)
-        t = 1000; /* at least a millisecond: no axis of microseconds */
+    L->t_run = t;
+    t = t < 1000 ? 1000 : t;
     L->t_end = t + t / 50;
 }
 
@@ -1117,7 +1117,7 @@ draw_request(struct painter *p, const struct timeline *tl, uint32_t no)
     double xs[5];
     int i, bar;
 
-    tl_phases(tl, r, L->t_end, &ph);
+    tl_phases(tl, r, L->t_run, &ph);
     bar = bar_edges(tl, L, r, &ph, xs);
     if (!L->detail) {
         if (!bar)

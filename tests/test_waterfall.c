@@ -709,25 +709,44 @@ test_detail_limit(void)
     tl_free(tl);
 }
 
+/* Whether needle is in [from, to). */
+static int
+within(const char *from, const char *to, const char *needle)
+{
+    const char *p = strstr(from, needle);
+
+    return p && p < to;
+}
+
 /* A connect that failed, a request given up with it, and a run that
-   ended with a connection open and a request in flight. */
+   ended at 10 ms with a connection open and a request in flight: those
+   end where the run did, not at the axis' margin. */
 static void
 test_failed_connect_and_open_at_the_end(void)
 {
-    struct timeline *tl = tl_new(2, synth_clock);
+    struct timeline *tl;
     uint32_t bad, good, a, b;
-    const char *from, *to;
+    const char *from, *to, *life;
     char *svg;
     size_t len = 0;
+    double run_end =
+        WF_PLOT_LEFT + (WF_PLOT_RIGHT - WF_PLOT_LEFT) * 10000.0 / 10200;
 
+    synth_set_clock(0);
+    tl = tl_new(2, synth_clock);
     bad = tl_connect(tl, 0, 1, "127.0.0.1:1");
     a = tl_queued(tl, bad, 0, 1, 0, "/1", 2, NULL, 0);
+    synth_set_clock(500);
     tl_close(tl, bad, 5 /* CONN_END_CONNECT */, "refused");
     tl_lost(tl, a, "connect refused");
+    synth_set_clock(1000);
     good = tl_connect(tl, 0, 0, "127.0.0.1:2");
+    synth_set_clock(2000);
     tl_tcp_up(tl, good);
     b = tl_queued(tl, good, 1, 2, 0, "/2", 2, NULL, 0);
+    synth_set_clock(2100);
     tl_sent(tl, b);
+    synth_set_clock(10000);
     svg = render(tl, &len);
     CHECK(svg != NULL);
     if (!svg) {
@@ -736,13 +755,21 @@ test_failed_connect_and_open_at_the_end(void)
     }
     CHECK(xml_well_formed(svg, len));
     CHECK(group(svg, "c0", &from, &to) && rect_in(from, to, "endbad"));
-    CHECK(strstr(from, "could not connect") < to);
+    CHECK(within(from, to, "could not connect at 0.5 ms"));
     CHECK(group(svg, "c1", &from, &to) && !rect_in(from, to, "end"));
-    CHECK(strstr(from, "still open at the end") < to);
-    /* Neither got an answer: a cross each. */
+    CHECK(within(from, to, "still open at the end"));
+    life = rect_in(from, to, "life");
+    CHECK(life && attr(life, "x") + attr(life, "width") > run_end - 0.2 &&
+          attr(life, "x") + attr(life, "width") < run_end + 0.2);
+    /* Neither got an answer: a cross each, the second where the run
+       ended, after its wait. */
     CHECK(marks_in_requests(svg, 2, "class=\"lost\"") == 2);
+    CHECK(group(svg, "r1", &from, &to) && rect_in(from, to, "wait"));
+    CHECK(within(from, to, "no answer before the end"));
     /* The one that only waited for a connect has no bar. */
-    CHECK(group(svg, "r0", &from, &to) && !rect_in(from, to, "wait"));
+    CHECK(group(svg, "r0", &from, &to) && !rect_in(from, to, "wait") &&
+          !rect_in(from, to, "blk"));
+    CHECK(within(from, to, "no answer: its connection ended"));
     free(svg);
     tl_free(tl);
 }

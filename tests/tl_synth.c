@@ -53,6 +53,12 @@ synth_clock(void)
     return now_us;
 }
 
+void
+synth_set_clock(int64_t us)
+{
+    now_us = us;
+}
+
 static struct sev *
 add(struct sim *m, int64_t t, enum sev_kind kind, uint32_t conn)
 {

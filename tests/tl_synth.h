@@ -39,7 +39,9 @@ struct synth {
    NULL out of memory. */
 struct timeline *synth_timeline(const struct synth *s);
 
-/* The fake clock synth_timeline's timelines read (µs). */
+/* The fake clock synth_timeline's timelines read (µs), and a way to set
+   it for timelines made by hand. */
 int64_t synth_clock(void);
+void synth_set_clock(int64_t us);
 
 #endif
