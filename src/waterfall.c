@@ -215,9 +215,9 @@ put_bytes(struct out *o, uint64_t b)
  * each kind covers (in 1/COVER_ONE of a pixel), and at the end each
  * pixel goes to the topmost kind (the last in enum kind: bars over
  * handshakes over the life band) covering at least a quarter of it;
- * runs of pixels of one kind become one rectangle. So the file holds at
- * most one rectangle per pixel of the plot, whatever the run, and
- * usually a few per lane.
+ * a run of pixels of one kind is one rectangle, in one path per band
+ * and kind. So the file holds at most one rectangle per pixel of the
+ * plot, whatever the run, and usually a few per lane.
  */
 #define COLS (WF_PLOT_RIGHT - WF_PLOT_LEFT + 1)
 #define COVER_ONE 64
@@ -825,10 +825,17 @@ draw_notes(struct out *o, const struct layout *L, double y)
     if (L->packed || L->shared)
         putf(o,
              "<text class=\"note\" x=\"16\" y=\"%.1f\">Lanes are reused: "
-             "a lane takes the next connection once its own has closed (%u "
-             "connections on %u lanes%s).</text>\n",
-             y + 45, L->n_conns, L->n_lanes,
-             L->shared ? "; more were open at once, so neighbours share" : "");
+             "%s%s (%u connections on %u lanes).</text>\n",
+             y + 45,
+             L->packed ? "a lane takes the next connection once its own has "
+                         "closed"
+                       : "",
+             !L->shared  ? ""
+             : L->packed ? ", and neighbours share one, as more were open at "
+                           "once than lanes fit"
+                         : "neighbouring connections share one, as more were "
+                           "open at once than lanes fit",
+             L->n_conns, L->n_lanes);
 }
 
 /* The axis: a 1-2-5 step giving at most 10 ticks. */

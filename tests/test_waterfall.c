@@ -679,6 +679,19 @@ test_lanes_reused_past_the_limit(void)
     CHECK(svg && svg_height(svg) < 400);
     free(svg);
     tl_free(tl);
+
+    /* Past the detail limit, at most 200 lanes: 1024 connections open
+       at once share them. */
+    s = shape(WF_DETAIL_MAX + 1, 1024, 32, 1);
+    tl = synth_timeline(&s);
+    svg = tl ? render(tl, &len) : NULL;
+    CHECK(svg && strstr(svg, "neighbouring connections share one") != NULL);
+    CHECK(svg && strstr(svg, "(1024 connections on 200 lanes)") != NULL);
+    CHECK(svg && strstr(svg, ">lane 199</text>") == NULL &&
+          strstr(svg, ">lane 190</text>") != NULL);
+    CHECK(svg && xml_well_formed(svg, len));
+    free(svg);
+    tl_free(tl);
 }
 
 /* WF_DETAIL_MAX requests are drawn one by one; one more, and bars merge. */
