@@ -247,6 +247,22 @@ xml_well_formed(const char *s, size_t len)
     return depth == 0 && roots == 1 && (size_t)(p - s) == len;
 }
 
+/* tl drawn and well-formed: the file's bytes (free them), or NULL after
+   a failed check. */
+static char *
+render_checked(const struct timeline *tl, size_t *len)
+{
+    char *svg = render(tl, len);
+
+    CHECK(svg != NULL);
+    if (svg && !xml_well_formed(svg, *len)) {
+        CHECK(!"well-formed");
+        free(svg);
+        return NULL;
+    }
+    return svg;
+}
+
 /* Reading what was drawn. */
 
 static unsigned
@@ -343,13 +359,11 @@ test_pipelined_run(void)
     s.reset_after = 10;
     tl = synth_timeline(&s);
     CHECK(tl != NULL);
-    svg = render(tl, &len);
-    CHECK(svg != NULL);
+    svg = render_checked(tl, &len);
     if (!svg) {
         tl_free(tl);
         return;
     }
-    CHECK(xml_well_formed(svg, len));
     /* 6 connections and the one the reset requests went again on. */
     CHECK(tl_conn_count(tl) == 7);
     CHECK(count(svg, "<g class=\"conn\"") == 7);
@@ -760,13 +774,11 @@ test_failed_connect_and_open_at_the_end(void)
     synth_set_clock(2100);
     tl_sent(tl, b);
     synth_set_clock(10000);
-    svg = render(tl, &len);
-    CHECK(svg != NULL);
+    svg = render_checked(tl, &len);
     if (!svg) {
         tl_free(tl);
         return;
     }
-    CHECK(xml_well_formed(svg, len));
     CHECK(group(svg, "c0", &from, &to) && rect_in(from, to, "endbad"));
     CHECK(within(from, to, "could not connect at 0.5 ms"));
     CHECK(group(svg, "c1", &from, &to) && !rect_in(from, to, "end"));
