@@ -1,0 +1,35 @@
+/*
+ * jsonw - JSON text written through a struct out (include/out.h): the
+ * few pieces the HAR writer and --stats json are made of. No state of its
+ * own, no allocation; the caller writes the punctuation and keys as
+ * literal text (jw_raw) and the values with the functions below.
+ */
+#ifndef POKEFETCH_JSONW_H
+#define POKEFETCH_JSONW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "out.h"
+
+/* s (NUL-terminated) as it is: keys, punctuation, literals. */
+void jw_raw(struct out *o, const char *s);
+
+/* n bytes of s as the inside of a JSON string (esc_json: any bytes,
+   however long, come out as valid JSON and safe to show). */
+void jw_esc(struct out *o, const char *s, size_t n);
+
+/* The same between quotes: a whole string value. */
+void jw_str(struct out *o, const char *s, size_t n);
+
+void jw_u64(struct out *o, uint64_t v);
+void jw_i64(struct out *o, int64_t v);
+
+/* Microseconds as milliseconds with 3 decimals, exactly ("1.550" for
+   1550); any negative value as -1, HAR's "does not apply". */
+void jw_ms(struct out *o, int64_t us);
+
+/* A rate or a ratio: 3 decimals, or null when it is not finite. */
+void jw_real(struct out *o, double v);
+
+#endif
