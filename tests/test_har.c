@@ -1,10 +1,11 @@
 /*
- * test_har - the HAR writer (include/har.h) over synthetic timelines
- * on a fake clock: every field of an entry, hostile bytes in heads
- * escaped, request heads kept right while thousands of requests end in
- * any order, heads at the TL_MAX_HEAD limit, requests that got no
- * answer, timings that add up to the time exactly whatever the events,
- * write errors reported.
+ * test_har - the HAR writer (include/har.h) and --stats json
+ * (include/statsjson.h) over synthetic timelines on a fake clock: every
+ * field of an entry, hostile bytes in heads escaped, request heads kept
+ * right while thousands of requests end in any order, heads at the
+ * TL_MAX_HEAD limit, requests that got no answer, timings that add up to
+ * the time exactly whatever the events, write errors reported; the
+ * summary's figures, percentiles and the depth histogram.
  *
  * The output is read back with jsmn (strict) into tokens and looked up by
  * path, so each check names a field where HAR puts it, not a substring.
@@ -21,6 +22,7 @@
 #include "check.h"
 #include "har.h"
 #include "rng.h"
+#include "statsjson.h"
 #include "timeline.h"
 
 #define JSMN_STATIC
@@ -759,6 +761,192 @@ test_write_error_reported(void)
     tl_free(tl);
 }
 
+/* ---- --stats json ---- */
+
+static void
+stats_doc(const struct fetch_config *cfg, const struct fetch_stats *st,
+          const struct timeline *tl, struct doc *d)
+{
+    static struct out o;
+    FILE *f = tmpfile();
+
+    out_init(&o, fileno(f));
+    CHECK(statsjson_write(&o, cfg, st, tl) == 0);
+    CHECK(out_flush(&o) == 0);
+    memset(d, 0, sizeof *d);
+    d->text = slurp(fileno(f), &d->len);
+    fclose(f);
+    CHECK(tokenize(d) == 0);
+    CHECK(d->len > 0 && d->text[d->len - 1] == '\n' &&
+          strchr(d->text, '\n') == d->text + d->len - 1);
+}
+
+static void
+test_stats_summary_figures(void)
+{
+    struct fetch_config cfg;
+    struct fetch_stats st = {.ok = 150,
+                             .failed = 2,
+                             .retries = 3,
+                             .redirects = 4,
+                             .pauses = 5,
+                             .elapsed_ms = 208,
+                             .bytes_rx = 1155874,
+                             .bytes_decoded = 40400000,
+                             .conns_opened = 6,
+                             .handshakes_full = 5,
+                             .handshakes_resumed = 1,
+                             .deepest_pipeline = 25,
+                             .learned_max_requests = 100};
+    struct doc d;
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.tmpl.tls = 1;
+    stats_doc(&cfg, &st, NULL, &d);
+    CHECK_VAL(&d, "elapsed_ms", "208");
+    CHECK_VAL(&d, "ok", "150");
+    CHECK_VAL(&d, "failed", "2");
+    CHECK_VAL(&d, "retries", "3");
+    CHECK_VAL(&d, "redirects", "4");
+    CHECK_VAL(&d, "pauses", "5");
+    CHECK_VAL(&d, "bytes_received", "1155874");
+    CHECK_VAL(&d, "bytes_decoded", "40400000");
+    CHECK_VAL(&d, "connections", "6");
+    CHECK_VAL(&d, "tls", "true");
+    CHECK_VAL(&d, "handshakes_full", "5");
+    CHECK_VAL(&d, "handshakes_resumed", "1");
+    CHECK_VAL(&d, "deepest_pipeline", "25");
+    CHECK_VAL(&d, "server_limit", "100");
+    CHECK_VAL(&d, "timeline", "(none)");
+    CHECK(size_at(&d, "") == 14);
+    doc_free(&d);
+    cfg.tmpl.tls = 0;
+    stats_doc(&cfg, &st, NULL, &d);
+    CHECK_VAL(&d, "tls", "false");
+    doc_free(&d);
+}
+
+/* 100 answered requests whose wait (and total) is 1..100 ms, one lost:
+   nearest-rank percentiles, the depth histogram, the rates, the
+   handshakes of the connection records. */
+static void
+test_stats_percentiles_and_depths(void)
+{
+    struct tl_tls_info full = {"", "", "", "", "", "", 0};
+    struct tl_tls_info resumed = {"", "", "", "", "", "", 1};
+    struct timeline *tl = start(101);
+    struct fetch_config cfg;
+    struct fetch_stats st;
+    struct doc d;
+    uint32_t cn, c2, rn;
+    unsigned i, order[100];
+
+    memset(&cfg, 0, sizeof cfg);
+    memset(&st, 0, sizeof st);
+    cfg.tmpl.tls = 1;
+    st.ok = 99;
+    st.failed = 1;
+    st.elapsed_ms = 2000;
+    st.bytes_rx = 3000;
+    cn = tl_connect(tl, 0, 1, "x");
+    tl_tcp_up(tl, cn);
+    tl_tls_up(tl, cn, &full);
+    c2 = tl_connect(tl, 0, 1, "x");
+    tl_tls_up(tl, c2, &resumed);
+    (void)tl_connect(tl, 0, 1, "x"); /* its handshake never ended */
+    (void)tl_connect(tl, 0, 0, "x"); /* plain */
+    /* The waits in a shuffled order: the sort, not the order, counts. */
+    for (i = 0; i < 100; i++)
+        order[i] = i + 1;
+    for (i = 99; i > 0; i--) {
+        unsigned j = (unsigned)(rnd() % (i + 1)), t = order[i];
+
+        order[i] = order[j];
+        order[j] = t;
+    }
+    for (i = 0; i < 100; i++) {
+        rn = tl_queued(tl, cn, i, i, i % 3, "/1", 2, NULL, 0);
+        tl_sent(tl, rn);
+        fake_us += 1000 * (int64_t)order[i];
+        tl_done(tl, rn, TL_OK, 200, 30, 30, NULL, 0);
+    }
+    rn = tl_queued(tl, c2, 100, 100, 5, "/1", 2, NULL, 0);
+    fake_us += 999999;
+    tl_lost(tl, rn, "x");
+    stats_doc(&cfg, &st, tl, &d);
+
+    CHECK_VAL(&d, "timeline.requests", "101");
+    CHECK_VAL(&d, "timeline.answered", "100");
+    CHECK_VAL(&d, "timeline.connections", "4");
+    CHECK_VAL(&d, "timeline.handshakes_full", "1");
+    CHECK_VAL(&d, "timeline.handshakes_resumed", "1");
+    CHECK_VAL(&d, "timeline.requests_per_s", "50.500");
+    CHECK_VAL(&d, "timeline.ids_per_s", "50.000");
+    CHECK_VAL(&d, "timeline.bytes_per_s", "1500.000");
+    CHECK_VAL(&d, "timeline.latency_ms.total.n", "100");
+    CHECK_VAL(&d, "timeline.latency_ms.total.p50", "50.000");
+    CHECK_VAL(&d, "timeline.latency_ms.total.p90", "90.000");
+    CHECK_VAL(&d, "timeline.latency_ms.total.p99", "99.000");
+    CHECK_VAL(&d, "timeline.latency_ms.total.max", "100.000");
+    CHECK_VAL(&d, "timeline.latency_ms.wait.p50", "50.000");
+    CHECK_VAL(&d, "timeline.latency_ms.wait.max", "100.000");
+    CHECK_VAL(&d, "timeline.latency_ms.send.max", "0.000");
+    CHECK_VAL(&d, "timeline.latency_ms.blocked.n", "100");
+    /* No request opened its connection: no connect, no ssl. */
+    CHECK_VAL(&d, "timeline.latency_ms.connect.n", "0");
+    CHECK_VAL(&d, "timeline.latency_ms.connect.p50", "null");
+    CHECK_VAL(&d, "timeline.latency_ms.ssl.max", "null");
+    CHECK_VAL(&d, "timeline.latency_ms.dns.n", "0");
+    CHECK(size_at(&d, "timeline.latency_ms") == 8);
+    /* Positions 0, 1, 2 in turn (34, 33, 33), and the lost one at 5. */
+    CHECK(size_at(&d, "timeline.pipeline_depth") == 6);
+    CHECK_VAL(&d, "timeline.pipeline_depth.0", "34");
+    CHECK_VAL(&d, "timeline.pipeline_depth.1", "33");
+    CHECK_VAL(&d, "timeline.pipeline_depth.2", "33");
+    CHECK_VAL(&d, "timeline.pipeline_depth.3", "0");
+    CHECK_VAL(&d, "timeline.pipeline_depth.5", "1");
+    doc_free(&d);
+    tl_free(tl);
+}
+
+/* Nearest rank at the small end; no requests, no time: nulls, []. */
+static void
+test_stats_small_and_empty(void)
+{
+    struct timeline *tl = start(2);
+    struct fetch_config cfg;
+    struct fetch_stats st;
+    struct doc d;
+    uint32_t cn, rn;
+    int i;
+
+    memset(&cfg, 0, sizeof cfg);
+    memset(&st, 0, sizeof st);
+    stats_doc(&cfg, &st, tl, &d);
+    CHECK_VAL(&d, "timeline.requests", "0");
+    CHECK_VAL(&d, "timeline.requests_per_s", "null");
+    CHECK_VAL(&d, "timeline.latency_ms.total.n", "0");
+    CHECK_VAL(&d, "timeline.latency_ms.total.p99", "null");
+    CHECK(size_at(&d, "timeline.pipeline_depth") == 0);
+    doc_free(&d);
+
+    cn = tl_connect(tl, 0, 0, "x");
+    for (i = 1; i <= 2; i++) {
+        rn = tl_queued(tl, cn, 0, 1, 0, "/1", 2, NULL, 0);
+        fake_us += 1000 * i;
+        tl_done(tl, rn, TL_OK, 200, 1, 1, NULL, 0);
+    }
+    stats_doc(&cfg, &st, tl, &d);
+    /* Values 1 and 2 ms: rank ceil(0.5 * 2) = 1, ceil(0.9 * 2) = 2. */
+    CHECK_VAL(&d, "timeline.latency_ms.total.p50", "1.000");
+    CHECK_VAL(&d, "timeline.latency_ms.total.p90", "2.000");
+    /* The first opened the connection (plain: connect, no ssl). */
+    CHECK_VAL(&d, "timeline.latency_ms.connect.n", "1");
+    CHECK_VAL(&d, "timeline.latency_ms.ssl.n", "0");
+    doc_free(&d);
+    tl_free(tl);
+}
+
 int
 main(void)
 {
@@ -770,5 +958,8 @@ main(void)
     RUN(test_request_heads_in_random_order);
     RUN(test_timings_add_up);
     RUN(test_write_error_reported);
+    RUN(test_stats_summary_figures);
+    RUN(test_stats_percentiles_and_depths);
+    RUN(test_stats_small_and_empty);
     return CHECK_REPORT();
 }
