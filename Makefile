@@ -55,11 +55,13 @@ endif
 
 # Modules in dependency order (see README "Source tour"). The pure ones
 # build and test with no OpenSSL and no sockets.
-PURE_MODULES := buf url origin h1 jfield decode_common esc timeline
-IO_MODULES := loop net tlsio conn transport_h1 sched out jsonw har statsjson cli
+PURE_MODULES := buf url origin h1 jfield decode_common esc timeline trace
+IO_MODULES := loop net tlsio conn transport_h1 sched out jsonw har statsjson \
+              observe cli
 # The libcurl build: the same program with transport_curl in
 # place of the hand-written transport and everything only it needs.
-CURL_BUILD_MODULES := loop net tlsio transport_curl sched out jsonw har statsjson cli
+CURL_BUILD_MODULES := loop net tlsio transport_curl sched out jsonw har \
+                      statsjson observe cli
 UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c)) test_jfield_nosimd
 
 # Flavors: release (plain), asan (ASan+UBSan), nozlib (plain, no zlib).

@@ -90,6 +90,7 @@ struct conn_config {
     struct fetch_stats *stats;
     const struct conn_ops *ops;
     void *owner;
+    unsigned origin; /* the owner's number for the origin (timeline) */
 };
 
 /*
@@ -154,5 +155,9 @@ int conn_closed(const struct conn *c);
 unsigned conn_submitted(const struct conn *c);
 unsigned conn_responses(const struct conn *c);
 const struct sockaddr *conn_peer(const struct conn *c);
+
+/* Its connection record in the run's timeline (include/timeline.h), or
+   UINT32_MAX (TL_NONE) when the run is not observed. */
+uint32_t conn_record(const struct conn *c);
 
 #endif

@@ -71,7 +71,9 @@ void loop_forget(struct loop *l, struct loop_watcher *w);
  */
 int loop_run_once(struct loop *l, int64_t deadline_ms);
 
-/* Milliseconds on the monotonic clock. */
+/* Milliseconds on the monotonic clock; and microseconds on the same
+   clock, for the timeline's records (include/timeline.h). */
 int64_t loop_now_ms(void);
+int64_t loop_now_us(void);
 
 #endif

@@ -80,6 +80,12 @@ int tlsio_pending(const struct tlsio *s);
 /* The handshake resumed an earlier session. */
 int tlsio_resumed(const struct tlsio *s);
 
+/* What the handshake agreed (version, cipher, group, ALPN, the
+   certificate's subject and issuer), for -v. Strings live until the
+   next call. */
+struct tl_tls_info;
+void tlsio_info(const struct tlsio *s, struct tl_tls_info *out);
+
 /* Send close_notify if it can go without waiting, then free. Safe on a
    closed or never opened tlsio. */
 void tlsio_close(struct tlsio *s, int polite);

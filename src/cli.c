@@ -50,6 +50,7 @@
 #include "decode.h"
 #include "esc.h"
 #include "jfield.h"
+#include "observe.h"
 #include "out.h"
 #include "sched.h"
 #include "transport.h"
@@ -78,6 +79,8 @@ struct cli {
     int serial, c_given, p_given; /* while parsing argv */
     uint32_t *ids;
     size_t n_ids, cap_ids;
+    struct observe_opts observe; /* -v, --trace */
+    struct observe ob;
     size_t json_key_len; /* jsonl: ,"KEY": escaped once, in json_key */
     char json_key[ESC_JSON_MAX(JF_MAX_KEY) + 8];
 };
@@ -138,6 +141,12 @@ static const char usage_tail[] =
     "      --allow-http-redirect  follow redirects from https to plain "
     "http\n"
     "  -q, --quiet              no summary on stderr\n"
+    "  -v, --verbose            say on stderr what happens: each connection, "
+    "TLS\n"
+    "                           handshake, request, response, retry, "
+    "redirect, close\n"
+    "      --trace FILE         -v and the HTTP heads themselves, into FILE "
+    "(-: stderr)\n"
     "  -h, --help               this text\n"
     "  -V, --version            version, libraries and features\n"
     "\n"
@@ -236,6 +245,16 @@ print_usage(void)
 
 static int usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+
+/* -v's lines come here: the same escaping and order as every line on
+   stderr. */
+static void
+trace_to_stderr(void *arg, const char *prefix, size_t plen, const char *text,
+                size_t n)
+{
+    (void)arg;
+    err_line(prefix, plen, text, n);
+}
 
 static int
 usage_error(const char *fmt, ...)
@@ -354,6 +373,7 @@ enum long_only {
     OPT_MAX_BODY,
     OPT_MAX_REDIRS,
     OPT_ALLOW_HTTP_REDIRECT,
+    OPT_TRACE,
 };
 
 static const struct option long_options[] = {
@@ -377,6 +397,8 @@ static const struct option long_options[] = {
     {"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
     {"allow-http-redirect", no_argument, NULL, OPT_ALLOW_HTTP_REDIRECT},
     {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"trace", required_argument, NULL, OPT_TRACE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -535,6 +557,12 @@ parse_flag(struct cli *cl, int opt, const char *arg, const char *given)
     case 'q':
         cl->quiet = 1;
         break;
+    case 'v':
+        cl->observe.verbose = 1;
+        break;
+    case OPT_TRACE:
+        cl->observe.trace_file = arg;
+        break;
     case 'h':
         print_usage();
         return CLI_EXIT_OK;
@@ -601,7 +629,7 @@ parse_args(struct cli *cl, int argc, char **argv)
 
     set_defaults(&cl->o);
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":u:c:p:f:kqhV", long_options,
+    while ((opt = getopt_long(argc, argv, ":u:c:p:f:kqvhV", long_options,
                               NULL)) != -1) {
         cl->c_given |= opt == 'c';
         cl->p_given |= opt == 'p';
@@ -721,9 +749,10 @@ write_failed(const struct out *o, int e)
 static int
 on_turn(void *arg)
 {
+    struct cli *cl = arg;
     int rc;
 
-    (void)arg;
+    observe_turn(&cl->ob);
     if ((rc = out_flush(&io.out)) < 0) {
         write_failed(&io.out, -rc);
         return -1;
@@ -897,11 +926,25 @@ cli_main(int argc, char **argv, int sigpipe_ignored)
         return finish_output(CLI_EXIT_FAILED);
     }
     prepare_json_key(&cl);
+    if (observe_start(&cl.ob, &cl.observe, &cl.o, trace_to_stderr, NULL, err,
+                      sizeof err) < 0) {
+        say("%s", err);
+        (void)observe_finish(&cl.ob, &cl.o, err, sizeof err);
+        free(cl.ids);
+        return finish_output(CLI_EXIT_FAILED);
+    }
     rc = sched_run(transport_default, &cl.o, on_output, on_turn, &cl,
                    on_warning, &st, err, sizeof err);
     free(cl.ids);
     if (rc < 0) {
         say("%s", err);
+        (void)observe_finish(&cl.ob, &cl.o, err, sizeof err);
+        return finish_output(CLI_EXIT_FAILED);
+    }
+    if (observe_finish(&cl.ob, &cl.o, err, sizeof err) < 0) {
+        say("%s", err);
+        if (!cl.quiet)
+            print_summary(&cl, &st);
         return finish_output(CLI_EXIT_FAILED);
     }
     if (rc > 0) /* stdout failed and said so: nothing more to print */

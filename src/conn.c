@@ -32,6 +32,7 @@
 #include "decode.h"
 #include "h1.h"
 #include "jfield.h"
+#include "timeline.h"
 #include "tlsio.h"
 
 enum conn_state {
@@ -79,6 +80,27 @@ struct conn {
     struct decoder dec; /* Content-Encoding, if any */
     char value[JF_MAX_VALUE];
     char err[CONN_ERR_LEN];
+
+    struct conn_watch *watch; /* NULL unless the run is observed */
+};
+
+/*
+ * What an observed connection keeps for the run's timeline (only then:
+ * allocated by conn_new when fetch_config.timeline is set): its record
+ * numbers, where each request's bytes end in the stream of request bytes
+ * (so a write that passes that point says "sent"), and the head of the
+ * response being read, as received, for --trace and --har.
+ */
+struct conn_watch {
+    struct timeline *tl;
+    uint32_t conn_no; /* tl_conn record of the current connection */
+    uint32_t rec[CONN_MAX_PIPELINE];     /* tl_request, as fifo[] */
+    uint64_t req_end[CONN_MAX_PIPELINE]; /* out_queued after it, as fifo[] */
+    uint64_t out_queued, out_written;    /* request bytes since conn_open */
+    unsigned n_sent; /* requests wholly written since conn_open */
+    int in_head;     /* the head response's head is being read */
+    size_t head_len;
+    char head[TL_MAX_HEAD];
 };
 
 /* Reads per wake-up before giving the other connections a turn. */
@@ -91,6 +113,148 @@ enum { BODY_FAILED_JSON = 1, BODY_FAILED_DECODE = 2 };
 #define REQUEST_OVERHEAD 96
 
 static void on_event(struct loop_watcher *w, unsigned events);
+
+/* The FIFO position of the i-th oldest request in flight. */
+static unsigned
+fifo_at(const struct conn *c, unsigned i)
+{
+    return (c->fifo_head + i) % CONN_MAX_PIPELINE;
+}
+
+/* --- Observation: each function does nothing unless c->watch is set. */
+
+/* Connecting to addr: a new connection record. */
+static void
+watch_open(struct conn *c, const struct sockaddr *addr)
+{
+    struct conn_watch *w = c->watch;
+    char peer[80];
+
+    if (!w)
+        return;
+    net_addr_text(addr, peer, sizeof peer);
+    w->conn_no = tl_connect(w->tl, c->cfg->origin, c->cfg->tls != NULL, peer);
+    w->out_queued = w->out_written = 0;
+    w->n_sent = 0;
+    w->in_head = 1;
+    w->head_len = 0;
+}
+
+/* The request just queued for job: its bytes are the last n of out. */
+static void
+watch_queued(struct conn *c, uint32_t job, const char *target,
+             size_t target_len, size_t n)
+{
+    struct conn_watch *w = c->watch;
+    unsigned at = fifo_at(c, c->fifo_n);
+    const struct buf *o = &c->out;
+
+    if (!w)
+        return;
+    w->out_queued += n;
+    w->req_end[at] = w->out_queued;
+    w->rec[at] =
+        tl_queued(w->tl, w->conn_no, job, c->cfg->run->ids[job], c->fifo_n,
+                  target, target_len, o->base + o->wr - n, n);
+}
+
+/* n more request bytes left: the requests they complete are sent. */
+static void
+watch_written(struct conn *c, size_t n)
+{
+    struct conn_watch *w = c->watch;
+    unsigned answered = c->n_submitted - c->fifo_n;
+
+    if (!w)
+        return;
+    w->out_written += n;
+    if (w->n_sent < answered) /* answered before wholly sent */
+        w->n_sent = answered;
+    while (w->n_sent < c->n_submitted) {
+        unsigned at = fifo_at(c, w->n_sent - answered);
+
+        if (w->req_end[at] > w->out_written)
+            break;
+        tl_sent(w->tl, w->rec[at]);
+        w->n_sent++;
+    }
+}
+
+/* How the head response's body is framed and coded, in words. */
+static const char *
+framing(const struct conn *c, char *out, size_t cap)
+{
+    const struct h1_parser *p = &c->h1;
+    int n;
+
+    if (p->flags & H1_F_CHUNKED)
+        n = snprintf(out, cap, "chunked");
+    else if (p->flags & H1_F_HAS_LENGTH)
+        n = snprintf(out, cap, "Content-Length %llu",
+                     (unsigned long long)p->content_length);
+    else if (p->flags & H1_F_NO_BODY)
+        n = snprintf(out, cap, "no body");
+    else
+        n = snprintf(out, cap, "body until the connection closes");
+    if (p->content_encoding_len && n > 0 && (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n, ", Content-Encoding %.*s",
+                 (int)p->content_encoding_len, p->content_encoding);
+    return out;
+}
+
+/* h1 was given data and used `used` bytes of it, returning rc: keep the
+   bytes of the head response's head, and note its first byte. */
+static void
+watch_input(struct conn *c, const char *data, size_t used, enum h1_rc rc)
+{
+    struct conn_watch *w = c->watch;
+    char what[64 + H1_MAX_CODING];
+    uint32_t rec;
+    size_t n;
+
+    if (!w || !w->in_head || !c->fifo_n)
+        return;
+    rec = w->rec[fifo_at(c, 0)];
+    if (w->head_len == 0 && used)
+        tl_first_byte(w->tl, rec);
+    n = used < TL_MAX_HEAD - w->head_len ? used : TL_MAX_HEAD - w->head_len;
+    memcpy(w->head + w->head_len, data, n);
+    w->head_len += n;
+    if (rc != H1_HEADERS)
+        return;
+    w->in_head = 0;
+    tl_head(w->tl, rec, c->h1.status, framing(c, what, sizeof what), w->head,
+            w->head_len);
+}
+
+/* The head request has its result r; the next response's head is next. */
+static void
+watch_done(struct conn *c, const struct fetch_result *r)
+{
+    struct conn_watch *w = c->watch;
+
+    if (!w)
+        return;
+    tl_done(w->tl, w->rec[fifo_at(c, 0)], r->ok ? TL_OK : TL_FAILED, r->status,
+            c->h1.consumed, c->extracting ? c->dec.produced : c->body_wire,
+            w->head, w->head_len);
+    w->in_head = 1;
+    w->head_len = 0;
+}
+
+/* The connection ends: its requests in flight were not answered. */
+static void
+watch_end(struct conn *c, enum conn_end why, const char *err)
+{
+    struct conn_watch *w = c->watch;
+    unsigned i;
+
+    if (!w)
+        return;
+    for (i = 0; i < c->fifo_n; i++)
+        tl_lost(w->tl, w->rec[fifo_at(c, i)], err);
+    tl_close(w->tl, w->conn_no, why, err);
+}
 
 struct conn *
 conn_new(const struct conn_config *cfg, unsigned index,
@@ -114,7 +278,17 @@ conn_new(const struct conn_config *cfg, unsigned index,
     buf_init(&c->in, mem, CONN_IN_CAP);
     buf_init(&c->out, mem + CONN_IN_CAP, CONN_OUT_CAP);
     loop_watcher_init(&c->watcher, on_event, c);
+    c->watch = NULL;
+    if (cfg->run->timeline) {
+        c->watch = malloc(sizeof *c->watch);
+        if (!c->watch) {
+            free(c);
+            return NULL;
+        }
+        c->watch->tl = cfg->run->timeline;
+    }
     if (decode_init(&c->dec, arenas) < 0) {
+        free(c->watch);
         free(c);
         return NULL;
     }
@@ -128,6 +302,7 @@ conn_free(struct conn *c)
         return;
     conn_close(c);
     decode_close(&c->dec);
+    free(c->watch);
     free(c);
 }
 
@@ -153,6 +328,12 @@ unsigned
 conn_responses(const struct conn *c)
 {
     return c->n_responses;
+}
+
+uint32_t
+conn_record(const struct conn *c)
+{
+    return c->watch ? c->watch->conn_no : TL_NONE;
 }
 
 const struct sockaddr *
@@ -240,6 +421,7 @@ end(struct conn *c, enum conn_end why, const char *err)
     close(c->fd);
     c->fd = -1;
     c->state = CONN_CLOSED;
+    watch_end(c, why, err ? err : "");
     c->cfg->ops->on_close(c->cfg->owner, c, why, err ? err : "");
     c->fifo_n = 0;
     c->fifo_head = 0;
@@ -286,6 +468,7 @@ conn_open(struct conn *c, const struct sockaddr *addr, socklen_t len)
     c->tls.ssl = NULL;
     h1_begin(&c->h1, 0);
     c->cfg->stats->conns_opened++;
+    watch_open(c, addr);
     update_interest(c);
     return 0;
 }
@@ -316,6 +499,7 @@ conn_submit(struct conn *c, uint32_t job, const char *target,
     if (!n)
         return -ENOBUFS;
     o->wr += n;
+    watch_queued(c, job, target, target_len, n);
     if (c->fifo_n == 0)
         c->last_rx = loop_now_ms(); /* the idle clock starts now */
     c->fifo[(c->fifo_head + c->fifo_n) % CONN_MAX_PIPELINE] = job;
@@ -350,6 +534,7 @@ do_write(struct conn *c)
         case IO_OK:
             o->rd += n;
             c->retry_len = 0;
+            watch_written(c, n);
             continue;
         case IO_WANT_WRITE:
             c->retry_len = c->cfg->tls ? len : 0;
@@ -387,6 +572,7 @@ pop_head_report(struct conn *c, const struct fetch_result *r)
 {
     uint32_t job = conn_inflight_job(c, 0);
 
+    watch_done(c, r);
     c->fifo_head = (c->fifo_head + 1) % CONN_MAX_PIPELINE;
     c->fifo_n--;
     c->n_responses++;
@@ -583,6 +769,7 @@ process_input(struct conn *c)
         }
         rc = h1_feed(&c->h1, data, buf_unread(in), &used);
         in->rd += used;
+        watch_input(c, data, used, rc);
         switch (rc) {
         case H1_AGAIN:
             buf_reset(in);
@@ -703,6 +890,12 @@ handshake(struct conn *c)
             c->cfg->stats->handshakes_resumed++;
         else
             c->cfg->stats->handshakes_full++;
+        if (c->watch) {
+            struct tl_tls_info info;
+
+            tlsio_info(&c->tls, &info);
+            tl_tls_up(c->watch->tl, c->watch->conn_no, &info);
+        }
         return;
     case IO_WANT_READ:
         c->hs_wants = LOOP_READ;
@@ -735,6 +928,8 @@ connected(struct conn *c)
         end(c, CONN_END_CONNECT, c->err);
         return;
     }
+    if (c->watch)
+        tl_tcp_up(c->watch->tl, c->watch->conn_no);
     if (!c->cfg->tls) {
         c->state = CONN_OPEN;
         return;

@@ -21,6 +21,7 @@
 
 #include "jfield.h"
 #include "loop.h"
+#include "timeline.h"
 
 #define SLOT_CAP JF_MAX_VALUE
 
@@ -212,6 +213,15 @@ charge(struct sched *s, uint32_t job, const char *why)
     return 0;
 }
 
+/* job goes again, first in line (why: for -v). */
+static void
+again(struct sched *s, uint32_t job, const char *why)
+{
+    if (s->cfg->timeline)
+        tl_retry(s->cfg->timeline, s->cfg->ids[job], why);
+    queue_push_front(s, job);
+}
+
 static void
 fail_job(struct sched *s, uint32_t job, const char *msg)
 {
@@ -273,8 +283,12 @@ busy(struct sched *s, uint32_t job, const struct fetch_result *r)
     if (loop_now_ms() + delay_ms > s->paused_until)
         s->paused_until = loop_now_ms() + delay_ms;
     snprintf(why, sizeof why, "HTTP status %d (server busy)", r->status);
-    if (charge(s, job, why))
-        queue_push_front(s, job);
+    if (charge(s, job, why)) {
+        snprintf(why, sizeof why,
+                 "HTTP status %d (server busy): sending pauses %lld ms",
+                 r->status, (long long)delay_ms);
+        again(s, job, why);
+    }
 }
 
 /* Remember origin o's scheme and authority (of the URL in s). */
@@ -398,6 +412,12 @@ redirect(struct sched *s, uint32_t job, const struct fetch_result *r)
     s->hops[job]++;
     s->st->redirects++;
     s->sent[job] = 0; /* the next request is a new one, not a retry */
+    if (s->cfg->timeline) {
+        snprintf(msg, sizeof msg, "HTTP status %d, Location: %.*s", r->status,
+                 (int)(r->location_len < 1024 ? r->location_len : 1024),
+                 r->location);
+        tl_redirect(s->cfg->timeline, s->cfg->ids[job], msg);
+    }
     queue_push_front(s, job);
 }
 
@@ -432,7 +452,7 @@ on_unanswered(void *owner, uint32_t job, int charged, const char *err)
     struct sched *s = owner;
 
     if (!charged || charge(s, job, err))
-        queue_push_front(s, job);
+        again(s, job, err);
 }
 
 static void

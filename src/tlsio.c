@@ -16,6 +16,7 @@
  *    message (it matters only for bodies delimited by the close).
  */
 #include "tlsio.h"
+#include "timeline.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -262,6 +263,40 @@ int
 tlsio_resumed(const struct tlsio *s)
 {
     return SSL_session_reused(s->ssl);
+}
+
+/* A name the certificate gives, as one line ("/CN=x/O=y"), or "". */
+static void
+name_line(X509_NAME *name, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (name && !X509_NAME_oneline(name, out, (int)cap))
+        out[0] = '\0';
+}
+
+void
+tlsio_info(const struct tlsio *s, struct tl_tls_info *out)
+{
+    const unsigned char *alpn = NULL;
+    unsigned alpn_len = 0;
+    static char alpn_text[32];
+    X509 *leaf = SSL_get0_peer_certificate(s->ssl);
+    const char *group;
+
+    out->version = SSL_get_version(s->ssl);
+    out->cipher = SSL_CIPHER_get_name(SSL_get_current_cipher(s->ssl));
+    group = SSL_group_to_name(s->ssl, SSL_get_negotiated_group(s->ssl));
+    out->group = group ? group : "";
+    SSL_get0_alpn_selected(s->ssl, &alpn, &alpn_len);
+    /* Static: the info is read during the event that carries it. */
+    snprintf(alpn_text, sizeof alpn_text, "%.*s", (int)alpn_len,
+             alpn ? (const char *)alpn : "");
+    out->alpn = alpn_text;
+    name_line(leaf ? X509_get_subject_name(leaf) : NULL, out->subject,
+              sizeof out->subject);
+    name_line(leaf ? X509_get_issuer_name(leaf) : NULL, out->issuer,
+              sizeof out->issuer);
+    out->resumed = SSL_session_reused(s->ssl);
 }
 
 void

@@ -53,6 +53,7 @@
 #include "loop.h"
 #include "net.h"
 #include "origin.h"
+#include "timeline.h"
 #include "tlsio.h"
 
 /* One connection of the pool, and what the pool keeps about it. */
@@ -197,6 +198,16 @@ connect_failed(struct transport *t, unsigned o, const char *err)
     return 1;
 }
 
+/* The server closed c after its answers: that many per connection is its
+   limit (the pool opens no connection for more). */
+static void
+learned_limit(struct transport *t, struct conn *c)
+{
+    t->st->learned_max_requests = t->max_per_conn = conn_responses(c);
+    if (t->cfg->timeline)
+        tl_limit(t->cfg->timeline, conn_record(c), t->max_per_conn);
+}
+
 static void
 on_close(void *owner, struct conn *c, enum conn_end why, const char *err)
 {
@@ -216,7 +227,7 @@ on_close(void *owner, struct conn *c, enum conn_end why, const char *err)
            a limit on requests per connection. */
         if (o == 0 && k > 0 && conn_responses(c) > 0 && t->last_status < 400 &&
             (!t->max_per_conn || conn_responses(c) < t->max_per_conn))
-            t->st->learned_max_requests = t->max_per_conn = conn_responses(c);
+            learned_limit(t, c);
         give_back(t, c, 0, err);
         break;
     case CONN_END_EOF:
@@ -290,6 +301,45 @@ origin_conns(struct transport *t, unsigned o)
     cc->stats = t->st;
     cc->ops = &pool_conn_ops;
     cc->owner = t;
+    cc->origin = o;
+}
+
+/*
+ * Resolve origin o's name into its addresses (blocks). Observed, the
+ * origin is named in the timeline and the answer is an event: "host:
+ * addr, addr (N ms)". Returns 0 or -1 with err.
+ */
+static int
+origin_resolve(struct transport *t, unsigned o, char *err, size_t errcap)
+{
+    struct pool_origin *org = &t->origins[o];
+    struct timeline *tl = t->cfg->timeline;
+    char text[512], name[TL_ORIGIN_LEN];
+    int64_t t0 = tl ? loop_now_us() : 0;
+    size_t n;
+    unsigned i;
+
+    if (net_resolve(org->o.host, org->o.port, &org->addrs, err, errcap) < 0)
+        return -1;
+    if (!tl)
+        return 0;
+    snprintf(name, sizeof name, "%s://%s", org->o.tls ? "https" : "http",
+             org->o.authority);
+    tl_origin(tl, o, name);
+    n = (size_t)snprintf(text, sizeof text, "%s:", org->o.host);
+    for (i = 0; i < org->addrs.n && n < sizeof text; i++) {
+        char addr[80];
+
+        net_addr_text((const struct sockaddr *)&org->addrs.addr[i], addr,
+                      sizeof addr);
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s %s", i ? "," : "",
+                              addr);
+    }
+    if (n < sizeof text)
+        snprintf(text + n, sizeof text - n, " (%.3f ms)",
+                 (double)(loop_now_us() - t0) / 1000);
+    tl_dns(tl, text);
+    return 0;
 }
 
 /* Origin o's TLS context (trust store, ALPN, session cache), if it
@@ -322,8 +372,7 @@ origin_ready(struct transport *t, unsigned o)
 
     if (org->o.ready || org->o.unreachable)
         return;
-    if (net_resolve(org->o.host, org->o.port, &org->addrs, err, sizeof err) <
-            0 ||
+    if (origin_resolve(t, o, err, sizeof err) < 0 ||
         origin_tls_init(t, o, err, sizeof err) < 0) {
         origin_fail(&org->o, err);
         return;
@@ -359,7 +408,7 @@ pool_open(const struct fetch_config *cfg, const struct transport_events *ev,
         goto fail;
     }
     origin_conns(t, 0);
-    if (net_resolve(o0->host, o0->port, &t->origins[0].addrs, err, errcap) < 0)
+    if (origin_resolve(t, 0, err, errcap) < 0)
         goto fail;
 
     t->n_main = cfg->connections;
@@ -380,6 +429,9 @@ pool_open(const struct fetch_config *cfg, const struct transport_events *ev,
     for (i = 0; i < t->n_conns; i++) {
         unsigned o = i < t->n_main ? 0 : i - t->n_main + 1;
 
+        /* The rest of an extra origin's config comes when it is named;
+           the run's options are known now (conn_new reads them). */
+        t->origins[o].cfg.run = cfg;
         t->slots[i].conn = conn_new(&t->origins[o].cfg, i, &t->arenas);
         if (!t->slots[i].conn) {
             snprintf(err, errcap, "out of memory for %u connections",
