@@ -25,13 +25,14 @@
  *                    from the target's query (split at & and =, not
  *                    percent-decoded), headersSize = the head's bytes
  *   response         status, reason phrase, version and fields of the
- *                    head as received; content.size = body bytes after
+ *                    head as received (of the final response, after
+ *                    any 1xx ones); content.size = body bytes after
  *                    Content-Encoding, compression = content.size -
  *                    bodySize when the body was encoded, mimeType from
  *                    Content-Type (""), redirectURL from Location (""),
- *                    headersSize = the head's bytes, bodySize = the
- *                    rest of the bytes received (chunk framing
- *                    included); -1 for both when the head is unknown or
+ *                    headersSize = the head's bytes (1xx ones
+ *                    included), bodySize = the rest of the bytes
+ *                    received (chunk framing included); -1 for both when the head is unknown or
  *                    was cut at TL_MAX_HEAD. Status 0 for a request
  *                    that got no response.
  *   serverIPAddress  the connection's peer address, port dropped

@@ -179,8 +179,9 @@ struct lines {
     size_t n, pos;
 };
 
-/* The next line without its line end. 0 at the empty line that ends the
-   head, at the end of the bytes, and at a line they cut short. */
+/* The next line without its line end: 1, or 0 at the empty line that
+   ends the head (consumed), or -1 when there is no whole line left (the
+   end of the bytes, or a line they cut short). */
 static int
 next_line(struct lines *ls, struct slice *line)
 {
@@ -188,10 +189,10 @@ next_line(struct lines *ls, struct slice *line)
     size_t len;
 
     if (ls->pos >= ls->n)
-        return 0;
+        return -1;
     nl = memchr(ls->s + ls->pos, '\n', ls->n - ls->pos);
     if (!nl)
-        return 0;
+        return -1;
     line->s = ls->s + ls->pos;
     len = (size_t)(nl - line->s);
     ls->pos += len + 1;
@@ -247,6 +248,30 @@ words(struct slice line, struct slice w[3])
     }
 }
 
+/* Where the final response starts in a response head that holds 1xx
+   interim responses before it (h1 skips them, the bytes keep them): past
+   each whole 1xx head. 0 for any other head. */
+static size_t
+skip_interim(const char *s, size_t n)
+{
+    struct lines ls = {s, n, 0};
+    struct slice line, w[3];
+    size_t start = 0;
+    int k;
+
+    while (next_line(&ls, &line) > 0) {
+        words(line, w);
+        if (w[1].n != 3 || w[1].s[0] != '1')
+            break;
+        while ((k = next_line(&ls, &line)) > 0)
+            continue;
+        if (k < 0)
+            break;
+        start = ls.pos;
+    }
+    return start;
+}
+
 static int
 name_is(struct slice name, const char *want)
 {
@@ -275,18 +300,20 @@ struct head_info {
     struct slice type, location, coding;
 };
 
-/* Read hi from the head s[0..n) (all empty without one). */
+/* Read hi from the head s[0..n), the final response's if it has 1xx
+   ones before it (all empty without a head). */
 static void
 read_head(const char *s, size_t n, struct head_info *hi)
 {
-    struct lines ls = {s, n, 0};
+    size_t at = skip_interim(s, n);
+    struct lines ls = {s, n, at};
     struct slice line, name, value;
 
     memset(hi, 0, sizeof *hi);
-    if (!next_line(&ls, &line))
+    if (next_line(&ls, &line) <= 0)
         return;
     words(line, hi->start);
-    while (next_line(&ls, &line)) {
+    while (next_line(&ls, &line) > 0) {
         if (!split_field(line, &name, &value))
             continue;
         if (name_is(name, "content-type"))
@@ -298,17 +325,18 @@ read_head(const char *s, size_t n, struct head_info *hi)
     }
 }
 
-/* `"headers":[...]`: the fields of the head s[0..n), in their order. */
+/* `"headers":[...]`: the fields of the head s[0..n) (of its final
+   response), in their order. */
 static void
 write_headers(struct out *o, const char *s, size_t n)
 {
-    struct lines ls = {s, n, 0};
+    struct lines ls = {s, n, skip_interim(s, n)};
     struct slice line, name, value;
     int first = 1;
 
     jw_raw(o, "\"headers\":[");
-    if (next_line(&ls, &line)) { /* the start line */
-        while (next_line(&ls, &line)) {
+    if (next_line(&ls, &line) > 0) { /* the start line */
+        while (next_line(&ls, &line) > 0) {
             if (!split_field(line, &name, &value))
                 continue;
             jw_raw(o, first ? "{\"name\":" : ",{\"name\":");

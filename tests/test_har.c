@@ -552,6 +552,38 @@ test_head_at_the_limit(void)
     tl_free(tl);
 }
 
+/* 100 and 103 before the answer: the head holds them all, the entry
+   describes the final response and counts every byte. */
+static void
+test_interim_responses(void)
+{
+    struct timeline *tl = start(1);
+    static const char head[] = "HTTP/1.1 100 Continue\r\n\r\n"
+                               "HTTP/1.1 103 Early Hints\r\n"
+                               "Link: </a>\r\n\r\n"
+                               "HTTP/1.1 201 Created\r\n"
+                               "Content-Type: a/b\r\n\r\n";
+    struct doc d;
+    struct har *h;
+    FILE *f;
+    uint32_t cn, rn;
+    char want[32];
+
+    h = open_har(tl, &f);
+    cn = tl_connect(tl, 0, 1, "127.0.0.1:8443");
+    rn = tl_queued(tl, cn, 0, 1, 0, "/1", 2, NULL, 0);
+    tl_done(tl, rn, TL_OK, 201, sizeof head - 1 + 4, 4, head, sizeof head - 1);
+    finish_har(h, f, &d, "interim");
+    CHECK_VAL(&d, "log.entries.0.response.statusText", "\"Created\"");
+    CHECK(size_at(&d, "log.entries.0.response.headers") == 1);
+    CHECK_VAL(&d, "log.entries.0.response.content.mimeType", "\"a/b\"");
+    snprintf(want, sizeof want, "%zu", sizeof head - 1);
+    CHECK_VAL(&d, "log.entries.0.response.headersSize", want);
+    CHECK_VAL(&d, "log.entries.0.response.bodySize", "4");
+    doc_free(&d);
+    tl_free(tl);
+}
+
 /* startedDateTime: milliseconds cut, not rounded, and a carry across
    seconds, days and years. */
 static void
@@ -954,6 +986,7 @@ main(void)
     RUN(test_lost_pending_and_plain);
     RUN(test_hostile_header_bytes);
     RUN(test_head_at_the_limit);
+    RUN(test_interim_responses);
     RUN(test_dates);
     RUN(test_request_heads_in_random_order);
     RUN(test_timings_add_up);
