@@ -61,9 +61,24 @@
 #ifndef POKEFETCH_HAR_H
 #define POKEFETCH_HAR_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "timeline.h"
+
+/* HAR's timings in the order HAR 1.2 lists them, each with its place in
+   struct tl_phases (--stats json reports the same phases). */
+struct har_phase {
+    const char *name; /* "blocked" */
+    size_t off;       /* offsetof(struct tl_phases, blocked) */
+};
+
+#define HAR_N_PHASES 7
+extern const struct har_phase har_phases[HAR_N_PHASES];
+
+/* The value of phase ph in p (microseconds, -1 where it does not
+   apply). */
+int64_t har_phase_us(const struct tl_phases *p, const struct har_phase *ph);
 
 struct har;
 

@@ -19,6 +19,7 @@
  */
 #include "har.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -406,6 +407,17 @@ write_query(struct out *o, const char *t, size_t n)
     jw_raw(o, "]");
 }
 
+/* A word of a start line as a string, or `otherwise` without a head:
+   every request is a GET in HTTP/1.1. */
+static void
+put_word(struct out *o, struct slice w, const char *otherwise)
+{
+    if (w.n)
+        jw_str(o, w.s, w.n);
+    else
+        jw_str(o, otherwise, strlen(otherwise));
+}
+
 static void
 write_request(struct har *h, const struct tl_request *r, const struct kept *k)
 {
@@ -419,18 +431,12 @@ write_request(struct har *h, const struct tl_request *r, const struct kept *k)
 
     read_head(head, len, &hi);
     jw_raw(o, "\"request\":{\"method\":");
-    if (hi.start[0].n)
-        jw_str(o, hi.start[0].s, hi.start[0].n);
-    else
-        jw_raw(o, "\"GET\"");
+    put_word(o, hi.start[0], "GET");
     jw_raw(o, ",\"url\":\"");
     jw_esc(o, origin, strlen(origin));
     jw_esc(o, target, r->target_len);
     jw_raw(o, "\",\"httpVersion\":");
-    if (hi.start[2].n)
-        jw_str(o, hi.start[2].s, hi.start[2].n);
-    else
-        jw_raw(o, "\"HTTP/1.1\"");
+    put_word(o, hi.start[2], "HTTP/1.1");
     jw_raw(o, ",\"cookies\":[],");
     write_headers(o, head, len);
     jw_raw(o, ",");
@@ -476,23 +482,36 @@ write_response(struct har *h, const struct tl_request *r, const char *head,
     jw_raw(o, "}");
 }
 
+const struct har_phase har_phases[HAR_N_PHASES] = {
+    {"blocked", offsetof(struct tl_phases, blocked)},
+    {"dns", offsetof(struct tl_phases, dns)},
+    {"connect", offsetof(struct tl_phases, connect)},
+    {"ssl", offsetof(struct tl_phases, ssl)},
+    {"send", offsetof(struct tl_phases, send)},
+    {"wait", offsetof(struct tl_phases, wait)},
+    {"receive", offsetof(struct tl_phases, receive)},
+};
+
+int64_t
+har_phase_us(const struct tl_phases *p, const struct har_phase *ph)
+{
+    int64_t v;
+
+    memcpy(&v, (const char *)p + ph->off, sizeof v);
+    return v;
+}
+
 static void
 write_timings(struct out *o, const struct tl_phases *p)
 {
-    jw_raw(o, "\"timings\":{\"blocked\":");
-    jw_ms(o, p->blocked);
-    jw_raw(o, ",\"dns\":");
-    jw_ms(o, p->dns);
-    jw_raw(o, ",\"connect\":");
-    jw_ms(o, p->connect);
-    jw_raw(o, ",\"ssl\":");
-    jw_ms(o, p->ssl);
-    jw_raw(o, ",\"send\":");
-    jw_ms(o, p->send);
-    jw_raw(o, ",\"wait\":");
-    jw_ms(o, p->wait);
-    jw_raw(o, ",\"receive\":");
-    jw_ms(o, p->receive);
+    unsigned i;
+
+    for (i = 0; i < HAR_N_PHASES; i++) {
+        jw_raw(o, i ? ",\"" : "\"timings\":{\"");
+        jw_raw(o, har_phases[i].name);
+        jw_raw(o, "\":");
+        jw_ms(o, har_phase_us(p, &har_phases[i]));
+    }
     jw_raw(o, "}");
 }
 

@@ -7,27 +7,20 @@
 
 #include <stddef.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "har.h"
 #include "jsonw.h"
 #include "timeline.h"
 
-/* HAR's phases, and the total, as the latency object names them. */
-static const struct {
-    const char *name;
-    size_t off; /* in struct tl_phases */
-} phases[] = {
-    {"blocked", offsetof(struct tl_phases, blocked)},
-    {"dns", offsetof(struct tl_phases, dns)},
-    {"connect", offsetof(struct tl_phases, connect)},
-    {"ssl", offsetof(struct tl_phases, ssl)},
-    {"send", offsetof(struct tl_phases, send)},
-    {"wait", offsetof(struct tl_phases, wait)},
-    {"receive", offsetof(struct tl_phases, receive)},
-    {"total", offsetof(struct tl_phases, total)},
-};
+/* The latency object's phases: HAR's, then the whole request. */
+static const struct har_phase total = {"total",
+                                       offsetof(struct tl_phases, total)};
 
-#define N_PHASES (sizeof phases / sizeof phases[0])
+static const struct har_phase *
+phase_at(size_t i)
+{
+    return i < HAR_N_PHASES ? &har_phases[i] : &total;
+}
 
 static int
 answered(const struct tl_request *r)
@@ -55,7 +48,8 @@ rank(const int64_t *v, size_t n, unsigned p)
 /* {"n":..,"p50":..,"p90":..,"p99":..,"max":..} of one phase over the
    answered requests, sorted in v (room for every request). */
 static void
-write_phase(struct out *o, const struct timeline *tl, size_t off, int64_t *v)
+write_phase(struct out *o, const struct timeline *tl,
+            const struct har_phase *ph, int64_t *v)
 {
     uint32_t i, count = tl_request_count(tl);
     static const unsigned ps[] = {50, 90, 99};
@@ -70,7 +64,7 @@ write_phase(struct out *o, const struct timeline *tl, size_t off, int64_t *v)
         if (!answered(r))
             continue;
         tl_phases(tl, r, r->end_us, &p);
-        memcpy(&x, (const char *)&p + off, sizeof x);
+        x = har_phase_us(&p, ph);
         if (x >= 0)
             v[n++] = x;
     }
@@ -98,18 +92,18 @@ write_latency(struct out *o, const struct timeline *tl)
 {
     uint32_t count = tl_request_count(tl);
     int64_t *v = malloc((count ? count : 1) * sizeof *v);
-    size_t ph;
+    size_t i;
 
     jw_raw(o, ",\"latency_ms\":");
     if (!v) {
         jw_raw(o, "null");
         return -1;
     }
-    for (ph = 0; ph < N_PHASES; ph++) {
-        jw_raw(o, ph ? ",\"" : "{\"");
-        jw_raw(o, phases[ph].name);
+    for (i = 0; i <= HAR_N_PHASES; i++) {
+        jw_raw(o, i ? ",\"" : "{\"");
+        jw_raw(o, phase_at(i)->name);
         jw_raw(o, "\":");
-        write_phase(o, tl, phases[ph].off, v);
+        write_phase(o, tl, phase_at(i), v);
     }
     jw_raw(o, "}");
     free(v);
