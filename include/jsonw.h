@@ -12,8 +12,12 @@
 
 #include "out.h"
 
-/* s (NUL-terminated) as it is: keys, punctuation, literals. */
+/* n bytes, or a NUL-terminated s, as they are: keys,
+   punctuation, literals. JW_LIT takes a string literal only and counts
+   its bytes at compile time (the keys of every entry pass here). */
+void jw_bytes(struct out *o, const char *s, size_t n);
 void jw_raw(struct out *o, const char *s);
+#define JW_LIT(o, lit) jw_bytes((o), "" lit, sizeof(lit) - 1)
 
 /* n bytes of s as the inside of a JSON string (esc_json: any bytes,
    however long, come out as valid JSON and safe to show). */

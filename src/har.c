@@ -335,20 +335,20 @@ write_headers(struct out *o, const char *s, size_t n)
     struct slice line, name, value;
     int first = 1;
 
-    jw_raw(o, "\"headers\":[");
+    JW_LIT(o, "\"headers\":[");
     if (next_line(&ls, &line) > 0) { /* the start line */
         while (next_line(&ls, &line) > 0) {
             if (!split_field(line, &name, &value))
                 continue;
             jw_raw(o, first ? "{\"name\":" : ",{\"name\":");
             jw_str(o, name.s, name.n);
-            jw_raw(o, ",\"value\":");
+            JW_LIT(o, ",\"value\":");
             jw_str(o, value.s, value.n);
-            jw_raw(o, "}");
+            JW_LIT(o, "}");
             first = 0;
         }
     }
-    jw_raw(o, "]");
+    JW_LIT(o, "]");
 }
 
 /* ---- writing an entry ---- */
@@ -384,7 +384,7 @@ write_query(struct out *o, const char *t, size_t n)
     const char *end = t + n;
     int first = 1;
 
-    jw_raw(o, "\"queryString\":[");
+    JW_LIT(o, "\"queryString\":[");
     while (q && q < end) {
         const char *p = q + 1;
         const char *amp = memchr(p, '&', (size_t)(end - p));
@@ -394,17 +394,17 @@ write_query(struct out *o, const char *t, size_t n)
         if (stop > p) {
             jw_raw(o, first ? "{\"name\":" : ",{\"name\":");
             jw_str(o, p, (size_t)((eq ? eq : stop) - p));
-            jw_raw(o, ",\"value\":");
+            JW_LIT(o, ",\"value\":");
             if (eq)
                 jw_str(o, eq + 1, (size_t)(stop - eq - 1));
             else
-                jw_raw(o, "\"\"");
-            jw_raw(o, "}");
+                JW_LIT(o, "\"\"");
+            JW_LIT(o, "}");
             first = 0;
         }
         q = amp;
     }
-    jw_raw(o, "]");
+    JW_LIT(o, "]");
 }
 
 /* A word of a start line as a string, or `otherwise` without a head:
@@ -430,20 +430,20 @@ write_request(struct har *h, const struct tl_request *r, const struct kept *k)
     struct head_info hi;
 
     read_head(head, len, &hi);
-    jw_raw(o, "\"request\":{\"method\":");
+    JW_LIT(o, "\"request\":{\"method\":");
     put_word(o, hi.start[0], "GET");
-    jw_raw(o, ",\"url\":\"");
+    JW_LIT(o, ",\"url\":\"");
     jw_esc(o, origin, strlen(origin));
     jw_esc(o, target, r->target_len);
-    jw_raw(o, "\",\"httpVersion\":");
+    JW_LIT(o, "\",\"httpVersion\":");
     put_word(o, hi.start[2], "HTTP/1.1");
-    jw_raw(o, ",\"cookies\":[],");
+    JW_LIT(o, ",\"cookies\":[],");
     write_headers(o, head, len);
-    jw_raw(o, ",");
+    JW_LIT(o, ",");
     write_query(o, target, r->target_len);
-    jw_raw(o, ",\"headersSize\":");
+    JW_LIT(o, ",\"headersSize\":");
     jw_i64(o, head_size(head, len));
-    jw_raw(o, ",\"bodySize\":0}");
+    JW_LIT(o, ",\"bodySize\":0}");
 }
 
 static void
@@ -457,29 +457,29 @@ write_response(struct har *h, const struct tl_request *r, const char *head,
     if (head_bytes >= 0 && r->wire_bytes >= (uint64_t)head_bytes)
         body = (int64_t)r->wire_bytes - head_bytes;
     read_head(head, len, &hi);
-    jw_raw(o, "\"response\":{\"status\":");
+    JW_LIT(o, "\"response\":{\"status\":");
     jw_i64(o, r->status);
-    jw_raw(o, ",\"statusText\":");
+    JW_LIT(o, ",\"statusText\":");
     jw_str(o, hi.start[2].s, hi.start[2].n);
-    jw_raw(o, ",\"httpVersion\":");
+    JW_LIT(o, ",\"httpVersion\":");
     jw_str(o, hi.start[0].s, hi.start[0].n);
-    jw_raw(o, ",\"cookies\":[],");
+    JW_LIT(o, ",\"cookies\":[],");
     write_headers(o, head, len);
-    jw_raw(o, ",\"content\":{\"size\":");
+    JW_LIT(o, ",\"content\":{\"size\":");
     jw_u64(o, r->body_bytes);
     if (hi.coding.n && !name_is(hi.coding, "identity") && body >= 0) {
-        jw_raw(o, ",\"compression\":");
+        JW_LIT(o, ",\"compression\":");
         jw_i64(o, (int64_t)r->body_bytes - body);
     }
-    jw_raw(o, ",\"mimeType\":");
+    JW_LIT(o, ",\"mimeType\":");
     jw_str(o, hi.type.s, hi.type.n);
-    jw_raw(o, "},\"redirectURL\":");
+    JW_LIT(o, "},\"redirectURL\":");
     jw_str(o, hi.location.s, hi.location.n);
-    jw_raw(o, ",\"headersSize\":");
+    JW_LIT(o, ",\"headersSize\":");
     jw_i64(o, head_bytes);
-    jw_raw(o, ",\"bodySize\":");
+    JW_LIT(o, ",\"bodySize\":");
     jw_i64(o, body);
-    jw_raw(o, "}");
+    JW_LIT(o, "}");
 }
 
 const struct har_phase har_phases[HAR_N_PHASES] = {
@@ -509,10 +509,10 @@ write_timings(struct out *o, const struct tl_phases *p)
     for (i = 0; i < HAR_N_PHASES; i++) {
         jw_raw(o, i ? ",\"" : "\"timings\":{\"");
         jw_raw(o, har_phases[i].name);
-        jw_raw(o, "\":");
+        JW_LIT(o, "\":");
         jw_ms(o, har_phase_us(p, &har_phases[i]));
     }
-    jw_raw(o, "}");
+    JW_LIT(o, "}");
 }
 
 /* The address of a peer "127.0.0.1:8443" or "[::1]:8443". */
@@ -549,29 +549,29 @@ write_entry(struct har *h, uint32_t no, const struct tl_request *r,
     jw_raw(o, h->n_entries++ ? ",\n{\"startedDateTime\":"
                              : "\n{\"startedDateTime\":");
     write_date(o, h->wall_us, r->queued_us);
-    jw_raw(o, ",\"time\":");
+    JW_LIT(o, ",\"time\":");
     jw_ms(o, p.total);
-    jw_raw(o, ",");
+    JW_LIT(o, ",");
     write_request(h, r, k);
-    jw_raw(o, ",");
+    JW_LIT(o, ",");
     write_response(h, r, head, len);
-    jw_raw(o, ",\"cache\":{},");
+    JW_LIT(o, ",\"cache\":{},");
     write_timings(o, &p);
-    jw_raw(o, ",\"serverIPAddress\":");
+    JW_LIT(o, ",\"serverIPAddress\":");
     jw_str(o, addr.s, addr.n);
-    jw_raw(o, ",\"connection\":\"");
+    JW_LIT(o, ",\"connection\":\"");
     jw_u64(o, r->conn);
-    jw_raw(o, "\",\"_id\":");
+    JW_LIT(o, "\",\"_id\":");
     jw_u64(o, r->id);
-    jw_raw(o, ",\"_attempt\":");
+    JW_LIT(o, ",\"_attempt\":");
     jw_u64(o, r->attempt);
-    jw_raw(o, ",\"_pipelinePosition\":");
+    JW_LIT(o, ",\"_pipelinePosition\":");
     jw_u64(o, r->pipeline_pos);
     if (error) {
-        jw_raw(o, ",\"_error\":");
+        JW_LIT(o, ",\"_error\":");
         jw_str(o, error, strlen(error));
     }
-    jw_raw(o, "}");
+    JW_LIT(o, "}");
     if (k)
         drop(h, k);
 }
@@ -611,10 +611,10 @@ har_open(int fd, const struct timeline *tl, int64_t wall_start_us,
     h->tl = tl;
     h->wall_us = wall_start_us;
     out_init(&h->out, fd);
-    jw_raw(&h->out, "{\"log\":{\"version\":\"1.2\",\"creator\":{\"name\":"
+    JW_LIT(&h->out, "{\"log\":{\"version\":\"1.2\",\"creator\":{\"name\":"
                     "\"pokefetch\",\"version\":");
     jw_str(&h->out, version, strlen(version));
-    jw_raw(&h->out, "},\"entries\":[");
+    JW_LIT(&h->out, "},\"entries\":[");
     return h;
 }
 
@@ -640,7 +640,7 @@ har_finish(struct har *h)
         if (r->end_us < 0)
             write_entry(h, i, r, now, NULL, 0, "the run ended first");
     }
-    jw_raw(&h->out, "\n]}}\n");
+    JW_LIT(&h->out, "\n]}}\n");
     rc = out_flush(&h->out);
     for (j = 0; j < h->n_slots; j++)
         free(h->slots[j].buf);

@@ -3,7 +3,6 @@
  */
 #include "jsonw.h"
 
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,9 +20,20 @@ continuation(char c)
 }
 
 void
+jw_bytes(struct out *o, const char *s, size_t n)
+{
+    if (n > OUT_CAP) {
+        out_put(o, s, n);
+        return;
+    }
+    memcpy(out_room(o, n), s, n);
+    out_commit(o, n);
+}
+
+void
 jw_raw(struct out *o, const char *s)
 {
-    out_put(o, s, strlen(s));
+    jw_bytes(o, s, strlen(s));
 }
 
 void
@@ -50,37 +60,62 @@ jw_esc(struct out *o, const char *s, size_t n)
 void
 jw_str(struct out *o, const char *s, size_t n)
 {
-    out_put(o, "\"", 1);
+    JW_LIT(o, "\"");
     jw_esc(o, s, n);
-    out_put(o, "\"", 1);
+    JW_LIT(o, "\"");
+}
+
+/* v in decimal at p (room for 20 digits); its length. */
+static size_t
+put_decimal(char *p, uint64_t v)
+{
+    char rev[20];
+    size_t n = 0, i;
+
+    do {
+        rev[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (i = 0; i < n; i++)
+        p[i] = rev[n - 1 - i];
+    return n;
 }
 
 void
 jw_u64(struct out *o, uint64_t v)
 {
-    char *p = out_room(o, 24);
-
-    out_commit(o, (size_t)snprintf(p, 24, "%" PRIu64, v));
+    out_commit(o, put_decimal(out_room(o, 20), v));
 }
 
 void
 jw_i64(struct out *o, int64_t v)
 {
-    char *p = out_room(o, 24);
+    char *p = out_room(o, 21);
 
-    out_commit(o, (size_t)snprintf(p, 24, "%" PRId64, v));
+    if (v >= 0) {
+        out_commit(o, put_decimal(p, (uint64_t)v));
+    } else {
+        p[0] = '-';
+        out_commit(o, 1 + put_decimal(p + 1, -(uint64_t)v));
+    }
 }
 
 void
 jw_ms(struct out *o, int64_t us)
 {
-    char *p = out_room(o, 32);
+    char *p = out_room(o, 24);
+    size_t n;
 
-    if (us < 0)
-        out_commit(o, (size_t)snprintf(p, 32, "-1"));
-    else
-        out_commit(o, (size_t)snprintf(p, 32, "%" PRId64 ".%03d", us / 1000,
-                                       (int)(us % 1000)));
+    if (us < 0) {
+        JW_LIT(o, "-1");
+        return;
+    }
+    n = put_decimal(p, (uint64_t)us / 1000);
+    p[n] = '.';
+    p[n + 1] = (char)('0' + us / 100 % 10);
+    p[n + 2] = (char)('0' + us / 10 % 10);
+    p[n + 3] = (char)('0' + us % 10);
+    out_commit(o, n + 4);
 }
 
 void

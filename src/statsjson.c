@@ -69,21 +69,21 @@ write_phase(struct out *o, const struct timeline *tl,
             v[n++] = x;
     }
     qsort(v, n, sizeof *v, by_value);
-    jw_raw(o, "{\"n\":");
+    JW_LIT(o, "{\"n\":");
     jw_u64(o, n);
     for (k = 0; k < 3; k++) {
         jw_raw(o, keys[k]);
         if (n)
             jw_ms(o, rank(v, n, ps[k]));
         else
-            jw_raw(o, "null");
+            JW_LIT(o, "null");
     }
-    jw_raw(o, ",\"max\":");
+    JW_LIT(o, ",\"max\":");
     if (n)
         jw_ms(o, v[n - 1]);
     else
-        jw_raw(o, "null");
-    jw_raw(o, "}");
+        JW_LIT(o, "null");
+    JW_LIT(o, "}");
 }
 
 /* "latency_ms":{...}, or null without memory for the copy. */
@@ -94,18 +94,18 @@ write_latency(struct out *o, const struct timeline *tl)
     int64_t *v = malloc((count ? count : 1) * sizeof *v);
     size_t i;
 
-    jw_raw(o, ",\"latency_ms\":");
+    JW_LIT(o, ",\"latency_ms\":");
     if (!v) {
-        jw_raw(o, "null");
+        JW_LIT(o, "null");
         return -1;
     }
     for (i = 0; i <= HAR_N_PHASES; i++) {
         jw_raw(o, i ? ",\"" : "{\"");
         jw_raw(o, phase_at(i)->name);
-        jw_raw(o, "\":");
+        JW_LIT(o, "\":");
         write_phase(o, tl, phase_at(i), v);
     }
-    jw_raw(o, "}");
+    JW_LIT(o, "}");
     free(v);
     return 0;
 }
@@ -121,21 +121,21 @@ write_depths(struct out *o, const struct timeline *tl)
     for (i = 0; i < count; i++)
         if (tl_request_at(tl, i)->pipeline_pos > deepest)
             deepest = tl_request_at(tl, i)->pipeline_pos;
-    jw_raw(o, ",\"pipeline_depth\":");
+    JW_LIT(o, ",\"pipeline_depth\":");
     n = calloc(deepest + 1, sizeof *n);
     if (!n) {
-        jw_raw(o, "null");
+        JW_LIT(o, "null");
         return -1;
     }
     for (i = 0; i < count; i++)
         n[tl_request_at(tl, i)->pipeline_pos]++;
-    jw_raw(o, "[");
+    JW_LIT(o, "[");
     for (d = 0; count && d <= deepest; d++) {
         if (d)
-            jw_raw(o, ",");
+            JW_LIT(o, ",");
         jw_u64(o, n[d]);
     }
-    jw_raw(o, "]");
+    JW_LIT(o, "]");
     free(n);
     return 0;
 }
@@ -148,7 +148,7 @@ write_rate(struct out *o, const char *key, double count, int64_t elapsed_ms)
     if (elapsed_ms > 0)
         jw_real(o, count * 1000.0 / (double)elapsed_ms);
     else
-        jw_raw(o, "null");
+        JW_LIT(o, "null");
 }
 
 static int
@@ -169,15 +169,15 @@ write_timeline(struct out *o, const struct fetch_stats *st,
             full += !c->resumed;
         }
     }
-    jw_raw(o, ",\"timeline\":{\"requests\":");
+    JW_LIT(o, ",\"timeline\":{\"requests\":");
     jw_u64(o, n_reqs);
-    jw_raw(o, ",\"answered\":");
+    JW_LIT(o, ",\"answered\":");
     jw_u64(o, n_answered);
-    jw_raw(o, ",\"connections\":");
+    JW_LIT(o, ",\"connections\":");
     jw_u64(o, n_conns);
-    jw_raw(o, ",\"handshakes_full\":");
+    JW_LIT(o, ",\"handshakes_full\":");
     jw_u64(o, full);
-    jw_raw(o, ",\"handshakes_resumed\":");
+    JW_LIT(o, ",\"handshakes_resumed\":");
     jw_u64(o, resumed);
     write_rate(o, ",\"requests_per_s\":", n_reqs, st->elapsed_ms);
     write_rate(o, ",\"ids_per_s\":", (double)st->ok + st->failed,
@@ -185,7 +185,7 @@ write_timeline(struct out *o, const struct fetch_stats *st,
     write_rate(o, ",\"bytes_per_s\":", (double)st->bytes_rx, st->elapsed_ms);
     rc = write_latency(o, tl);
     rc |= write_depths(o, tl);
-    jw_raw(o, "}");
+    JW_LIT(o, "}");
     return rc;
 }
 
@@ -203,7 +203,7 @@ statsjson_write(struct out *o, const struct fetch_config *cfg,
 {
     int rc = 0;
 
-    jw_raw(o, "{\"elapsed_ms\":");
+    JW_LIT(o, "{\"elapsed_ms\":");
     jw_i64(o, st->elapsed_ms);
     write_count(o, ",\"ok\":", st->ok);
     write_count(o, ",\"failed\":", st->failed);
@@ -220,6 +220,6 @@ statsjson_write(struct out *o, const struct fetch_config *cfg,
     write_count(o, ",\"server_limit\":", st->learned_max_requests);
     if (tl)
         rc = write_timeline(o, st, tl);
-    jw_raw(o, "}\n");
+    JW_LIT(o, "}\n");
     return rc < 0 ? -1 : 0;
 }

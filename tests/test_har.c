@@ -20,7 +20,9 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "esc.h"
 #include "har.h"
+#include "jsonw.h"
 #include "rng.h"
 #include "statsjson.h"
 #include "timeline.h"
@@ -793,6 +795,69 @@ test_write_error_reported(void)
     tl_free(tl);
 }
 
+/* ---- the JSON values both are made of ---- */
+
+/* What the jw_* calls since the last jo_end wrote into jo (never
+   flushed: each case writes less than OUT_CAP), NUL-terminated. */
+static struct out jo;
+static char jo_text[OUT_CAP + 1];
+
+static const char *
+jo_end(void)
+{
+    memcpy(jo_text, jo.buf, jo.len);
+    jo_text[jo.len] = '\0';
+    out_init(&jo, -1);
+    return jo_text;
+}
+
+static void
+test_json_values(void)
+{
+    static char text[3 * 4096 + 10], want[6 * sizeof text];
+    size_t i, n;
+    double zero = 0.0;
+
+    out_init(&jo, -1);
+    jw_u64(&jo, 0);
+    CHECK(strcmp(jo_end(), "0") == 0);
+    jw_u64(&jo, UINT64_MAX);
+    CHECK(strcmp(jo_end(), "18446744073709551615") == 0);
+    jw_i64(&jo, INT64_MIN);
+    CHECK(strcmp(jo_end(), "-9223372036854775808") == 0);
+    jw_i64(&jo, -7);
+    CHECK(strcmp(jo_end(), "-7") == 0);
+    jw_ms(&jo, 0);
+    CHECK(strcmp(jo_end(), "0.000") == 0);
+    jw_ms(&jo, 999);
+    CHECK(strcmp(jo_end(), "0.999") == 0);
+    jw_ms(&jo, 1000);
+    CHECK(strcmp(jo_end(), "1.000") == 0);
+    jw_ms(&jo, 123456789);
+    CHECK(strcmp(jo_end(), "123456.789") == 0);
+    jw_ms(&jo, -1);
+    CHECK(strcmp(jo_end(), "-1") == 0);
+    jw_ms(&jo, -5000);
+    CHECK(strcmp(jo_end(), "-1") == 0);
+    jw_real(&jo, 2.5);
+    CHECK(strcmp(jo_end(), "2.500") == 0);
+    jw_real(&jo, zero / zero);
+    CHECK(strcmp(jo_end(), "null") == 0);
+    jw_real(&jo, 1e300);
+    CHECK(strcmp(jo_end(), "null") == 0);
+    /* Escaped in pieces: a 2-, 3- and 4-byte character across each
+       piece boundary comes out as the whole string escaped at once. */
+    for (i = 0; i < sizeof text; i += 10)
+        memcpy(text + i, "a\xc3\xa9\xe2\x80\xa8\xf0\x9f\x98\x80",
+               sizeof text - i < 10 ? sizeof text - i : 10);
+    for (i = 0; i < 4; i++) {
+        n = esc_json(want, text + i, sizeof text - i);
+        want[n] = '\0';
+        jw_esc(&jo, text + i, sizeof text - i);
+        CHECKF(strcmp(jo_end(), want) == 0, "shifted by %zu", i);
+    }
+}
+
 /* ---- --stats json ---- */
 
 static void
@@ -991,6 +1056,7 @@ main(void)
     RUN(test_request_heads_in_random_order);
     RUN(test_timings_add_up);
     RUN(test_write_error_reported);
+    RUN(test_json_values);
     RUN(test_stats_summary_figures);
     RUN(test_stats_percentiles_and_depths);
     RUN(test_stats_small_and_empty);
