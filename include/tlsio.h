@@ -94,4 +94,36 @@ void tlsio_close(struct tlsio *s, int polite);
    line in out. */
 void tlsio_version(char *out, size_t cap);
 
+/*
+ * The key log: the secrets of every TLS connection of the run, one line
+ * each in the NSS key log format (as OpenSSL's keylog callback gives them:
+ * "CLIENT_RANDOM ...", "CLIENT_TRAFFIC_SECRET_0 ..."), so that Wireshark or
+ * tshark can decrypt a capture of the run. One file for the process, as
+ * the SSLKEYLOGFILE variable it follows is one: every SSL_CTX of the run
+ * writes to it, those tlsio_ctx_open makes and any a library makes
+ * (tlsio_keylog_attach). Each line is written by itself with one write,
+ * unbuffered, as its handshake makes it: the file is complete up to the
+ * last handshake even if the process is killed.
+ *
+ * tlsio_keylog_open: path is --keylog's FILE, or NULL to use SSLKEYLOGFILE
+ * (unset or empty: no key log). The variable is removed from the
+ * environment either way, so no library opens a file of its own from it
+ * (libcurl reads it in curl_global_init): the lines go to one file, once.
+ * The file is opened for appending, created with mode 0600, close-on-exec.
+ * Returns 1 with the file's name in *file (valid until tlsio_keylog_close),
+ * 0 if no key log was asked for, -1 with "--keylog FILE: reason" (or
+ * "SSLKEYLOGFILE=FILE: reason") in err. Call it before any tlsio_ctx_open.
+ */
+int tlsio_keylog_open(const char *path, const char **file, char *err,
+                      size_t errcap);
+
+/* Make ctx write its secrets to the key log (or nowhere, if it is off),
+   replacing any keylog callback set before. tlsio_ctx_open does this. */
+void tlsio_keylog_attach(SSL_CTX *ctx);
+
+/* Close the key log, after the last connection. Returns 0, or -1 with the
+   reason in err if a line could not be written (the log is incomplete:
+   the lines after the first failure are not in it). */
+int tlsio_keylog_close(char *err, size_t errcap);
+
 #endif

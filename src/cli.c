@@ -53,6 +53,7 @@
 #include "observe.h"
 #include "out.h"
 #include "sched.h"
+#include "tlsio.h"
 #include "transport.h"
 #include "url.h"
 
@@ -77,6 +78,7 @@ struct cli {
     enum format format;
     int quiet;
     int serial, c_given, p_given; /* while parsing argv */
+    const char *keylog;           /* --keylog FILE, NULL: SSLKEYLOGFILE */
     uint32_t *ids;
     size_t n_ids, cap_ids;
     struct observe_opts observe; /* -v, --trace */
@@ -118,6 +120,9 @@ static const char usage_tail[] =
     "                           that is not a string prints as JSON text\n"
     "      --cacert FILE        trust only the CAs in FILE\n"
     "  -k, --insecure           do not verify the server's certificate\n"
+    "      --keylog FILE        append the TLS secrets to FILE (NSS key log "
+    "format,\n"
+    "                           for Wireshark; default: $SSLKEYLOGFILE)\n"
     "      --order id|arrival   output in the ids' order (default) or as "
     "answered\n"
     "      --format plain|tsv|jsonl   output lines (default plain)\n"
@@ -374,6 +379,7 @@ enum long_only {
     OPT_MAX_REDIRS,
     OPT_ALLOW_HTTP_REDIRECT,
     OPT_TRACE,
+    OPT_KEYLOG,
 };
 
 static const struct option long_options[] = {
@@ -396,6 +402,7 @@ static const struct option long_options[] = {
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
     {"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
     {"allow-http-redirect", no_argument, NULL, OPT_ALLOW_HTTP_REDIRECT},
+    {"keylog", required_argument, NULL, OPT_KEYLOG},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"trace", required_argument, NULL, OPT_TRACE},
@@ -553,6 +560,11 @@ parse_flag(struct cli *cl, int opt, const char *arg, const char *given)
         break;
     case OPT_ALLOW_HTTP_REDIRECT:
         o->allow_http_redirect = 1;
+        break;
+    case OPT_KEYLOG:
+        if (!*arg)
+            return usage_error("%s", "--keylog takes a file name");
+        cl->keylog = arg;
         break;
     case 'q':
         cl->quiet = 1;
@@ -885,6 +897,22 @@ check_cafile(const char *path, char *err, size_t cap)
     return found ? 0 : -1;
 }
 
+/* The key log, if --keylog or SSLKEYLOGFILE asks for one, open before
+   anything is sent, and said: it gives the run's traffic away. Returns 0,
+   or -1 with the reason in err. */
+static int
+start_keylog(const char *path, char *err, size_t cap)
+{
+    const char *file;
+    int rc = tlsio_keylog_open(path, &file, err, cap);
+
+    if (rc > 0)
+        say("warning: TLS secrets are being written to %s: anyone who can "
+            "read it can decrypt this run's traffic",
+            file);
+    return rc < 0 ? -1 : 0;
+}
+
 /* jsonl's ,"KEY": once: the key is the user's, escaped like any text. */
 static void
 prepare_json_key(struct cli *cl)
@@ -920,7 +948,8 @@ cli_main(int argc, char **argv, int sigpipe_ignored)
         free(cl.ids);
         return finish_output(rc);
     }
-    if (cl.o.cafile && check_cafile(cl.o.cafile, err, sizeof err) < 0) {
+    if ((cl.o.cafile && check_cafile(cl.o.cafile, err, sizeof err) < 0) ||
+        start_keylog(cl.keylog, err, sizeof err) < 0) {
         say("%s", err);
         free(cl.ids);
         return finish_output(CLI_EXIT_FAILED);
@@ -936,21 +965,21 @@ cli_main(int argc, char **argv, int sigpipe_ignored)
     rc = sched_run(transport_default, &cl.o, on_output, on_turn, &cl,
                    on_warning, &st, err, sizeof err);
     free(cl.ids);
-    if (rc < 0) {
+    if (rc < 0)
         say("%s", err);
-        (void)observe_finish(&cl.ob, &cl.o, err, sizeof err);
-        return finish_output(CLI_EXIT_FAILED);
-    }
+    /* rc > 0: stdout failed and said so, no summary either. */
+    status = rc == 0 && !st.failed ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+    /* An output made at the end that could not be written, or a key log
+       that lost a line (it cannot decrypt the run): that fails it. */
     if (observe_finish(&cl.ob, &cl.o, err, sizeof err) < 0) {
         say("%s", err);
-        if (!cl.quiet)
-            print_summary(&cl, &st);
-        return finish_output(CLI_EXIT_FAILED);
+        status = CLI_EXIT_FAILED;
     }
-    if (rc > 0) /* stdout failed and said so: nothing more to print */
-        return finish_output(CLI_EXIT_FAILED);
-    status = st.failed ? CLI_EXIT_FAILED : CLI_EXIT_OK;
-    if (!cl.quiet)
+    if (tlsio_keylog_close(err, sizeof err) < 0) {
+        say("%s", err);
+        status = CLI_EXIT_FAILED;
+    }
+    if (rc == 0 && !cl.quiet)
         print_summary(&cl, &st);
     return finish_output(status);
 }

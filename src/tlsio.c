@@ -14,13 +14,20 @@
  *    reason "unexpected eof while reading"; it is turned into IO_EOF with
  *    unclean_eof set, and the HTTP layer decides whether that truncated a
  *    message (it matters only for bodies delimited by the close).
+ *  - The key log is process-wide state (below), not a field of the
+ *    context: there is one SSLKEYLOGFILE per process, and libcurl's
+ *    contexts, which tlsio does not make, must reach the same file.
  */
 #include "tlsio.h"
 #include "timeline.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -40,6 +47,128 @@ queue_text(char *err, size_t errcap, const char *what)
         snprintf(err, errcap, "%s", what);
     }
     ERR_clear_error();
+}
+
+/* The key log: fd -1 when off; failed is the errno of the first line
+   that could not be written (-1: a short write), after which no more are
+   tried, so the file never holds a line cut in two; what says where the
+   name came from, for messages. */
+static struct {
+    int fd;
+    int failed;
+    char *file;
+    const char *what;
+} keylog = {-1, 0, NULL, NULL};
+
+/*
+ * OpenSSL's keylog callback: one line, without its newline, for each
+ * secret as the handshake derives it. Line and newline leave in one
+ * writev: with O_APPEND, runs that share a file do not cut each other's
+ * lines. It runs inside SSL_do_handshake, whose caller reads errno after
+ * SSL_ERROR_SYSCALL: errno is kept as it was.
+ */
+static void
+keylog_line(const SSL *ssl, const char *line)
+{
+    struct iovec iov[2];
+    int saved = errno;
+    ssize_t n;
+
+    (void)ssl;
+    if (keylog.fd < 0 || keylog.failed)
+        return;
+    iov[0].iov_base = (char *)line;
+    iov[0].iov_len = strlen(line);
+    iov[1].iov_base = (char *)"\n";
+    iov[1].iov_len = 1;
+    do
+        n = writev(keylog.fd, iov, 2);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        keylog.failed = errno;
+    else if ((size_t)n != iov[0].iov_len + 1)
+        keylog.failed = -1;
+    errno = saved;
+}
+
+/*
+ * file opened for appending, created 0600: whoever reads it can decrypt
+ * the run's traffic. O_NONBLOCK only for the open: a FIFO that nobody
+ * reads is refused (ENXIO) instead of hanging the run before it starts;
+ * the writes then block as writes to a file do. Returns the fd, or -1
+ * with errno.
+ */
+static int
+open_append(const char *file)
+{
+    int fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK,
+                  0600);
+    int e;
+
+    if (fd >= 0 && fcntl(fd, F_SETFL, O_APPEND) < 0) {
+        e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+int
+tlsio_keylog_open(const char *path, const char **file, char *err,
+                  size_t errcap)
+{
+    const char *env = getenv("SSLKEYLOGFILE");
+
+    keylog.what = path ? "--keylog " : "SSLKEYLOGFILE=";
+    if (!path)
+        path = env && *env ? env : NULL;
+    /* Copied before the variable goes: unsetenv may free its text. */
+    if (path && !(keylog.file = strdup(path))) {
+        snprintf(err, errcap, "%s%s: %s", keylog.what, path, strerror(ENOMEM));
+        return -1;
+    }
+    unsetenv("SSLKEYLOGFILE");
+    if (!keylog.file)
+        return 0;
+    keylog.fd = open_append(keylog.file);
+    if (keylog.fd < 0) {
+        snprintf(err, errcap, "%s%s: %s", keylog.what, keylog.file,
+                 strerror(errno));
+        free(keylog.file);
+        keylog.file = NULL;
+        return -1;
+    }
+    keylog.failed = 0;
+    *file = keylog.file;
+    return 1;
+}
+
+void
+tlsio_keylog_attach(SSL_CTX *ctx)
+{
+    SSL_CTX_set_keylog_callback(ctx, keylog.fd >= 0 ? keylog_line : NULL);
+}
+
+int
+tlsio_keylog_close(char *err, size_t errcap)
+{
+    int rc = 0;
+
+    if (keylog.fd < 0)
+        return 0;
+    if (close(keylog.fd) < 0 && !keylog.failed)
+        keylog.failed = errno;
+    keylog.fd = -1;
+    if (keylog.failed) {
+        snprintf(err, errcap, "%s%s: cannot write: %s", keylog.what,
+                 keylog.file,
+                 keylog.failed > 0 ? strerror(keylog.failed) : "short write");
+        rc = -1;
+    }
+    free(keylog.file);
+    keylog.file = NULL;
+    return rc;
 }
 
 static int
@@ -104,6 +233,7 @@ tlsio_ctx_open(struct tlsio_ctx *t, const char *cafile, int insecure,
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
                                             SSL_SESS_CACHE_NO_INTERNAL);
     SSL_CTX_sess_set_new_cb(ctx, new_session);
+    tlsio_keylog_attach(ctx);
     SSL_CTX_set_app_data(ctx, t);
     t->ctx = ctx;
     return 0;

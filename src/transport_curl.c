@@ -25,6 +25,13 @@
  *                   the host name (or IP) to check, in CURLOPT_SSL_CTX_
  *                   FUNCTION; libcurl itself loads no CA file
  *   -k              CURLOPT_SSL_VERIFYPEER and _VERIFYHOST off
+ *   --keylog FILE, SSLKEYLOGFILE
+ *                   tlsio's key log, set on each of libcurl's SSL_CTXs in
+ *                   CURLOPT_SSL_CTX_FUNCTION (replacing libcurl's own
+ *                   callback); tlsio_keylog_open, called by cli before
+ *                   the transport opens, has removed SSLKEYLOGFILE from
+ *                   the environment, so curl_global_init opens no file of
+ *                   its own from it and each line is written once
  *   --connect-timeout  CURLOPT_CONNECTTIMEOUT_MS (TCP + TLS)
  *   --idle-timeout  kept here: a transfer that has sent its request and
  *                   received no byte for that long is removed (the wait
@@ -340,7 +347,8 @@ on_tls_info(const SSL *ssl, int where, int ret)
 /*
  * Each new connection's SSL_CTX, before its SSL exists: tlsio's trust
  * store and the name (or IP) the certificate must match, so verification
- * and its messages are OpenSSL's, as in the hand-written build.
+ * and its messages are OpenSSL's, as in the hand-written build; and
+ * tlsio's key log, -k or not.
  */
 static CURLcode
 on_ssl_ctx(CURL *e, void *sslctx, void *arg)
@@ -354,6 +362,7 @@ on_ssl_ctx(CURL *e, void *sslctx, void *arg)
     (void)e;
     SSL_CTX_set_ex_data(ctx, tls_ctx_slot, t);
     SSL_CTX_set_info_callback(ctx, on_tls_info);
+    tlsio_keylog_attach(ctx);
     if (t->cfg->insecure)
         return CURLE_OK;
     SSL_CTX_set1_cert_store(ctx, SSL_CTX_get_cert_store(t->tls.ctx));
