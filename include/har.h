@@ -3,8 +3,9 @@
  * http://www.softwareishard.com/blog/har-12-spec/), streamed: the log's
  * head when it opens, one entry per request as the request ends (its
  * response complete, TL_EV_DONE, or its connection gone first,
- * TL_EV_LOST), and the closing brackets at har_finish. Memory does not
- * grow with the number of requests, only with the number in flight.
+ * TL_EV_LOST), and the closing brackets at har_finish. The writer's
+ * memory does not grow with the number of requests, only with the
+ * number in flight.
  *
  * One entry per request record of the timeline, i.e. per attempt: a
  * request sent again after its connection closed has two entries (the
@@ -32,9 +33,10 @@
  *                    Content-Type (""), redirectURL from Location (""),
  *                    headersSize = the head's bytes (1xx ones
  *                    included), bodySize = the rest of the bytes
- *                    received (chunk framing included); -1 for both when the head is unknown or
- *                    was cut at TL_MAX_HEAD. Status 0 for a request
- *                    that got no response.
+ *                    received (chunk framing included); -1 for both
+ *                    when the head is unknown or was cut at
+ *                    TL_MAX_HEAD. Status 0 for a request that got no
+ *                    response.
  *   serverIPAddress  the connection's peer address, port dropped
  *   connection       the timeline's connection number, as a string
  *   _id, _attempt, _pipelinePosition  the id, attempt (1 the first time)
