@@ -26,6 +26,11 @@ void jw_esc(struct out *o, const char *s, size_t n);
 /* The same between quotes: a whole string value. */
 void jw_str(struct out *o, const char *s, size_t n);
 
+/* v in decimal at p, which has room for JW_DECIMAL_MAX bytes; returns
+   the digits written (no NUL). */
+#define JW_DECIMAL_MAX 20
+size_t jw_decimal(char *p, uint64_t v);
+
 void jw_u64(struct out *o, uint64_t v);
 void jw_i64(struct out *o, int64_t v);
 

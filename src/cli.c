@@ -50,6 +50,7 @@
 #include "decode.h"
 #include "esc.h"
 #include "jfield.h"
+#include "jsonw.h"
 #include "observe.h"
 #include "out.h"
 #include "sched.h"
@@ -656,22 +657,6 @@ parse_args(struct cli *cl, int argc, char **argv)
     return finish_args(cl, argc, argv);
 }
 
-/* Decimal digits of v at p; returns how many. */
-static size_t
-put_uint(char *p, uint32_t v)
-{
-    char tmp[10];
-    size_t n = 0, i;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (i = 0; i < n; i++)
-        p[i] = tmp[n - 1 - i];
-    return n;
-}
-
 /* One id's line on stdout, in the chosen format. */
 static void
 put_value(const struct cli *cl, const struct sched_result *r)
@@ -684,7 +669,7 @@ put_value(const struct cli *cl, const struct sched_result *r)
     p = out_room(o, sizeof cl->json_key + 32 + ESC_JSON_MAX(r->len));
     switch (cl->format) {
     case FORMAT_TSV:
-        n = put_uint(p, r->id);
+        n = jw_decimal(p, r->id);
         p[n++] = '\t';
         /* fall through */
     case FORMAT_PLAIN:
@@ -692,7 +677,7 @@ put_value(const struct cli *cl, const struct sched_result *r)
         break;
     case FORMAT_JSONL:
         memcpy(p, "{\"id\":", 6);
-        n = 6 + put_uint(p + 6, r->id);
+        n = 6 + jw_decimal(p + 6, r->id);
         memcpy(p + n, cl->json_key, cl->json_key_len);
         n += cl->json_key_len;
         if (r->ok == FETCH_JSON) {
@@ -720,7 +705,7 @@ on_output(void *arg, const struct sched_result *r)
         return;
     }
     memcpy(prefix, "pokefetch: id ", 14);
-    n = 14 + put_uint(prefix + 14, r->id);
+    n = 14 + jw_decimal(prefix + 14, r->id);
     prefix[n++] = ':';
     prefix[n++] = ' ';
     err_line(prefix, n, r->text, r->len);

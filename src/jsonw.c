@@ -65,9 +65,8 @@ jw_str(struct out *o, const char *s, size_t n)
     JW_LIT(o, "\"");
 }
 
-/* v in decimal at p (room for 20 digits); its length. */
-static size_t
-put_decimal(char *p, uint64_t v)
+size_t
+jw_decimal(char *p, uint64_t v)
 {
     char rev[20];
     size_t n = 0, i;
@@ -84,33 +83,33 @@ put_decimal(char *p, uint64_t v)
 void
 jw_u64(struct out *o, uint64_t v)
 {
-    out_commit(o, put_decimal(out_room(o, 20), v));
+    out_commit(o, jw_decimal(out_room(o, JW_DECIMAL_MAX), v));
 }
 
 void
 jw_i64(struct out *o, int64_t v)
 {
-    char *p = out_room(o, 21);
+    char *p = out_room(o, 1 + JW_DECIMAL_MAX);
 
     if (v >= 0) {
-        out_commit(o, put_decimal(p, (uint64_t)v));
+        out_commit(o, jw_decimal(p, (uint64_t)v));
     } else {
         p[0] = '-';
-        out_commit(o, 1 + put_decimal(p + 1, -(uint64_t)v));
+        out_commit(o, 1 + jw_decimal(p + 1, -(uint64_t)v));
     }
 }
 
 void
 jw_ms(struct out *o, int64_t us)
 {
-    char *p = out_room(o, 24);
+    char *p = out_room(o, JW_DECIMAL_MAX + 4);
     size_t n;
 
     if (us < 0) {
         JW_LIT(o, "-1");
         return;
     }
-    n = put_decimal(p, (uint64_t)us / 1000);
+    n = jw_decimal(p, (uint64_t)us / 1000);
     p[n] = '.';
     p[n + 1] = (char)('0' + us / 100 % 10);
     p[n + 2] = (char)('0' + us / 10 % 10);
