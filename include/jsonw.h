@@ -12,9 +12,9 @@
 
 #include "out.h"
 
-/* n bytes, or a NUL-terminated s, as they are: keys,
-   punctuation, literals. JW_LIT takes a string literal only and counts
-   its bytes at compile time (the keys of every entry pass here). */
+/* n bytes, or a NUL-terminated s, as they are: keys, punctuation,
+   literals. JW_LIT takes a string literal only and counts its bytes at
+   compile time (the keys of every HAR entry pass here). */
 void jw_bytes(struct out *o, const char *s, size_t n);
 void jw_raw(struct out *o, const char *s);
 #define JW_LIT(o, lit) jw_bytes((o), "" lit, sizeof(lit) - 1)

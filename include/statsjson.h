@@ -31,10 +31,9 @@
  *                     value at rank ceil(p/100 * n) of the n sorted.
  *   "pipeline_depth"  the depth histogram: element i counts the requests
  *                     that had i requests ahead of them on their
- *                     connection when they were queued (0: at the
- *                     head), so element i is the requests that went
- *                     out at depth i + 1; its length is the deepest
- *                     position seen + 1
+ *                     connection when they were queued, i.e. went out
+ *                     at depth i + 1 (element 0: at the head); its
+ *                     length is the deepest depth seen
  *
  * Cost, once at the end of the run: the percentiles sort a copy of one
  * phase at a time, 8 bytes per request (one array, reused for each phase
@@ -53,8 +52,8 @@ struct timeline;
 /*
  * Write the object and a newline to o (not flushed: the caller does).
  * cfg says whether the run was https; tl may be NULL. Returns 0, or -1
- * when the percentiles' copy could not be allocated (the object is
- * complete all the same, with "latency_ms":null).
+ * when the percentiles' copy or the histogram could not be allocated
+ * (the object is complete all the same, with null in their place).
  */
 int statsjson_write(struct out *o, const struct fetch_config *cfg,
                     const struct fetch_stats *st, const struct timeline *tl);
