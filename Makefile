@@ -56,10 +56,12 @@ endif
 # Modules in dependency order (see README "Source tour"). The pure ones
 # build and test with no OpenSSL and no sockets.
 PURE_MODULES := buf url origin h1 jfield decode_common esc timeline trace progress
-IO_MODULES := loop net tlsio conn transport_h1 sched out waterfall observe cli
+IO_MODULES := loop net tlsio conn transport_h1 sched out jsonw har statsjson \
+              waterfall observe cli
 # The libcurl build: the same program with transport_curl in
 # place of the hand-written transport and everything only it needs.
-CURL_BUILD_MODULES := loop net tlsio transport_curl sched out waterfall observe cli
+CURL_BUILD_MODULES := loop net tlsio transport_curl sched out jsonw har \
+                      statsjson waterfall observe cli
 UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c)) test_jfield_nosimd
 
 # Flavors: release (plain), asan (ASan+UBSan), nozlib (plain, no zlib).
@@ -113,6 +115,11 @@ build/$(1)/test_%: build/$(1)/tests/test_%.o $(patsubst %,build/$(1)/%.o,$(PURE_
 build/$(1)/test_pool: build/$(1)/tests/test_pool.o $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $($(1)_DECODER) transport_h1 sched)
 	@$$(if $$(Q),echo "  LD($(1)) $$@")
 	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(ZLIB_LIBS) -o $$@
+
+# The HAR writer and --stats json, writing through out into files.
+build/$(1)/test_har: build/$(1)/tests/test_har.o $(patsubst %,build/$(1)/%.o,timeline esc out jsonw har statsjson)
+	@$$(if $$(Q),echo "  LD($(1)) $$@")
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ -o $$@
 
 # The waterfall over made-up runs (tests/tl_synth.c), written through out.
 build/$(1)/test_waterfall: build/$(1)/tests/test_waterfall.o build/$(1)/tests/tl_synth.o $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) waterfall out)

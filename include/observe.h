@@ -1,7 +1,8 @@
 /*
  * observe - the outputs that show what a run did, beside its names: -v
- * and --trace (lines as it goes; include/trace.h), with more to come
- * from the same records. cli parses the options into struct
+ * and --trace (lines as it goes; include/trace.h), --har (an HTTP
+ * Archive streamed as requests end; include/har.h) and --stats json (at
+ * the end; include/statsjson.h), all from the same records. cli parses the options into struct
  * observe_opts; observe_start makes the run's timeline (only if some
  * output asks for it: otherwise fetch_config.timeline stays NULL and the
  * run records nothing), opens the files and adds the sinks;
@@ -20,12 +21,19 @@
 struct observe_opts {
     int verbose;            /* -v: event lines on stderr */
     const char *trace_file; /* --trace FILE: with the heads; "-": stderr */
+    const char *har_file;   /* --har FILE: HTTP Archive 1.2 */
+    int stats_json;         /* --stats json: the summary as JSON */
+    const char *stats_file; /* --stats-file FILE: the summary there */
 };
+
+struct har;
 
 struct observe {
     struct timeline *tl;
     struct trace trace;
     struct out *file; /* --trace FILE's stream, NULL for stderr */
+    struct har *har;
+    int har_fd;
 };
 
 /* Whether any output asks for the timeline. */
@@ -43,6 +51,11 @@ int observe_start(struct observe *ob, const struct observe_opts *opts,
 
 /* After each turn of the loop: what the turn wrote leaves. */
 void observe_turn(struct observe *ob);
+
+/* The summary of the run as --stats json asks, into o (stderr's stream
+   or --stats-file's). */
+void observe_stats_json(struct observe *ob, const struct fetch_config *cfg,
+                        const struct fetch_stats *st, struct out *o);
 
 /* The end of the run: finish and close every output. Returns 0, or -1
    with the reason in err if one could not be written. */

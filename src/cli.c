@@ -62,6 +62,7 @@
 #include "decode.h"
 #include "esc.h"
 #include "jfield.h"
+#include "jsonw.h"
 #include "loop.h"
 #include "observe.h"
 #include "out.h"
@@ -95,7 +96,8 @@ struct cli {
     const char *keylog;           /* --keylog FILE, NULL: SSLKEYLOGFILE */
     uint32_t *ids;
     size_t n_ids, cap_ids;
-    struct observe_opts observe; /* -v, --trace */
+    struct observe_opts observe; /* -v, --trace, --har, --stats */
+    int stats_fd;                /* --stats-file, opened before the run */
     struct observe ob;
     size_t json_key_len; /* jsonl: ,"KEY": escaped once, in json_key */
     char json_key[ESC_JSON_MAX(JF_MAX_KEY) + 8];
@@ -191,6 +193,13 @@ static const char usage_tail[] =
     "redirect, close\n"
     "      --trace FILE         -v and the HTTP heads themselves, into FILE "
     "(-: stderr)\n"
+    "      --har FILE           every request as an HTTP Archive (HAR 1.2), "
+    "timings\n"
+    "                           split as browsers show them\n"
+    "      --stats text|json    the summary as text (default) or one JSON "
+    "object with\n"
+    "                           latency percentiles of each phase\n"
+    "      --stats-file FILE    the summary into FILE instead of stderr\n"
     "  -h, --help               this text\n"
     "  -V, --version            version, libraries and features\n"
     "\n"
@@ -456,6 +465,9 @@ enum long_only {
     OPT_MAX_REDIRS,
     OPT_ALLOW_HTTP_REDIRECT,
     OPT_TRACE,
+    OPT_HAR,
+    OPT_STATS,
+    OPT_STATS_FILE,
     OPT_KEYLOG,
 };
 
@@ -483,6 +495,9 @@ static const struct option long_options[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"trace", required_argument, NULL, OPT_TRACE},
+    {"har", required_argument, NULL, OPT_HAR},
+    {"stats", required_argument, NULL, OPT_STATS},
+    {"stats-file", required_argument, NULL, OPT_STATS_FILE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -575,6 +590,12 @@ parse_choice(struct cli *cl, int opt, const char *arg)
     static const char *const formats[] = {"plain", "tsv", "jsonl"};
     int i;
 
+    if (opt == OPT_STATS) {
+        if (strcmp(arg, "text") && strcmp(arg, "json"))
+            return usage_error("--stats takes text or json, not '%s'", arg);
+        cl->observe.stats_json = !strcmp(arg, "json");
+        return GO_ON;
+    }
     if (opt == OPT_ORDER) {
         if (strcmp(arg, "id") && strcmp(arg, "arrival"))
             return usage_error("--order takes id or arrival, not '%s'", arg);
@@ -652,6 +673,12 @@ parse_flag(struct cli *cl, int opt, const char *arg, const char *given)
     case OPT_TRACE:
         cl->observe.trace_file = arg;
         break;
+    case OPT_HAR:
+        cl->observe.har_file = arg;
+        break;
+    case OPT_STATS_FILE:
+        cl->observe.stats_file = arg;
+        break;
     case 'h':
         print_usage();
         return CLI_EXIT_OK;
@@ -724,29 +751,13 @@ parse_args(struct cli *cl, int argc, char **argv)
         cl->p_given |= opt == 'p';
         rc = parse_numeric(&cl->o, opt, optarg);
         if (rc == NOT_MINE)
-            rc = opt == OPT_ORDER || opt == OPT_FORMAT
+            rc = opt == OPT_ORDER || opt == OPT_FORMAT || opt == OPT_STATS
                      ? parse_choice(cl, opt, optarg)
                      : parse_flag(cl, opt, optarg, argv[optind - 1]);
         if (rc != GO_ON)
             return rc;
     }
     return finish_args(cl, argc, argv);
-}
-
-/* Decimal digits of v at p; returns how many. */
-static size_t
-put_uint(char *p, uint32_t v)
-{
-    char tmp[10];
-    size_t n = 0, i;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (i = 0; i < n; i++)
-        p[i] = tmp[n - 1 - i];
-    return n;
 }
 
 /* One id's line on stdout, in the chosen format. */
@@ -761,7 +772,7 @@ put_value(const struct cli *cl, const struct sched_result *r)
     p = out_room(o, sizeof cl->json_key + 32 + ESC_JSON_MAX(r->len));
     switch (cl->format) {
     case FORMAT_TSV:
-        n = put_uint(p, r->id);
+        n = jw_decimal(p, r->id);
         p[n++] = '\t';
         /* fall through */
     case FORMAT_PLAIN:
@@ -769,7 +780,7 @@ put_value(const struct cli *cl, const struct sched_result *r)
         break;
     case FORMAT_JSONL:
         memcpy(p, "{\"id\":", 6);
-        n = 6 + put_uint(p + 6, r->id);
+        n = 6 + jw_decimal(p + 6, r->id);
         memcpy(p + n, cl->json_key, cl->json_key_len);
         n += cl->json_key_len;
         if (r->ok == FETCH_JSON) {
@@ -797,7 +808,7 @@ on_output(void *arg, const struct sched_result *r)
         return;
     }
     memcpy(prefix, "pokefetch: id ", 14);
-    n = 14 + put_uint(prefix + 14, r->id);
+    n = 14 + jw_decimal(prefix + 14, r->id);
     prefix[n++] = ':';
     prefix[n++] = ' ';
     err_line(prefix, n, r->text, r->len);
@@ -978,12 +989,12 @@ print_version(void)
 }
 
 static void
-print_summary(const struct cli *cl, const struct fetch_stats *st)
+print_summary(const struct cli *cl, const struct fetch_stats *st,
+              struct out *o)
 {
     char line[256];
 
-#define LINE(...)                                                             \
-    (snprintf(line, sizeof line, __VA_ARGS__), put_text(&io.err, line))
+#define LINE(...) (snprintf(line, sizeof line, __VA_ARGS__), put_text(o, line))
     LINE("Total Time: %.3f s\n", (double)st->elapsed_ms / 1000);
     LINE("requests:    %u ok, %u failed\n", st->ok, st->failed);
     LINE("received:    %.1f MB (%llu bytes)\n", (double)st->bytes_rx / 1e6,
@@ -1007,6 +1018,62 @@ print_summary(const struct cli *cl, const struct fetch_stats *st)
         LINE("server limit: %u requests per connection (learned)\n",
              st->learned_max_requests);
 #undef LINE
+}
+
+/* --stats-file FILE: created before anything is sent, so that a path
+   that cannot be written ends the run before it starts. */
+static int
+open_stats_file(struct cli *cl, char *err, size_t cap)
+{
+    const char *path = cl->observe.stats_file;
+
+    cl->stats_fd = -1;
+    if (!path)
+        return 0;
+    cl->stats_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (cl->stats_fd < 0) {
+        snprintf(err, cap, "--stats-file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * The closing summary, as text or JSON (--stats), on stderr (unless -q)
+ * or into --stats-file (whatever -q says: it was asked for). Before
+ * observe_finish: the JSON reads the run's timeline. Returns 0, or -1
+ * with err if the file could not be written.
+ */
+static int
+write_summary(struct cli *cl, const struct fetch_stats *st, char *err,
+              size_t cap)
+{
+    static struct out file;
+    const char *path = cl->observe.stats_file;
+    struct out *o = &file;
+    int e;
+
+    if (!path) {
+        if (cl->quiet)
+            return 0;
+        o = stream(&io.err);
+    } else {
+        out_init(&file, cl->stats_fd);
+    }
+    if (cl->observe.stats_json)
+        observe_stats_json(&cl->ob, &cl->o, st, o);
+    else
+        print_summary(cl, st, o);
+    if (!path)
+        return 0;
+    e = out_flush(&file);
+    if (close(file.fd) < 0 && !e)
+        e = -errno;
+    cl->stats_fd = -1;
+    if (!e)
+        return 0;
+    snprintf(err, cap, "--stats-file %s: %s", path, strerror(-e));
+    return -1;
 }
 
 /*
@@ -1122,7 +1189,8 @@ cli_main(int argc, char **argv, int sigpipe_ignored)
         return finish_output(rc);
     }
     if ((cl.o.cafile && check_cafile(cl.o.cafile, err, sizeof err) < 0) ||
-        start_keylog(cl.keylog, err, sizeof err) < 0) {
+        start_keylog(cl.keylog, err, sizeof err) < 0 ||
+        open_stats_file(&cl, err, sizeof err) < 0) {
         say("%s", err);
         free(cl.ids);
         return finish_output(CLI_EXIT_FAILED);
@@ -1144,6 +1212,10 @@ cli_main(int argc, char **argv, int sigpipe_ignored)
         say("%s", err);
     /* rc > 0: stdout failed and said so, no summary either. */
     status = rc == 0 && !st.failed ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+    if (rc == 0 && write_summary(&cl, &st, err, sizeof err) < 0) {
+        say("%s", err);
+        status = CLI_EXIT_FAILED;
+    }
     /* An output made at the end that could not be written, or a key log
        that lost a line (it cannot decrypt the run): that fails it. */
     if (observe_finish(&cl.ob, &cl.o, err, sizeof err) < 0) {
@@ -1154,7 +1226,5 @@ cli_main(int argc, char **argv, int sigpipe_ignored)
         say("%s", err);
         status = CLI_EXIT_FAILED;
     }
-    if (rc == 0 && !cl.quiet)
-        print_summary(&cl, &st);
     return finish_output(status);
 }

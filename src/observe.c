@@ -8,10 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "esc.h"
+#include "har.h"
 #include "loop.h"
+#include "statsjson.h"
 #include "timeline.h"
 
 /* Longest text of one trace line kept: a head line can be 16 KiB. */
@@ -20,7 +24,8 @@
 int
 observe_wanted(const struct observe_opts *opts)
 {
-    return opts->verbose || opts->trace_file;
+    return opts->verbose || opts->trace_file || opts->har_file ||
+           opts->stats_json;
 }
 
 /* A --trace file's line: prefix as it is, text escaped as on stderr. */
@@ -62,6 +67,37 @@ open_file(const char *what, const char *path, char *err, size_t errcap)
     return o;
 }
 
+/* Microseconds since 1970 now: where the HAR's times start. */
+static int64_t
+wall_now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* --har FILE: the archive's head now, an entry as each request ends. */
+static int
+start_har(struct observe *ob, const char *path, char *err, size_t errcap)
+{
+    struct tl_sink sink;
+
+    ob->har_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (ob->har_fd < 0) {
+        snprintf(err, errcap, "--har %s: %s", path, strerror(errno));
+        return -1;
+    }
+    ob->har = har_open(ob->har_fd, ob->tl, wall_now_us(), POKEFETCH_VERSION);
+    if (!ob->har) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    sink = har_sink(ob->har);
+    tl_add_sink(ob->tl, &sink);
+    return 0;
+}
+
 int
 observe_start(struct observe *ob, const struct observe_opts *opts,
               struct fetch_config *cfg, trace_write_fn err_write, void *arg,
@@ -70,6 +106,7 @@ observe_start(struct observe *ob, const struct observe_opts *opts,
     struct tl_sink sink;
 
     memset(ob, 0, sizeof *ob);
+    ob->har_fd = -1;
     cfg->timeline = NULL;
     if (!observe_wanted(opts))
         return 0;
@@ -92,8 +129,12 @@ observe_start(struct observe *ob, const struct observe_opts *opts,
             ob->trace.arg = ob->file;
         }
     }
-    sink = trace_sink(&ob->trace);
-    tl_add_sink(ob->tl, &sink);
+    if (opts->verbose || opts->trace_file) {
+        sink = trace_sink(&ob->trace);
+        tl_add_sink(ob->tl, &sink);
+    }
+    if (opts->har_file && start_har(ob, opts->har_file, err, errcap) < 0)
+        return -1;
     return 0;
 }
 
@@ -104,11 +145,37 @@ observe_turn(struct observe *ob)
         (void)out_flush(ob->file);
 }
 
+void
+observe_stats_json(struct observe *ob, const struct fetch_config *cfg,
+                   const struct fetch_stats *st, struct out *o)
+{
+    (void)statsjson_write(o, cfg, st, ob->tl);
+}
+
+/* Finish the archive (requests still in flight get an entry saying the
+   run ended first) and close it. Returns 0 or -1 with err. */
+static int
+finish_har(struct observe *ob, char *err, size_t errcap)
+{
+    int e = ob->har ? har_finish(ob->har) : 0;
+
+    ob->har = NULL;
+    if (ob->har_fd < 0)
+        return 0;
+    if (close(ob->har_fd) < 0 && !e)
+        e = -errno;
+    ob->har_fd = -1;
+    if (!e)
+        return 0;
+    snprintf(err, errcap, "--har: %s", strerror(-e));
+    return -1;
+}
+
 int
 observe_finish(struct observe *ob, struct fetch_config *cfg, char *err,
                size_t errcap)
 {
-    int rc = 0;
+    int rc = finish_har(ob, err, errcap);
 
     if (ob->file) {
         int e = out_flush(ob->file);
