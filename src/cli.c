@@ -98,6 +98,8 @@ struct cli {
     size_t n_ids, cap_ids;
     struct observe_opts observe; /* -v, --trace, --har, --stats */
     int stats_fd;                /* --stats-file, opened before the run */
+    int argc;                    /* the command line, for --waterfall's */
+    char **argv;                 /* title (as getopt left it) */
     struct observe ob;
     size_t json_key_len; /* jsonl: ,"KEY": escaped once, in json_key */
     char json_key[ESC_JSON_MAX(JF_MAX_KEY) + 8];
@@ -200,6 +202,9 @@ static const char usage_tail[] =
     "object with\n"
     "                           latency percentiles of each phase\n"
     "      --stats-file FILE    the summary into FILE instead of stderr\n"
+    "      --waterfall FILE.svg the run as a picture: a lane per connection, "
+    "a bar\n"
+    "                           per request split into its phases\n"
     "  -h, --help               this text\n"
     "  -V, --version            version, libraries and features\n"
     "\n"
@@ -468,6 +473,7 @@ enum long_only {
     OPT_HAR,
     OPT_STATS,
     OPT_STATS_FILE,
+    OPT_WATERFALL,
     OPT_KEYLOG,
 };
 
@@ -498,6 +504,7 @@ static const struct option long_options[] = {
     {"har", required_argument, NULL, OPT_HAR},
     {"stats", required_argument, NULL, OPT_STATS},
     {"stats-file", required_argument, NULL, OPT_STATS_FILE},
+    {"waterfall", required_argument, NULL, OPT_WATERFALL},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -678,6 +685,9 @@ parse_flag(struct cli *cl, int opt, const char *arg, const char *given)
         break;
     case OPT_STATS_FILE:
         cl->observe.stats_file = arg;
+        break;
+    case OPT_WATERFALL:
+        cl->observe.waterfall_file = arg;
         break;
     case 'h':
         print_usage();
@@ -1184,6 +1194,8 @@ cli_main(int argc, char **argv, int sigpipe_ignored)
          so.st_dev == se.st_dev && so.st_ino == se.st_ino) ||
         (isatty(STDOUT_FILENO) && isatty(STDERR_FILENO));
     rc = parse_args(&cl, argc, argv);
+    cl.argc = argc; /* getopt moved the operands last: the same command */
+    cl.argv = argv;
     if (rc >= 0) {
         free(cl.ids);
         return finish_output(rc);
@@ -1213,6 +1225,11 @@ cli_main(int argc, char **argv, int sigpipe_ignored)
     /* rc > 0: stdout failed and said so, no summary either. */
     status = rc == 0 && !st.failed ? CLI_EXIT_OK : CLI_EXIT_FAILED;
     if (rc == 0 && write_summary(&cl, &st, err, sizeof err) < 0) {
+        say("%s", err);
+        status = CLI_EXIT_FAILED;
+    }
+    if (rc == 0 && observe_waterfall(&cl.ob, &st, cl.argc, cl.argv, err,
+                                     sizeof err) < 0) {
         say("%s", err);
         status = CLI_EXIT_FAILED;
     }

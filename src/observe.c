@@ -17,6 +17,7 @@
 #include "loop.h"
 #include "statsjson.h"
 #include "timeline.h"
+#include "waterfall.h"
 
 /* Longest text of one trace line kept: a head line can be 16 KiB. */
 #define FILE_LINE_MAX ((OUT_CAP - 128) / 4)
@@ -25,7 +26,7 @@ int
 observe_wanted(const struct observe_opts *opts)
 {
     return opts->verbose || opts->trace_file || opts->har_file ||
-           opts->stats_json;
+           opts->stats_json || opts->waterfall_file;
 }
 
 /* A --trace file's line: prefix as it is, text escaped as on stderr. */
@@ -107,6 +108,7 @@ observe_start(struct observe *ob, const struct observe_opts *opts,
 
     memset(ob, 0, sizeof *ob);
     ob->har_fd = -1;
+    ob->waterfall_fd = -1;
     cfg->timeline = NULL;
     if (!observe_wanted(opts))
         return 0;
@@ -135,6 +137,18 @@ observe_start(struct observe *ob, const struct observe_opts *opts,
     }
     if (opts->har_file && start_har(ob, opts->har_file, err, errcap) < 0)
         return -1;
+    if (opts->waterfall_file) {
+        /* Created now: a path that cannot be written ends the run before
+           it starts, not after. */
+        ob->waterfall_fd =
+            open(opts->waterfall_file,
+                 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (ob->waterfall_fd < 0) {
+            snprintf(err, errcap, "--waterfall %s: %s", opts->waterfall_file,
+                     strerror(errno));
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -143,6 +157,40 @@ observe_turn(struct observe *ob)
 {
     if (ob->file)
         (void)out_flush(ob->file);
+}
+
+int
+observe_waterfall(struct observe *ob, const struct fetch_stats *st, int argc,
+                  char *const *argv, char *err, size_t errcap)
+{
+    struct waterfall_info info;
+    struct out *o;
+    int e;
+
+    if (ob->waterfall_fd < 0)
+        return 0;
+    o = malloc(sizeof *o);
+    if (!o) {
+        snprintf(err, errcap, "--waterfall: out of memory");
+        return -1;
+    }
+    out_init(o, ob->waterfall_fd);
+    info.argc = argc;
+    info.argv = argv;
+    info.ok = st->ok;
+    info.failed = st->failed;
+    info.elapsed_ms = st->elapsed_ms;
+    info.connections = st->conns_opened;
+    info.bytes_rx = st->bytes_rx;
+    e = waterfall_write(o, ob->tl, &info);
+    free(o);
+    if (close(ob->waterfall_fd) < 0 && !e)
+        e = -errno;
+    ob->waterfall_fd = -1;
+    if (!e)
+        return 0;
+    snprintf(err, errcap, "--waterfall: %s", strerror(-e));
+    return -1;
 }
 
 void
@@ -176,6 +224,9 @@ observe_finish(struct observe *ob, struct fetch_config *cfg, char *err,
                size_t errcap)
 {
     int rc = finish_har(ob, err, errcap);
+
+    if (ob->waterfall_fd >= 0) /* the run could not start: no picture */
+        close(ob->waterfall_fd);
 
     if (ob->file) {
         int e = out_flush(ob->file);

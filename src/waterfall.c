@@ -905,11 +905,11 @@ draw_lane_labels(struct out *o, const struct timeline *tl,
             const struct tl_conn *c = tl_conn_at(tl, i);
 
             putf(o,
-                 "<text class=\"lab\" x=\"%.1f\" y=\"%.1f\">#%u \xc2\xb7 %u "
+                 "<text class=\"lab\" x=\"%.1f\" y=\"%.1f\">c%u \xc2\xb7 %u "
                  "req</text>\n",
                  PLOT_X - 6, y, i, c->requests);
         } else {
-            putf(o, "<text class=\"lab\" x=\"%.1f\" y=\"%.1f\">#%u</text>\n",
+            putf(o, "<text class=\"lab\" x=\"%.1f\" y=\"%.1f\">c%u</text>\n",
                  PLOT_X - 6, y, i);
         }
     }
@@ -950,7 +950,7 @@ static void
 conn_tooltip(struct out *o, const struct timeline *tl, uint32_t no,
              const struct tl_conn *c)
 {
-    putf(o, "<title>connection #%u to ", no);
+    putf(o, "<title>connection c%u to ", no);
     put_textz(o, c->peer);
     put(o, " (");
     put_textz(o, tl_origin_name(tl, c->origin));
@@ -1018,7 +1018,7 @@ req_tooltip(struct out *o, const struct timeline *tl, uint32_t no,
 
     putf(o, "<title>request %u: id %u, GET ", no, r->id);
     put_text(o, tl_target(tl, r), r->target_len);
-    putf(o, "\nconnection #%u, %u ahead of it, attempt %u: ", r->conn,
+    putf(o, "\nconnection c%u, %u ahead of it, attempt %u: ", r->conn,
          r->pipeline_pos, r->attempt);
     put(o, outcome[r->outcome < 4 ? r->outcome : 0]);
     if (r->status)
