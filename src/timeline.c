@@ -426,24 +426,27 @@ tl_lost(struct timeline *tl, uint32_t req, const char *why)
     emit(tl, &ev);
 }
 
+/* The scheduler's events name an id, not a record. */
+static void
+id_event(struct timeline *tl, enum tl_kind kind, uint32_t id, const char *text)
+{
+    struct tl_event ev = event(tl, kind);
+
+    ev.number = id;
+    ev.text = text;
+    emit(tl, &ev);
+}
+
 void
 tl_retry(struct timeline *tl, uint32_t id, const char *why)
 {
-    struct tl_event ev = event(tl, TL_EV_RETRY);
-
-    ev.number = id;
-    ev.text = why;
-    emit(tl, &ev);
+    id_event(tl, TL_EV_RETRY, id, why);
 }
 
 void
 tl_redirect(struct timeline *tl, uint32_t id, const char *location)
 {
-    struct tl_event ev = event(tl, TL_EV_REDIRECT);
-
-    ev.number = id;
-    ev.text = location;
-    emit(tl, &ev);
+    id_event(tl, TL_EV_REDIRECT, id, location);
 }
 
 void
