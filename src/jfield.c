@@ -827,9 +827,9 @@ struct blocks {
 /*
  * Moves on to the block at be. Returns 0 if it is not for the fast path:
  * fewer than BLOCK bytes left (be is then the end of the input), or a
- * backslash or a control byte in it. The one place a block is loaded,
- * so that its SSE2 code is there once (inlined in several places, it
- * made the extractor about 10% slower, measured).
+ * backslash or a control byte in it. The one function that loads a
+ * block: lex_blocks' refill calls it, and block_quote for a string that
+ * goes on into the next block.
  */
 static inline int
 block_next(struct blocks *k)
@@ -845,15 +845,25 @@ block_next(struct blocks *k)
 
 /*
  * From inside a string to just past its closing quote, the lowest quote
- * left in q (the opening one is gone): returns 1. If the string goes on
- * into the next block, *p is this block's end and it returns 0.
+ * left in q (the opening one is gone), loading the blocks the string goes
+ * on into right here: returns 1. 0 if one of them is not for the fast
+ * path (block_next), *p then its start. Measured with callgrind over the
+ * whole client on the 1351-id job, this saves 24.2 M instructions (2.0%,
+ * gzip or identity bodies) against going back through lex_blocks'
+ * dispatch for each block a string crosses. The loop sits under an if
+ * so that gcc does not load block_marks' constants before every string
+ * (a plain while cost 11 M more than that dispatch).
  */
 static inline int
 block_quote(struct blocks *k, const unsigned char **p)
 {
     if (!k->q) {
-        *p = k->be;
-        return 0;
+        do {
+            if (!block_next(k)) {
+                *p = k->b;
+                return 0;
+            }
+        } while (!k->q);
     }
     *p = k->b + __builtin_ctzll(k->q) + 1;
     k->q &= k->q - 1;
@@ -998,7 +1008,7 @@ key_str:
     st = ST_STRING;
     key = 1;
     if (!block_quote(&k, &p))
-        goto refill;
+        goto out;
     if (k.be - p >= 2 && p[0] == ':') {
         st = ST_VALUE; /* compact bodies: ':' and the value after a key */
         c = p[1];
@@ -1038,7 +1048,7 @@ value_str:
     st = ST_STRING;
     key = 0;
     if (!block_quote(&k, &p))
-        goto refill;
+        goto out;
     if (k.be - p >= 2 && p[0] == ',' && p[1] == '"' && (stack & lvl)) {
         p += 2; /* compact bodies: a string value, ',' and the next key */
         goto key;
