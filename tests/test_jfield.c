@@ -521,6 +521,10 @@ static const struct tcase table[] = {
     ERR("case differs", "{\"Name\":\"x\",\"NAME\":\"y\"}", JF_E_NO_KEY, ""),
     ERR("escaped prefix", "{\"n\\u0061m\":\"x\"}", JF_E_NO_KEY, ""),
     ERR("escaped NUL after", "{\"name\\u0000\":\"x\"}", JF_E_NO_KEY, ""),
+    /* Raw keys a byte shorter and longer than a/b, with and without \. */
+    ERRK("near lengths", "a/b",
+         "{\"a/\":1,\"a/bc\":2,\"a\\/\":3,\"a\\/bc\":4,\"\\/b\":5}",
+         JF_E_NO_KEY, ""),
     ERR("key as a value", "{\"a\":\"name\"}", JF_E_NO_KEY, ""),
     ERRK("key wants 4-byte UTF-8", "\xf0\x9f\x98\x81",
          "{\"\\ud83d\\ude00\":\"x\"}", JF_E_NO_KEY, ""),
