@@ -8,11 +8,13 @@
  * only what can matter: each top-level key while it is read, and the
  * wanted key's member; other members' values, nested or not, are lexed
  * and dropped. jsmn (strict mode, parent links, a fixed token array on
- * the stack) tokenizes what is kept: each top-level key, which is then
- * compared with the wanted key after decoding its escapes (so "n\u0061me"
- * is "name"), and at jf_finish() the kept member, whose value is read
- * from its token. A key whose raw form is longer than 6 bytes per byte
- * of the wanted key cannot decode to it and is not kept.
+ * the stack) tokenizes what is kept: each top-level key that may be the
+ * wanted one, which is then compared with the wanted key after decoding
+ * its escapes (so "n\u0061me" is "name"), and at jf_finish() the kept
+ * member, whose value is read from its token. A key whose raw form is
+ * longer than 6 bytes per byte of the wanted key cannot decode to it and
+ * is not kept; nor can one shorter than the wanted key, or longer
+ * without a backslash, and jsmn does not see those.
  *
  * The value: a string is decoded to UTF-8; a number, true, false or null
  * is its JSON text as written; an object or array is its JSON text made

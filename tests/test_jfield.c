@@ -521,6 +521,10 @@ static const struct tcase table[] = {
     ERR("case differs", "{\"Name\":\"x\",\"NAME\":\"y\"}", JF_E_NO_KEY, ""),
     ERR("escaped prefix", "{\"n\\u0061m\":\"x\"}", JF_E_NO_KEY, ""),
     ERR("escaped NUL after", "{\"name\\u0000\":\"x\"}", JF_E_NO_KEY, ""),
+    /* Raw keys a byte shorter and longer than a/b, with and without \. */
+    ERRK("near lengths", "a/b",
+         "{\"a/\":1,\"a/bc\":2,\"a\\/\":3,\"a\\/bc\":4,\"\\/b\":5}",
+         JF_E_NO_KEY, ""),
     ERR("key as a value", "{\"a\":\"name\"}", JF_E_NO_KEY, ""),
     ERRK("key wants 4-byte UTF-8", "\xf0\x9f\x98\x81",
          "{\"\\ud83d\\ude00\":\"x\"}", JF_E_NO_KEY, ""),
@@ -653,6 +657,14 @@ sb_rep(struct sb *b, const char *s, size_t times)
 {
     while (times--)
         sb_str(b, s);
+}
+
+/* Appends tmpl with each '@' in it replaced by the byte ch. */
+static void
+sb_with(struct sb *b, const char *tmpl, char ch)
+{
+    for (; *tmpl; tmpl++)
+        sb_add(b, *tmpl == '@' ? &ch : tmpl, 1);
 }
 
 static void
@@ -1242,6 +1254,18 @@ blk_case(const char *label, const struct sb *b, enum jf_rc rc, const char *val,
 }
 
 /*
+ * blk_case for a body with byte between tokens: whitespace is fine (the
+ * value is "v"), any other byte is JF_E_SYNTAX at its first place, off.
+ */
+static int
+ws_case(const char *label, const struct sb *b, unsigned byte, long long off)
+{
+    if (byte == ' ' || byte == '\t' || byte == '\n' || byte == '\r')
+        return blk_case(label, b, JF_OK, "v", 1, -1);
+    return blk_case(label, b, JF_E_SYNTAX, NULL, 0, off);
+}
+
+/*
  * Strings around block edges: the closing quote on every byte; every
  * control byte (an error, at its offset) and bytes >= 0x80 (fine outside
  * the kept value) on every byte; escapes, an escaped quote among them,
@@ -1362,11 +1386,15 @@ test_block_structure(void)
         "nul]", "tru ", "fals", "01", "1.]", "-]",      "1e]", "nulll",
         "+1",   ".5",   "0x1",  "[}", "{]",  "{\"k\"}", "{,}", "[1,]",
     };
+    /* After a string of n bytes: '@' is a byte between tokens. */
+    static const char *const ws_tails[] = {
+        "\"@,@{@\"k\"@:@1@}@],\"name\":\"v\"}",
+        "\",[@],[@3]],\"name\":\"v\"}", /* in "[ ]" and before a value */
+    };
     struct sb b = {0}, v = {0};
     char label[96];
-    size_t n, i, n_ok = 0, n_cases = 0;
+    size_t n, i, at, n_ok = 0, n_cases = 0;
     unsigned byte;
-    char ch;
 
     for (n = 0; n < BLK_SWEEP; n++) {
         for (i = 0; i < sizeof good / sizeof good[0]; i++) {
@@ -1396,35 +1424,22 @@ test_block_structure(void)
             n_cases++;
         }
 
-        /* Between tokens: whitespace is fine, other control bytes not. */
-        for (byte = 0; byte < 0x20; byte++) {
-            b.len = 0;
-            sb_str(&b, "{\"a\":[\"");
-            sb_rep(&b, "x", n);
-            ch = (char)byte;
-            sb_str(&b, "\"");
-            sb_add(&b, &ch, 1);
-            sb_str(&b, ",");
-            sb_add(&b, &ch, 1);
-            sb_str(&b, "{");
-            sb_add(&b, &ch, 1);
-            sb_str(&b, "\"k\"");
-            sb_add(&b, &ch, 1);
-            sb_str(&b, ":");
-            sb_add(&b, &ch, 1);
-            sb_str(&b, "1");
-            sb_add(&b, &ch, 1);
-            sb_str(&b, "}");
-            sb_add(&b, &ch, 1);
-            sb_str(&b, "],\"name\":\"v\"}");
-            snprintf(label, sizeof label, "0x%02x between tokens at %zu", byte,
-                     8 + n);
-            if (byte == ' ' || byte == '\t' || byte == '\n' || byte == '\r')
-                n_ok += (size_t)blk_case(label, &b, JF_OK, "v", 1, -1);
-            else
-                n_ok += (size_t)blk_case(label, &b, JF_E_SYNTAX, NULL, 0,
-                                         (long long)(8 + n));
-            n_cases++;
+        /*
+         * Between tokens: whitespace is fine, other control bytes not.
+         * A space is the one whitespace byte the fast path sees.
+         */
+        for (byte = 0; byte <= 0x20; byte++) {
+            for (i = 0; i < sizeof ws_tails / sizeof ws_tails[0]; i++) {
+                at = 7 + n + (size_t)(strchr(ws_tails[i], '@') - ws_tails[i]);
+                b.len = 0;
+                sb_str(&b, "{\"a\":[\"");
+                sb_rep(&b, "x", n);
+                sb_with(&b, ws_tails[i], (char)byte);
+                snprintf(label, sizeof label, "0x%02x between tokens at %zu",
+                         byte, at);
+                n_ok += (size_t)ws_case(label, &b, byte, (long long)at);
+                n_cases++;
+            }
         }
 
         /* A top-level key of n bytes; then the key itself after n bytes. */
