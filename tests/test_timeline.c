@@ -1,7 +1,8 @@
 /*
  * test_timeline - the records a run's events leave (include/timeline.h),
  * on a fake clock: what each event sets, the order sinks see events in,
- * attempts counted per job, records that stay put across chunks, and
+ * attempts counted per job, records that stay put across chunks, a
+ * request queued since its submit (libcurl binds it late), and
  * events naming no record ignored.
  */
 #include <stdio.h>
@@ -277,6 +278,57 @@ test_phases_of_requests_cut_short(void)
     tl_free(tl);
 }
 
+/* libcurl binds a request to its connection only as it sends it: the
+   record keeps the time it was handed over, and whether it opened its
+   connection is judged at that time, not at the event's. */
+static void
+test_queued_since_submit(void)
+{
+    struct timeline *tl = start(3);
+    struct tl_tls_info info = {"", "", "", "", "", "", 0};
+    struct tl_phases p;
+    uint32_t cn, a, b, d;
+
+    fake_us = 1000000 + 100; /* submitted at 100 */
+    cn = tl_connect(tl, 0, 1, "x");
+    fake_us = 1000000 + 300;
+    tl_tcp_up(tl, cn);
+    fake_us = 1000000 + 1300;
+    tl_tls_up(tl, cn, &info);
+    fake_us = 1000000 + 1310;
+    a = tl_queued_since(tl, 50, cn, 0, 1, 0, "/1", 2, "GET /1", 6);
+    CHECK(last.kind == TL_EV_QUEUED && last.t_us == 1310);
+    CHECK(strcmp(last_bytes, "GET /1") == 0);
+    CHECK(tl_request_at(tl, a)->queued_us == 50);
+    CHECK(tl_request_at(tl, a)->opened_conn == 1);
+    tl_sent(tl, a);
+    fake_us = 1000000 + 1500;
+    tl_done(tl, a, TL_OK, 200, 1, 1, NULL, 0);
+    tl_phases(tl, tl_request_at(tl, a), 0, &p);
+    CHECK(p.blocked == 50 && p.connect == 1200 && p.ssl == 1000);
+    CHECK(p.send == 10 && p.wait == 190 && p.receive == 0);
+    CHECK(p.total == 1450 && sums_up(&p));
+
+    /* The next request on it, handed over before it was up: it did not
+       open it (one was there first). */
+    b = tl_queued_since(tl, 200, cn, 1, 2, 0, "/2", 2, NULL, 0);
+    CHECK(tl_request_at(tl, b)->opened_conn == 0);
+    CHECK(tl_request_at(tl, b)->queued_us == 200);
+
+    /* The first request on a connection that was up before it was
+       handed over did not open it either; a time in the future is now. */
+    fake_us = 1000000 + 2000;
+    cn = tl_connect(tl, 0, 0, "y");
+    tl_tcp_up(tl, cn);
+    fake_us = 1000000 + 2100;
+    d = tl_queued_since(tl, 2050, cn, 2, 3, 0, "/3", 2, NULL, 0);
+    CHECK(tl_request_at(tl, d)->opened_conn == 0);
+    d = tl_queued_since(tl, 9999, cn, 2, 3, 0, "/3", 2, NULL, 0);
+    CHECK(tl_request_at(tl, d)->queued_us == 2100);
+    CHECK(tl_request_at(tl, d)->attempt == 2);
+    tl_free(tl);
+}
+
 /* Any order and any gaps of events: phases never negative, and they add
    up to the total. */
 static void
@@ -335,6 +387,7 @@ main(void)
     RUN(test_a_request_ends_once);
     RUN(test_phases_of_a_pipelined_pair);
     RUN(test_phases_of_requests_cut_short);
+    RUN(test_queued_since_submit);
     RUN(test_phases_always_add_up);
     return CHECK_REPORT();
 }
