@@ -363,6 +363,13 @@ tl_queued_since(struct timeline *tl, int64_t queued_us, uint32_t conn,
                          head_len);
 }
 
+/* t, but not before lo nor after hi. */
+static int64_t
+clamp(int64_t t, int64_t lo, int64_t hi)
+{
+    return t < lo ? lo : t > hi ? hi : t;
+}
+
 /* The request no and its event of kind, or NULL if there is none. */
 static struct tl_request *
 request_event(struct timeline *tl, uint32_t no, enum tl_kind kind,
@@ -420,15 +427,26 @@ tl_done(struct timeline *tl, uint32_t req, enum tl_outcome outcome, int status,
         uint64_t wire_bytes, uint64_t body_bytes, const char *head,
         size_t head_len)
 {
+    tl_done_at(tl, INT64_MAX, req, outcome, status, wire_bytes, body_bytes,
+               head, head_len);
+}
+
+void
+tl_done_at(struct timeline *tl, int64_t end_us, uint32_t req,
+           enum tl_outcome outcome, int status, uint64_t wire_bytes,
+           uint64_t body_bytes, const char *head, size_t head_len)
+{
     struct tl_event ev;
     struct tl_request *r = request_event(tl, req, TL_EV_DONE, &ev);
     struct tl_conn *c;
 
     if (!r || r->end_us >= 0)
         return;
-    r->end_us = ev.t_us;
+    r->end_us =
+        clamp(end_us, r->first_byte_us >= 0 ? r->first_byte_us : r->queued_us,
+              ev.t_us);
     if (r->first_byte_us < 0)
-        r->first_byte_us = ev.t_us;
+        r->first_byte_us = r->end_us;
     r->outcome = (uint8_t)outcome;
     r->status = (int16_t)status;
     r->wire_bytes = wire_bytes;
@@ -497,13 +515,6 @@ tl_close(struct timeline *tl, uint32_t conn, int why, const char *err)
     ev.conn_no = conn;
     ev.text = err;
     emit(tl, &ev);
-}
-
-/* t, but not before lo nor after hi. */
-static int64_t
-clamp(int64_t t, int64_t lo, int64_t hi)
-{
-    return t < lo ? lo : t > hi ? hi : t;
 }
 
 /* Each moment (ready to send, sent, first byte) is clamped between the
