@@ -42,6 +42,9 @@
  *   --max-body      counted in the write callback, on the wire (after
  *                   de-chunking) and after decoding
  *   --retries       connect attempts per origin, transport.h's rule
+ *   -v, --trace     the run's timeline, from libcurl's callbacks
+ *                   ("Observation" below); only then CURLOPT_VERBOSE
+ *                   with a debug callback, for the request heads
  * The host names of the template and of redirects are resolved by net
  * (once, blocking, like the hand-written build) and given to libcurl with
  * CURLOPT_RESOLVE. No proxy is used, whatever the environment says
