@@ -225,8 +225,8 @@ void tl_done(struct timeline *tl, uint32_t req, enum tl_outcome outcome,
 /* As tl_done, for a transport that learns of a response's end only
    after the fact (libcurl hands a finished transfer back when its turn
    ends): end_us is when its last byte came, on tl_now's clock, and
-   becomes the record's end_us (not before its first byte, nor after
-   now); the event is now. */
+   becomes the record's end_us (not before its first byte, or before it
+   was sent, nor after now); the event is now. */
 void tl_done_at(struct timeline *tl, int64_t end_us, uint32_t req,
                 enum tl_outcome outcome, int status, uint64_t wire_bytes,
                 uint64_t body_bytes, const char *head, size_t head_len);

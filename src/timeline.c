@@ -439,12 +439,14 @@ tl_done_at(struct timeline *tl, int64_t end_us, uint32_t req,
     struct tl_event ev;
     struct tl_request *r = request_event(tl, req, TL_EV_DONE, &ev);
     struct tl_conn *c;
+    int64_t last; /* the latest moment it has: it cannot end before */
 
     if (!r || r->end_us >= 0)
         return;
-    r->end_us =
-        clamp(end_us, r->first_byte_us >= 0 ? r->first_byte_us : r->queued_us,
-              ev.t_us);
+    last = r->first_byte_us >= 0 ? r->first_byte_us
+           : r->sent_us >= 0     ? r->sent_us
+                                 : r->queued_us;
+    r->end_us = clamp(end_us, last, ev.t_us);
     if (r->first_byte_us < 0)
         r->first_byte_us = r->end_us;
     r->outcome = (uint8_t)outcome;

@@ -362,7 +362,7 @@ test_done_at_its_last_byte(void)
     CHECK(p.send == 100 && p.wait == 200 && p.receive == 400);
     CHECK(p.total == 700 && sums_up(&p));
     /* Before its first byte: at its first byte; none: end and first
-       byte are the same moment. */
+       byte are the same moment, not before it was sent. */
     fake_us = 1000000 + 1200;
     tl_first_byte(tl, b);
     tl_done_at(tl, 50, b, TL_OK, 200, 1, 1, NULL, 0);
@@ -370,13 +370,19 @@ test_done_at_its_last_byte(void)
     tl_done_at(tl, 900, d, TL_FAILED, 404, 1, 1, NULL, 0);
     CHECK(tl_request_at(tl, d)->end_us == 900);
     CHECK(tl_request_at(tl, d)->first_byte_us == 900);
+    d = tl_queued(tl, cn, 3, 5, 0, "/5", 2, NULL, 0);
+    fake_us = 1000000 + 1250;
+    tl_sent(tl, d);
+    tl_done_at(tl, 1210, d, TL_OK, 200, 1, 1, NULL, 0);
+    CHECK(tl_request_at(tl, d)->end_us == 1250);
+    CHECK(tl_request_at(tl, d)->first_byte_us == 1250);
     /* After now: now. And it ends once. */
     d = tl_queued(tl, cn, 3, 4, 0, "/4", 2, NULL, 0);
     tl_done_at(tl, 5000, d, TL_OK, 200, 1, 1, NULL, 0);
-    CHECK(tl_request_at(tl, d)->end_us == 1200);
+    CHECK(tl_request_at(tl, d)->end_us == 1250);
     n_seen = 0;
     tl_done_at(tl, 1100, d, TL_OK, 200, 1, 1, NULL, 0);
-    CHECK(n_seen == 0 && tl_request_at(tl, d)->end_us == 1200);
+    CHECK(n_seen == 0 && tl_request_at(tl, d)->end_us == 1250);
     tl_free(tl);
 }
 
@@ -429,7 +435,8 @@ test_phases_always_add_up(void)
             p.total != (rec->end_us >= 0 ? rec->end_us : tl_now(tl)) -
                            rec->queued_us ||
             (rec->end_us >= 0 &&
-             (rec->end_us < rec->first_byte_us || rec->end_us > tl_now(tl))))
+             (rec->end_us < rec->first_byte_us || rec->end_us > tl_now(tl) ||
+              (rec->first_byte_us >= 0 && rec->first_byte_us < rec->sent_us))))
             bad++;
         tl_free(tl);
     }
