@@ -206,6 +206,15 @@ void tl_tls_up(struct timeline *tl, uint32_t conn,
 uint32_t tl_queued(struct timeline *tl, uint32_t conn, uint32_t job,
                    uint32_t id, unsigned pipeline_pos, const char *target,
                    size_t target_len, const char *head, size_t head_len);
+/* As tl_queued, for a transport that binds a request to a connection
+   only as it sends it (libcurl): the request was handed to the
+   transport at queued_us (on tl_now's clock; a time after now counts as
+   now), which becomes the record's queued_us and the moment
+   opened_conn is judged at (conn not yet up then); the event is now. */
+uint32_t tl_queued_since(struct timeline *tl, int64_t queued_us, uint32_t conn,
+                         uint32_t job, uint32_t id, unsigned pipeline_pos,
+                         const char *target, size_t target_len,
+                         const char *head, size_t head_len);
 void tl_sent(struct timeline *tl, uint32_t req);
 void tl_first_byte(struct timeline *tl, uint32_t req);
 void tl_head(struct timeline *tl, uint32_t req, int status,
@@ -213,6 +222,14 @@ void tl_head(struct timeline *tl, uint32_t req, int status,
 void tl_done(struct timeline *tl, uint32_t req, enum tl_outcome outcome,
              int status, uint64_t wire_bytes, uint64_t body_bytes,
              const char *head, size_t head_len);
+/* As tl_done, for a transport that learns of a response's end only
+   after the fact (libcurl hands a finished transfer back when its turn
+   ends): end_us is when its last byte came, on tl_now's clock, and
+   becomes the record's end_us (not before its first byte, or before it
+   was sent, nor after now); the event is now. */
+void tl_done_at(struct timeline *tl, int64_t end_us, uint32_t req,
+                enum tl_outcome outcome, int status, uint64_t wire_bytes,
+                uint64_t body_bytes, const char *head, size_t head_len);
 void tl_lost(struct timeline *tl, uint32_t req, const char *why);
 void tl_retry(struct timeline *tl, uint32_t id, const char *why);
 void tl_redirect(struct timeline *tl, uint32_t id, const char *location);

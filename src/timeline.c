@@ -299,15 +299,18 @@ tl_tls_up(struct timeline *tl, uint32_t conn, const struct tl_tls_info *info)
     emit(tl, &ev);
 }
 
-uint32_t
-tl_queued(struct timeline *tl, uint32_t conn, uint32_t job, uint32_t id,
-          unsigned pipeline_pos, const char *target, size_t target_len,
-          const char *head, size_t head_len)
+/* The request record of tl_queued and tl_queued_since, queued at
+   queued_us (not after ev's time), and its event ev. */
+static uint32_t
+queue_request(struct timeline *tl, struct tl_event *ev, int64_t queued_us,
+              uint32_t conn, uint32_t job, uint32_t id, unsigned pipeline_pos,
+              const char *target, size_t target_len, const char *head,
+              size_t head_len)
 {
-    struct tl_event ev = event(tl, TL_EV_QUEUED);
     struct tl_conn *c = chunked_at(&tl->conns, conn);
     uint32_t no, off;
     struct tl_request *r;
+    int64_t ready;
 
     if (!c || keep_target(tl, target, target_len, &off) < 0)
         return TL_NONE;
@@ -315,7 +318,7 @@ tl_queued(struct timeline *tl, uint32_t conn, uint32_t job, uint32_t id,
     r = chunked_at(&tl->reqs, no);
     if (!r)
         return TL_NONE;
-    r->queued_us = ev.t_us;
+    r->queued_us = queued_us;
     r->sent_us = r->first_byte_us = r->end_us = -1;
     r->id = id;
     r->conn = conn;
@@ -325,14 +328,46 @@ tl_queued(struct timeline *tl, uint32_t conn, uint32_t job, uint32_t id,
     if (job < tl->n_jobs && tl->attempts[job] < UINT16_MAX)
         tl->attempts[job]++;
     r->attempt = job < tl->n_jobs ? tl->attempts[job] : 1;
-    r->opened_conn = c->requests == 0 && (c->tls ? c->tls_us : c->tcp_us) < 0;
+    ready = c->tls ? c->tls_us : c->tcp_us;
+    r->opened_conn = c->requests == 0 && (ready < 0 || ready > queued_us);
     c->requests++;
-    ev.conn_no = conn;
-    ev.req_no = no;
-    ev.bytes = head;
-    ev.bytes_len = head_len;
-    emit(tl, &ev);
+    ev->conn_no = conn;
+    ev->req_no = no;
+    ev->bytes = head;
+    ev->bytes_len = head_len;
+    emit(tl, ev);
     return no;
+}
+
+uint32_t
+tl_queued(struct timeline *tl, uint32_t conn, uint32_t job, uint32_t id,
+          unsigned pipeline_pos, const char *target, size_t target_len,
+          const char *head, size_t head_len)
+{
+    struct tl_event ev = event(tl, TL_EV_QUEUED);
+
+    return queue_request(tl, &ev, ev.t_us, conn, job, id, pipeline_pos, target,
+                         target_len, head, head_len);
+}
+
+uint32_t
+tl_queued_since(struct timeline *tl, int64_t queued_us, uint32_t conn,
+                uint32_t job, uint32_t id, unsigned pipeline_pos,
+                const char *target, size_t target_len, const char *head,
+                size_t head_len)
+{
+    struct tl_event ev = event(tl, TL_EV_QUEUED);
+
+    return queue_request(tl, &ev, queued_us < ev.t_us ? queued_us : ev.t_us,
+                         conn, job, id, pipeline_pos, target, target_len, head,
+                         head_len);
+}
+
+/* t, but not before lo nor after hi. */
+static int64_t
+clamp(int64_t t, int64_t lo, int64_t hi)
+{
+    return t < lo ? lo : t > hi ? hi : t;
 }
 
 /* The request no and its event of kind, or NULL if there is none. */
@@ -392,15 +427,28 @@ tl_done(struct timeline *tl, uint32_t req, enum tl_outcome outcome, int status,
         uint64_t wire_bytes, uint64_t body_bytes, const char *head,
         size_t head_len)
 {
+    tl_done_at(tl, INT64_MAX, req, outcome, status, wire_bytes, body_bytes,
+               head, head_len);
+}
+
+void
+tl_done_at(struct timeline *tl, int64_t end_us, uint32_t req,
+           enum tl_outcome outcome, int status, uint64_t wire_bytes,
+           uint64_t body_bytes, const char *head, size_t head_len)
+{
     struct tl_event ev;
     struct tl_request *r = request_event(tl, req, TL_EV_DONE, &ev);
     struct tl_conn *c;
+    int64_t last; /* the latest moment it has: it cannot end before */
 
     if (!r || r->end_us >= 0)
         return;
-    r->end_us = ev.t_us;
+    last = r->first_byte_us >= 0 ? r->first_byte_us
+           : r->sent_us >= 0     ? r->sent_us
+                                 : r->queued_us;
+    r->end_us = clamp(end_us, last, ev.t_us);
     if (r->first_byte_us < 0)
-        r->first_byte_us = ev.t_us;
+        r->first_byte_us = r->end_us;
     r->outcome = (uint8_t)outcome;
     r->status = (int16_t)status;
     r->wire_bytes = wire_bytes;
@@ -472,13 +520,6 @@ tl_close(struct timeline *tl, uint32_t conn, int why, const char *err)
     ev.conn_no = conn;
     ev.text = err;
     emit(tl, &ev);
-}
-
-/* t, but not before lo nor after hi. */
-static int64_t
-clamp(int64_t t, int64_t lo, int64_t hi)
-{
-    return t < lo ? lo : t > hi ? hi : t;
 }
 
 /* Each moment (ready to send, sent, first byte) is clamped between the

@@ -42,6 +42,9 @@
  *   --max-body      counted in the write callback, on the wire (after
  *                   de-chunking) and after decoding
  *   --retries       connect attempts per origin, transport.h's rule
+ *   -v, --trace     the run's timeline, from libcurl's callbacks
+ *                   ("Observation" below); only then CURLOPT_VERBOSE
+ *                   with a debug callback, for the request heads
  * The host names of the template and of redirects are resolved by net
  * (once, blocking, like the hand-written build) and given to libcurl with
  * CURLOPT_RESOLVE. No proxy is used, whatever the environment says
@@ -62,6 +65,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,14 +81,17 @@
 #include "loop.h"
 #include "net.h"
 #include "origin.h"
+#include "timeline.h"
 #include "tlsio.h"
 
 #define URL_CAP (URL_MAX_HOST + 32 + URL_MAX_TARGET)
 #define REASON_LEN (CURL_ERROR_SIZE + 96)
 
-/* The SSL_CTX ex_data slot that leads a handshake's callback back to its
-   transport (OpenSSL hands out slots per process). */
+/* The SSL_CTX ex_data slots that lead a handshake's callback back to its
+   transport and, when the run is observed, to its socket (OpenSSL hands
+   out slots per process). */
 static int tls_ctx_slot = -1;
+static int tls_sock_slot = -1;
 
 /* Why a callback stopped a transfer. */
 enum stop { STOP_NONE = 0, STOP_ERROR_BODY, STOP_TOO_BIG, STOP_CODING_LONG };
@@ -113,6 +120,8 @@ set_prefix(struct curl_origin *org)
     org->prefix[org->prefix_len] = '\0';
 }
 
+struct transfer_watch;
+
 struct transfer {
     struct transport *t;
     CURL *easy;
@@ -133,6 +142,7 @@ struct transfer {
     char value[JF_MAX_VALUE];
     char errbuf[CURL_ERROR_SIZE];
     char url[URL_CAP];
+    struct transfer_watch *watch; /* NULL unless the run is observed */
 };
 
 struct transport {
@@ -159,6 +169,12 @@ struct transport {
     int tls_open;
     int fatal;
     struct fetch_stats *st;
+    /* Observed runs only (cfg->timeline): the run's timeline, and the
+       sockets libcurl has open, n_socks slots. */
+    struct timeline *tl;
+    struct watched_sock *socks;
+    unsigned n_socks;
+    int closing; /* curl_close: what closes now, pokefetch closes */
 };
 
 static void
@@ -200,6 +216,570 @@ content_coding(CURL *e, char *out)
     return 0;
 }
 
+/*
+ * --- Observation (include/timeline.h). Nothing here runs unless the run
+ * is observed: only then does curl_open give each transfer a struct
+ * transfer_watch and the transport its table of sockets, and setup_easy
+ * ask libcurl for the request heads it writes.
+ *
+ * libcurl shows no connection object: a connection is known here by its
+ * socket, from the open-socket callback to the close-socket one, and a
+ * transfer is bound to one only when libcurl is about to send its request
+ * (PREREQFUNCTION, whose peer and local port name the socket;
+ * CURLINFO_ACTIVESOCKET names the last connection a transfer kept, not
+ * the one it is on). Each moment is read from the run's clock in the
+ * callback that sees it, so the two builds' timelines are on one clock:
+ *   connect     the open-socket callback
+ *   TCP up      https: the SSL_CTX callback, which libcurl calls as it
+ *               starts the handshake, in the step that saw the connect
+ *               complete; http: PREREQFUNCTION, in that same step
+ *   TLS up      OpenSSL's info callback, at SSL_CB_HANDSHAKE_DONE
+ *   queued,     the debug callback's CURLINFO_HEADER_OUT, once the
+ *   sent        request head is written: its bytes exactly, and the
+ *               record queued since the submit (tl_queued_since)
+ *   first byte  the first header line libcurl hands over (the read that
+ *               brought the first byte, unless the server dribbles)
+ *   head        the empty line that ends the final head
+ *   last byte   the last bytes the header or write callback got (libcurl
+ *               hands the finished transfer back only when its turn
+ *               ends: tl_done_at)
+ * libcurl's CURLINFO_*_TIME_T are not used: they count from a start it
+ * does not show (its first turn after the submit, not the submit), and
+ * 7.88 adds up its attempts' when it reconnects by itself.
+ *
+ * A socket that closes while a transfer opens or uses it is "parked" on
+ * that transfer: its close is said with the transfer's outcome, which
+ * tells why it closed, after the request's end (as conn.c orders them).
+ */
+
+/* A socket libcurl opened. */
+struct watched_sock {
+    int fd;              /* -1: a free slot */
+    uint16_t local_port; /* 0 until looked up */
+    uint32_t conn;       /* its tl_conn record */
+    struct transfer *on; /* the transfer opening or using it; NULL while
+                            it waits in libcurl's cache */
+};
+
+struct transfer_watch {
+    int64_t submit_us;         /* handed to the transport (tl_now) */
+    struct watched_sock *sock; /* its connection, once bound */
+    uint32_t rec;              /* its tl_request; TL_NONE before */
+    uint32_t parked;           /* a socket of its that closed; TL_NONE */
+    int parked_errno;          /* that socket's SO_ERROR as it closed */
+    int64_t last_us;           /* the response's last byte so far */
+    int in_head;               /* a response head is being read */
+    size_t head_len;
+    char head[TL_MAX_HEAD]; /* the response head as received */
+};
+
+/* The empty line that ends a head (the header callback's view). */
+static int
+head_end(const char *data, size_t len)
+{
+    return len <= 2 && (data[0] == '\r' || data[0] == '\n');
+}
+
+/* The slot of socket fd (-1: a free slot), or NULL. */
+static struct watched_sock *
+sock_with_fd(struct transport *t, int fd)
+{
+    unsigned i;
+
+    for (i = 0; i < t->n_socks; i++)
+        if (t->socks[i].fd == fd)
+            return &t->socks[i];
+    return NULL;
+}
+
+static uint16_t
+local_port(int fd)
+{
+    struct sockaddr_storage a;
+    socklen_t len = sizeof a;
+
+    if (getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+        return 0;
+    if (a.ss_family == AF_INET6)
+        return ntohs(
+            ((const struct sockaddr_in6 *)(const void *)&a)->sin6_port);
+    if (a.ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)(const void *)&a)->sin_port);
+    return 0;
+}
+
+/* The socket connected from local_port to ip:port, or NULL. */
+static struct watched_sock *
+sock_between(struct transport *t, const char *ip, int port, int local)
+{
+    char peer[INET6_ADDRSTRLEN + 16];
+    unsigned i;
+
+    snprintf(peer, sizeof peer, strchr(ip, ':') ? "[%s]:%d" : "%s:%d", ip,
+             port);
+    for (i = 0; i < t->n_socks; i++) {
+        struct watched_sock *s = &t->socks[i];
+        const struct tl_conn *c = tl_conn_at(t->tl, s->conn);
+
+        if (s->fd < 0 || !c)
+            continue;
+        if (!s->local_port)
+            s->local_port = local_port(s->fd);
+        if (s->local_port == local && strcmp(c->peer, peer) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+/* x's parked socket is closed, why and err said. */
+static void
+settle(struct transfer *x, enum conn_end why, const char *err)
+{
+    struct transfer_watch *w = x->watch;
+
+    if (w->parked == TL_NONE)
+        return;
+    tl_close(x->t->tl, w->parked, why, err);
+    w->parked = TL_NONE;
+}
+
+/* x goes on without its parked socket: why it closed, from how far it
+   got (up: libcurl found the kept-alive connection closed and sends the
+   request again; never up: it tried the next address). */
+static void
+settle_left(struct transfer *x)
+{
+    struct transfer_watch *w = x->watch;
+    const struct tl_conn *c = tl_conn_at(x->t->tl, w->parked);
+    char err[CONN_ERR_LEN];
+
+    if (c && c->tcp_us >= 0) {
+        settle(x, CONN_END_EOF, "connection closed before the response");
+    } else if (c && w->parked_errno) {
+        snprintf(err, sizeof err, "connect to %s: %s", c->peer,
+                 strerror(w->parked_errno));
+        settle(x, CONN_END_CONNECT, err);
+    } else {
+        settle(x, CONN_END_LOCAL,
+               "closed by libcurl before it connected: it tried another "
+               "address");
+    }
+}
+
+/* libcurl takes x to another socket (the next address, or a new
+   connection after the kept-alive one it sent on turned out closed):
+   what x leaves behind ends. */
+static void
+watch_moved_on(struct transfer *x)
+{
+    struct transfer_watch *w = x->watch;
+
+    if (w->rec != TL_NONE) {
+        tl_lost(x->t->tl, w->rec,
+                "connection closed before the response; libcurl sends the "
+                "request again by itself");
+        w->rec = TL_NONE;
+        w->in_head = 1;
+        w->head_len = 0;
+    }
+    settle_left(x);
+    if (w->sock) {
+        w->sock->on = NULL;
+        w->sock = NULL;
+    }
+}
+
+/* x opened socket fd to sa: a new connection record. */
+static void
+watch_open(struct transfer *x, int fd, const struct sockaddr *sa)
+{
+    struct transport *t = x->t;
+    struct watched_sock *s;
+    char peer[80];
+
+    if (!x->watch)
+        return;
+    watch_moved_on(x);
+    s = sock_with_fd(t, -1);
+    if (!s)
+        return; /* more sockets at once than foreseen: not shown */
+    net_addr_text(sa, peer, sizeof peer);
+    s->conn = tl_connect(t->tl, x->origin, t->origins[x->origin].o.tls, peer);
+    s->fd = fd;
+    s->local_port = 0;
+    s->on = x;
+}
+
+/* s is closing with x on it: its close waits for x's outcome. An earlier
+   one still parked was an address x gave up. */
+static void
+park(struct transfer *x, struct watched_sock *s, int fd)
+{
+    struct transfer_watch *w = x->watch;
+    socklen_t len = sizeof w->parked_errno;
+
+    settle_left(x);
+    w->parked = s->conn;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &w->parked_errno, &len) < 0)
+        w->parked_errno = 0;
+    if (w->sock == s)
+        w->sock = NULL;
+}
+
+/* libcurl closes a socket no transfer uses: it found the server had
+   closed it (the end, or TLS close_notify, waits to be read), or it let
+   it go itself (its cache of idle connections was full). */
+static void
+closed_idle(struct transport *t, uint32_t conn, int fd)
+{
+    char b, err[CONN_ERR_LEN];
+    ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+    if (n >= 0) {
+        tl_close(t->tl, conn, CONN_END_EOF,
+                 "connection closed by server while idle");
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        tl_close(t->tl, conn, CONN_END_LOCAL, "closed by libcurl while idle");
+    } else {
+        snprintf(err, sizeof err, "connection lost while idle: %s",
+                 strerror(errno));
+        tl_close(t->tl, conn, CONN_END_ERROR, err);
+    }
+}
+
+/* libcurl is about to close socket fd. */
+static void
+watch_close(struct transport *t, int fd)
+{
+    struct watched_sock *s = t->socks && fd >= 0 ? sock_with_fd(t, fd) : NULL;
+    struct transfer *x;
+
+    if (!s)
+        return;
+    x = s->on;
+    s->fd = -1;
+    s->on = NULL;
+    if (t->closing)
+        tl_close(t->tl, s->conn, CONN_END_LOCAL, "closed by pokefetch");
+    else if (x)
+        park(x, s, fd);
+    else
+        closed_idle(t, s->conn, fd);
+}
+
+/* x's new connection is connected and its TLS handshake starts (ctx is
+   the connection's own SSL_CTX): the socket x opened that is not up yet
+   (libcurl has closed the others it tried). */
+static void
+watch_handshake(struct transfer *x, SSL_CTX *ctx)
+{
+    struct transport *t = x->t;
+    unsigned i;
+
+    if (!x->watch)
+        return;
+    watch_moved_on(x);
+    for (i = 0; i < t->n_socks; i++) {
+        struct watched_sock *s = &t->socks[i];
+        const struct tl_conn *c = tl_conn_at(t->tl, s->conn);
+
+        if (s->fd >= 0 && s->on == x && c && c->tcp_us < 0) {
+            tl_tcp_up(t->tl, s->conn);
+            SSL_CTX_set_ex_data(ctx, tls_sock_slot, s);
+            return;
+        }
+    }
+}
+
+/* A handshake of an observed run is done. */
+static void
+watch_tls_up(struct transport *t, const SSL *ssl)
+{
+    struct watched_sock *s;
+    const struct tl_conn *c;
+    struct tl_tls_info info;
+    struct tlsio io;
+
+    if (!t->tl)
+        return;
+    s = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), tls_sock_slot);
+    c = s ? tl_conn_at(t->tl, s->conn) : NULL;
+    if (!c || c->tls_us >= 0)
+        return;
+    /* tlsio_info only reads; OpenSSL's getters for the group and ALPN
+       take a non-const SSL. */
+    io.ssl = (SSL *)(uintptr_t)ssl;
+    io.unclean_eof = 0;
+    tlsio_info(&io, &info);
+    tl_tls_up(t->tl, s->conn, &info);
+}
+
+/* x's request is about to leave on the connection from local_port to
+   ip:port. */
+static void
+watch_bound(struct transfer *x, const char *ip, int port, int local)
+{
+    struct transport *t = x->t;
+    struct watched_sock *s;
+    const struct tl_conn *c;
+
+    if (!x->watch)
+        return;
+    watch_moved_on(x);
+    s = sock_between(t, ip, port, local);
+    if (!s)
+        return;
+    s->on = x;
+    x->watch->sock = s;
+    c = tl_conn_at(t->tl, s->conn);
+    if (c->tcp_us < 0) /* plain http: connected in this same step */
+        tl_tcp_up(t->tl, s->conn);
+}
+
+/* x's request record, made at its first sign on the connection it is
+   bound to, or the one it opened and lost: head is what libcurl wrote,
+   NULL if it wrote nothing. TL_NONE without a connection. */
+static uint32_t
+watch_record(struct transfer *x, const char *head, size_t len)
+{
+    struct transfer_watch *w = x->watch;
+    struct transport *t = x->t;
+    size_t skip = t->origins[x->origin].prefix_len;
+    uint32_t conn = w->sock ? w->sock->conn : w->parked;
+
+    if (w->rec == TL_NONE && conn != TL_NONE)
+        w->rec = tl_queued_since(t->tl, w->submit_us, conn, x->job,
+                                 t->cfg->ids[x->job], 0, x->url + skip,
+                                 strlen(x->url) - skip, head, len);
+    return w->rec;
+}
+
+/* The request head libcurl wrote (set only when observed; libcurl calls
+   it only with CURLOPT_VERBOSE). The first write is "sent": a head that
+   needs a second write (never for a GET this size) is shown as far as
+   the first went. */
+static int
+on_debug(CURL *e, curl_infotype type, char *data, size_t size, void *arg)
+{
+    struct transfer *x = arg;
+
+    (void)e;
+    if (type == CURLINFO_HEADER_OUT && x->watch->rec == TL_NONE)
+        tl_sent(x->t->tl, watch_record(x, data, size));
+    return 0;
+}
+
+/* Whether a field name of the final response has token among its
+   comma-separated values (case-insensitive, as RFC 9110 compares them). */
+static int
+has_token(CURL *e, const char *name, const char *token)
+{
+    struct curl_header *h;
+    size_t i, amount = 1, n = strlen(token);
+
+    for (i = 0; i < amount; i++) {
+        const char *v;
+
+        if (curl_easy_header(e, name, i, CURLH_HEADER, -1, &h) != CURLHE_OK)
+            return 0;
+        amount = h->amount;
+        for (v = h->value; *v; v += *v == ',') {
+            v += strspn(v, " \t");
+            if (strncasecmp(v, token, n) == 0 && strchr(" \t,", v[n]))
+                return 1;
+            v += strcspn(v, ",");
+        }
+    }
+    return 0;
+}
+
+/* How the final response's body is delimited (as h1 tells it). */
+enum frame { FRAME_CHUNKED, FRAME_LENGTH, FRAME_NONE, FRAME_TO_CLOSE };
+
+static enum frame
+frame_of(struct transfer *x, long status, curl_off_t *len)
+{
+    *len = -1;
+    curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, len);
+    if (has_token(x->easy, "Transfer-Encoding", "chunked"))
+        return FRAME_CHUNKED;
+    if (*len >= 0)
+        return FRAME_LENGTH;
+    if (status == 204 || status == 304)
+        return FRAME_NONE;
+    return FRAME_TO_CLOSE;
+}
+
+/* How the final response's body is framed and coded, in conn.c's words. */
+static const char *
+framing(struct transfer *x, long status, char *out, size_t cap)
+{
+    static const char *const words[] = {"chunked", "Content-Length", "no body",
+                                        "body until the connection closes"};
+    char coding[H1_MAX_CODING + 1];
+    curl_off_t len;
+    enum frame f = frame_of(x, status, &len);
+    int n = snprintf(out, cap, "%s", words[f]);
+
+    if (f == FRAME_LENGTH && n > 0 && (size_t)n < cap)
+        n += snprintf(out + n, cap - (size_t)n, " %lld", (long long)len);
+    if (content_coding(x->easy, coding) == 0 && coding[0] && n > 0 &&
+        (size_t)n < cap)
+        snprintf(out + n, cap - (size_t)n, ", Content-Encoding %s", coding);
+    return out;
+}
+
+/* A header line of x's response (interim ones' too): kept as received;
+   the empty line that ends the final head is its event. */
+static void
+watch_header(struct transfer *x, const char *data, size_t len)
+{
+    struct transfer_watch *w = x->watch;
+    char what[64 + H1_MAX_CODING];
+    long status = 0;
+    size_t n;
+
+    if (!w || !w->in_head)
+        return;
+    w->last_us = tl_now(x->t->tl);
+    if (w->head_len == 0)
+        tl_first_byte(x->t->tl, w->rec);
+    n = len < TL_MAX_HEAD - w->head_len ? len : TL_MAX_HEAD - w->head_len;
+    memcpy(w->head + w->head_len, data, n);
+    w->head_len += n;
+    if (!head_end(data, len))
+        return;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200)
+        return; /* an interim response: the final head follows */
+    w->in_head = 0;
+    tl_head(x->t->tl, w->rec, (int)status,
+            framing(x, status, what, sizeof what), w->head, w->head_len);
+}
+
+/* How a connection that closed with x's complete response ended: the
+   server said so, or its body ended with it; else pokefetch asked
+   (--no-keepalive). */
+static enum conn_end
+closed_after(struct transfer *x, const char **why)
+{
+    curl_off_t len;
+
+    if (has_token(x->easy, "Connection", "close") ||
+        frame_of(x, x->status, &len) == FRAME_TO_CLOSE) {
+        *why = "server closed the connection";
+        return CONN_END_ANNOUNCED;
+    }
+    *why = "closed by pokefetch";
+    return CONN_END_LOCAL;
+}
+
+/* x's transfer is over: its request ended with outcome (TL_UNANSWERED:
+   err says why), then its parked socket, if any, closed (why, err). Its
+   connection, if kept, goes back to libcurl's cache. */
+static void
+watch_end(struct transfer *x, enum tl_outcome outcome, enum conn_end why,
+          const char *err)
+{
+    struct transfer_watch *w = x->watch;
+    struct transport *t = x->t;
+    long head_bytes = 0;
+    unsigned i;
+
+    if (!w)
+        return;
+    if (outcome == TL_UNANSWERED) {
+        tl_lost(t->tl, watch_record(x, NULL, 0), err);
+    } else {
+        /* As received, but without chunked framing: libcurl takes it
+           off before the body reaches us. */
+        curl_easy_getinfo(x->easy, CURLINFO_HEADER_SIZE, &head_bytes);
+        tl_done_at(t->tl, w->last_us, w->rec, outcome, (int)x->status,
+                   (uint64_t)head_bytes + x->wire,
+                   x->extracting ? x->dec.produced : x->wire, w->head,
+                   w->head_len);
+    }
+    settle(x, why, err);
+    for (i = 0; i < t->n_socks; i++)
+        if (t->socks[i].on == x)
+            t->socks[i].on = NULL;
+    w->sock = NULL;
+    w->rec = TL_NONE;
+}
+
+/* x is handed a new request. */
+static void
+watch_submit(struct transfer *x)
+{
+    struct transfer_watch *w = x->watch;
+
+    if (!w)
+        return;
+    w->submit_us = tl_now(x->t->tl);
+    w->sock = NULL;
+    w->rec = w->parked = TL_NONE;
+    w->last_us = -1;
+    w->in_head = 1;
+    w->head_len = 0;
+}
+
+/* An observed run's memory, taken once: a watch per transfer and a slot
+   per socket that can be open at once (one connection per transfer,
+   each of which may be trying two addresses, and those in libcurl's
+   cache). Returns 0, or -1 if out of memory. */
+static int
+watch_open_all(struct transport *t)
+{
+    unsigned i;
+
+    if (!t->tl)
+        return 0;
+    if (tls_sock_slot < 0)
+        tls_sock_slot = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    t->n_socks = 3 * t->n_xfers + 8;
+    t->socks = malloc(t->n_socks * sizeof *t->socks);
+    if (!t->socks)
+        return -1;
+    for (i = 0; i < t->n_socks; i++) {
+        t->socks[i].fd = -1;
+        t->socks[i].on = NULL;
+    }
+    for (i = 0; i < t->n_xfers; i++) {
+        t->xfers[i].watch = calloc(1, sizeof *t->xfers[i].watch);
+        if (!t->xfers[i].watch)
+            return -1;
+        t->xfers[i].watch->rec = t->xfers[i].watch->parked = TL_NONE;
+    }
+    return 0;
+}
+
+/* Origin o resolved (since t0_us, on loop_now_us) to a: observed, it is
+   named and the answer is an event, as transport_h1 says it. */
+static void
+watch_resolved(struct transport *t, unsigned o, const struct net_addrs *a,
+               int64_t t0_us)
+{
+    char text[512];
+    size_t n;
+    unsigned i;
+
+    if (!t->tl)
+        return;
+    tl_origin(t->tl, o, t->origins[o].prefix);
+    n = (size_t)snprintf(text, sizeof text, "%s:", t->origins[o].o.host);
+    for (i = 0; i < a->n && n < sizeof text; i++) {
+        char addr[80];
+
+        net_addr_text((const struct sockaddr *)&a->addr[i], addr, sizeof addr);
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s %s", i ? "," : "",
+                              addr);
+    }
+    if (n < sizeof text)
+        snprintf(text + n, sizeof text - n, " (%.3f ms)",
+                 (double)(loop_now_us() - t0_us) / 1000);
+    tl_dns(t->tl, text);
+}
+
 /* The final response's headers are in: decide whether its body is read,
    and how (as conn.c's start_body). Returns -1 if the response is
    malformed (a Content-Encoding list h1 would refuse as too large). */
@@ -233,7 +813,8 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
     long status = 0;
 
     x->last_rx = loop_now_ms();
-    if (len <= 2 && (data[0] == '\r' || data[0] == '\n')) {
+    watch_header(x, data, len);
+    if (head_end(data, len)) {
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
         if (status >= 200 && start_body(x, status) < 0)
             return 0; /* libcurl stops: CURLE_WRITE_ERROR */
@@ -264,11 +845,8 @@ body_bytes(struct transfer *x, const char *data, size_t len)
 /* Body bytes as received: bounded on the wire, then decoded. Returning
    less than len makes libcurl stop with CURLE_WRITE_ERROR. */
 static size_t
-on_body(char *data, size_t size, size_t nmemb, void *arg)
+take_body(struct transfer *x, const char *data, size_t len)
 {
-    struct transfer *x = arg;
-    size_t len = size * nmemb;
-
     x->last_rx = loop_now_ms();
     x->wire += len;
     if (x->status != 200) {
@@ -286,6 +864,17 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
     return len;
 }
 
+static size_t
+on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct transfer *x = arg;
+    size_t n = take_body(x, data, size * nmemb);
+
+    if (x->watch) /* these bytes are through: the response's end so far */
+        x->watch->last_us = tl_now(x->t->tl);
+    return n;
+}
+
 /* The connection is up (new or reused) and the request about to leave:
    the idle clock starts. */
 static int
@@ -293,9 +882,10 @@ on_prereq(void *arg, char *ip, char *local_ip, int port, int local_port)
 {
     struct transfer *x = arg;
 
-    (void)ip, (void)local_ip, (void)port, (void)local_port;
+    (void)local_ip;
     x->connected = 1;
     x->last_rx = loop_now_ms();
+    watch_bound(x, ip, port, local_port);
     return CURL_PREREQFUNC_OK;
 }
 
@@ -313,6 +903,7 @@ on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
         return CURL_SOCKET_BAD;
     }
     x->t->n_sockets++;
+    watch_open(x, fd, &a->addr);
     return fd;
 }
 
@@ -322,6 +913,7 @@ on_close_socket(void *arg, curl_socket_t fd)
     struct transport *t = arg;
 
     t->n_sockets--;
+    watch_close(t, fd);
     return close(fd);
 }
 
@@ -342,6 +934,7 @@ on_tls_info(const SSL *ssl, int where, int ret)
         t->st->handshakes_resumed++;
     else
         t->st->handshakes_full++;
+    watch_tls_up(t, ssl);
 }
 
 /*
@@ -363,6 +956,7 @@ on_ssl_ctx(CURL *e, void *sslctx, void *arg)
     SSL_CTX_set_ex_data(ctx, tls_ctx_slot, t);
     SSL_CTX_set_info_callback(ctx, on_tls_info);
     tlsio_keylog_attach(ctx);
+    watch_handshake(x, ctx);
     if (t->cfg->insecure)
         return CURLE_OK;
     SSL_CTX_set1_cert_store(ctx, SSL_CTX_get_cert_store(t->tls.ctx));
@@ -474,6 +1068,12 @@ finish_response(struct transport *t, struct transfer *x)
         r.text = err;
         r.len = strlen(err);
     }
+    if (x->watch) {
+        const char *why = "response body cut short by pokefetch";
+        enum conn_end end = x->stop ? CONN_END_LOCAL : closed_after(x, &why);
+
+        watch_end(x, r.ok ? TL_OK : TL_FAILED, end, why);
+    }
     t->ev->on_result(t->ev->owner, x->job, &r);
 }
 
@@ -566,6 +1166,7 @@ out_of_fds(struct transport *t, struct transfer *x)
 
     if (n == 0)
         return 0;
+    watch_end(x, TL_UNANSWERED, CONN_END_CONNECT, "out of file descriptors");
     if (n < t->max_active) {
         t->max_active = n; /* of the main pool; the rest keep theirs */
         curl_multi_setopt(t->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)n);
@@ -699,18 +1300,22 @@ finished(struct transport *t, struct transfer *x, CURLcode code)
                           t->cfg->max_body);
         if (x->coding[0])
             strcat(err, " as sent");
+        watch_end(x, TL_FAILED, CONN_END_LOCAL,
+                  "response body cut short by pokefetch");
         transport_fail_job(t->ev, x->job, err);
         return;
     }
     if (code == CURLE_WRITE_ERROR && x->stop == STOP_CODING_LONG) {
         snprintf(err, sizeof err, "malformed response: %s",
                  h1_strerror(H1_E_TOO_LARGE));
+        watch_end(x, TL_UNANSWERED, CONN_END_ERROR, err);
         t->ev->on_unanswered(t->ev->owner, x->job, 1, err);
         return;
     }
     if (code == CURLE_PEER_FAILED_VERIFICATION) {
         /* Untrusted: every connection would say the same. */
         verify_reason(x, err, sizeof err);
+        watch_end(x, TL_UNANSWERED, CONN_END_VERIFY, err);
         if (x->origin == 0) {
             t->ev->on_unanswered(t->ev->owner, x->job, 0, err);
             fatal(t, err);
@@ -723,11 +1328,17 @@ finished(struct transport *t, struct transfer *x, CURLcode code)
         if (x->no_fd && out_of_fds(t, x))
             return;
         connect_reason(t, x, code, err, sizeof err);
+        watch_end(x, TL_UNANSWERED, CONN_END_CONNECT, err);
         connect_failed(t, x, err);
         return;
     }
     /* Reset, truncation, malformed: it may be this request's fault. */
     failure_reason(x, code, err, sizeof err);
+    watch_end(x, TL_UNANSWERED,
+              code == CURLE_GOT_NOTHING || code == CURLE_PARTIAL_FILE
+                  ? CONN_END_EOF
+                  : CONN_END_ERROR,
+              err);
     t->ev->on_unanswered(t->ev->owner, x->job, 1, err);
 }
 
@@ -779,6 +1390,13 @@ setup_easy(struct transport *t, struct transfer *x)
                      cfg->connect_timeout_ms > 0
                          ? (long)cfg->connect_timeout_ms
                          : (long)INT_MAX);
+    if (x->watch) {
+        /* The request heads as written: libcurl's debug callback, which
+           it calls only when verbose (its text lines are ignored). */
+        curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
+        curl_easy_setopt(e, CURLOPT_DEBUGDATA, x);
+        curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+    }
     return 0;
 }
 
@@ -797,11 +1415,13 @@ origin_resolve(struct transport *t, unsigned o, char *err, size_t errcap)
     struct net_addrs addrs;
     struct curl_slist *l;
     char entry[URL_MAX_HOST + 16 + NET_MAX_ADDRS * (INET6_ADDRSTRLEN + 3)];
+    int64_t t0 = t->tl ? loop_now_us() : 0;
     size_t n;
     unsigned i;
 
     if (net_resolve(host, port, &addrs, err, errcap) < 0)
         return -1;
+    watch_resolved(t, o, &addrs, t0);
     if (org->o.tls && !t->tls_open) {
         if (tlsio_ctx_open(&t->tls, t->cfg->cafile, t->cfg->insecure, err,
                            errcap) < 0)
@@ -835,6 +1455,13 @@ curl_close(struct transport *t)
 
     if (!t)
         return;
+    /* Requests still out end here, and every connection closes now
+       because pokefetch closes it (as transport_h1's conn_free). */
+    for (i = 0; t->xfers && i < t->n_xfers; i++)
+        if (t->xfers[i].active)
+            watch_end(&t->xfers[i], TL_UNANSWERED, CONN_END_LOCAL,
+                      "closed by pokefetch");
+    t->closing = 1;
     for (i = 0; t->xfers && i < t->n_xfers; i++) {
         if (t->xfers[i].active)
             curl_multi_remove_handle(t->multi, t->xfers[i].easy);
@@ -853,6 +1480,9 @@ curl_close(struct transport *t)
     curl_slist_free_all(t->resolve);
     if (t->tls_open)
         tlsio_ctx_close(&t->tls);
+    for (i = 0; t->xfers && i < t->n_xfers; i++)
+        free(t->xfers[i].watch);
+    free(t->socks);
     free(t->xfers);
     free(t);
     curl_global_cleanup();
@@ -905,6 +1535,7 @@ curl_open(const struct fetch_config *cfg, const struct transport_events *ev,
     t->cfg = cfg;
     t->ev = ev;
     t->st = st;
+    t->tl = cfg->timeline;
     if (tls_ctx_slot < 0)
         tls_ctx_slot = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
     if (origin_set_template(&t->origins[0].o, u, cfg->url) < 0) {
@@ -927,7 +1558,8 @@ curl_open(const struct fetch_config *cfg, const struct transport_events *ev,
     t->share = curl_share_init();
     t->headers = request_headers(cfg);
     if (!t->xfers || !t->multi || !t->share || !t->headers ||
-        decode_arenas_open(&t->arenas, t->n_xfers) < 0) {
+        decode_arenas_open(&t->arenas, t->n_xfers) < 0 ||
+        watch_open_all(t) < 0) {
         snprintf(err, errcap, "out of memory");
         goto fail;
     }
@@ -1056,6 +1688,7 @@ curl_submit(struct transport *t, uint32_t job, int origin, const char *target,
     x->last_rx = loop_now_ms();
     x->coding[0] = '\0';
     x->errbuf[0] = '\0';
+    watch_submit(x);
     if (curl_multi_add_handle(t->multi, x->easy) != CURLM_OK)
         return -ENOMEM;
     x->active = 1;
@@ -1117,6 +1750,7 @@ expire_idle(struct transport *t)
         snprintf(err, sizeof err,
                  "idle timeout: no bytes from the server for %.3g s",
                  (double)t->cfg->idle_timeout_ms / 1000);
+        watch_end(x, TL_UNANSWERED, CONN_END_TIMEOUT, err);
         t->ev->on_unanswered(t->ev->owner, x->job, 1, err);
         n++;
     }
@@ -1183,6 +1817,7 @@ curl_abort(struct transport *t)
         if (!x->active)
             continue;
         release(t, x);
+        watch_end(x, TL_UNANSWERED, CONN_END_LOCAL, "closed by pokefetch");
         t->ev->on_unanswered(t->ev->owner, x->job, 0, "aborted");
     }
 }

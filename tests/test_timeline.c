@@ -1,8 +1,9 @@
 /*
  * test_timeline - the records a run's events leave (include/timeline.h),
  * on a fake clock: what each event sets, the order sinks see events in,
- * attempts counted per job, records that stay put across chunks, and
- * events naming no record ignored.
+ * attempts counted per job, records that stay put across chunks, a
+ * request queued since its submit and one done at its last byte (libcurl
+ * tells both late), and events naming no record ignored.
  */
 #include <stdio.h>
 #include <string.h>
@@ -277,6 +278,114 @@ test_phases_of_requests_cut_short(void)
     tl_free(tl);
 }
 
+/* libcurl binds a request to its connection only as it sends it: the
+   record keeps the time it was handed over, and whether it opened its
+   connection is judged at that time, not at the event's. */
+static void
+test_queued_since_submit(void)
+{
+    struct timeline *tl = start(3);
+    struct tl_tls_info info = {"", "", "", "", "", "", 0};
+    struct tl_phases p;
+    uint32_t cn, a, b, d;
+
+    fake_us = 1000000 + 100; /* submitted at 100 */
+    cn = tl_connect(tl, 0, 1, "x");
+    fake_us = 1000000 + 300;
+    tl_tcp_up(tl, cn);
+    fake_us = 1000000 + 1300;
+    tl_tls_up(tl, cn, &info);
+    fake_us = 1000000 + 1310;
+    a = tl_queued_since(tl, 50, cn, 0, 1, 0, "/1", 2, "GET /1", 6);
+    CHECK(last.kind == TL_EV_QUEUED && last.t_us == 1310);
+    CHECK(strcmp(last_bytes, "GET /1") == 0);
+    CHECK(tl_request_at(tl, a)->queued_us == 50);
+    CHECK(tl_request_at(tl, a)->opened_conn == 1);
+    tl_sent(tl, a);
+    fake_us = 1000000 + 1500;
+    tl_done(tl, a, TL_OK, 200, 1, 1, NULL, 0);
+    tl_phases(tl, tl_request_at(tl, a), 0, &p);
+    CHECK(p.blocked == 50 && p.connect == 1200 && p.ssl == 1000);
+    CHECK(p.send == 10 && p.wait == 190 && p.receive == 0);
+    CHECK(p.total == 1450 && sums_up(&p));
+
+    /* The next request on it, handed over before it was up: it did not
+       open it (one was there first). */
+    b = tl_queued_since(tl, 200, cn, 1, 2, 0, "/2", 2, NULL, 0);
+    CHECK(tl_request_at(tl, b)->opened_conn == 0);
+    CHECK(tl_request_at(tl, b)->queued_us == 200);
+
+    /* The first request on a connection that was up before it was
+       handed over did not open it either; a time in the future is now. */
+    fake_us = 1000000 + 2000;
+    cn = tl_connect(tl, 0, 0, "y");
+    tl_tcp_up(tl, cn);
+    fake_us = 1000000 + 2100;
+    d = tl_queued_since(tl, 2050, cn, 2, 3, 0, "/3", 2, NULL, 0);
+    CHECK(tl_request_at(tl, d)->opened_conn == 0);
+    d = tl_queued_since(tl, 9999, cn, 2, 3, 0, "/3", 2, NULL, 0);
+    CHECK(tl_request_at(tl, d)->queued_us == 2100);
+    CHECK(tl_request_at(tl, d)->attempt == 2);
+    tl_free(tl);
+}
+
+/* libcurl hands a finished transfer back after the fact: the record
+   ends when its last byte came, the event is now; an end out of order
+   is held between the first byte and now. */
+static void
+test_done_at_its_last_byte(void)
+{
+    struct timeline *tl = start(4);
+    struct tl_phases p;
+    uint32_t cn, a, b, d;
+
+    cn = tl_connect(tl, 0, 0, "x");
+    tl_tcp_up(tl, cn);
+    a = tl_queued(tl, cn, 0, 1, 0, "/1", 2, NULL, 0);
+    b = tl_queued(tl, cn, 1, 2, 1, "/2", 2, NULL, 0);
+    d = tl_queued(tl, cn, 2, 3, 2, "/3", 2, NULL, 0);
+    fake_us = 1000000 + 100;
+    tl_sent(tl, a);
+    tl_sent(tl, b);
+    fake_us = 1000000 + 300;
+    tl_first_byte(tl, a);
+    fake_us = 1000000 + 1000;
+    tl_done_at(tl, 700, a, TL_OK, 200, 5, 4, "HTTP/1.1 200 OK\r\n", 17);
+    CHECK(last.kind == TL_EV_DONE && last.t_us == 1000);
+    CHECK(strcmp(last_bytes, "HTTP/1.1 200 OK\r\n") == 0);
+    CHECK(tl_request_at(tl, a)->end_us == 700);
+    CHECK(tl_request_at(tl, a)->first_byte_us == 300);
+    CHECK(tl_request_at(tl, a)->wire_bytes == 5 &&
+          tl_request_at(tl, a)->body_bytes == 4);
+    CHECK(tl_conn_at(tl, cn)->responses == 1);
+    tl_phases(tl, tl_request_at(tl, a), 0, &p);
+    CHECK(p.send == 100 && p.wait == 200 && p.receive == 400);
+    CHECK(p.total == 700 && sums_up(&p));
+    /* Before its first byte: at its first byte; none: end and first
+       byte are the same moment, not before it was sent. */
+    fake_us = 1000000 + 1200;
+    tl_first_byte(tl, b);
+    tl_done_at(tl, 50, b, TL_OK, 200, 1, 1, NULL, 0);
+    CHECK(tl_request_at(tl, b)->end_us == 1200);
+    tl_done_at(tl, 900, d, TL_FAILED, 404, 1, 1, NULL, 0);
+    CHECK(tl_request_at(tl, d)->end_us == 900);
+    CHECK(tl_request_at(tl, d)->first_byte_us == 900);
+    d = tl_queued(tl, cn, 3, 5, 0, "/5", 2, NULL, 0);
+    fake_us = 1000000 + 1250;
+    tl_sent(tl, d);
+    tl_done_at(tl, 1210, d, TL_OK, 200, 1, 1, NULL, 0);
+    CHECK(tl_request_at(tl, d)->end_us == 1250);
+    CHECK(tl_request_at(tl, d)->first_byte_us == 1250);
+    /* After now: now. And it ends once. */
+    d = tl_queued(tl, cn, 3, 4, 0, "/4", 2, NULL, 0);
+    tl_done_at(tl, 5000, d, TL_OK, 200, 1, 1, NULL, 0);
+    CHECK(tl_request_at(tl, d)->end_us == 1250);
+    n_seen = 0;
+    tl_done_at(tl, 1100, d, TL_OK, 200, 1, 1, NULL, 0);
+    CHECK(n_seen == 0 && tl_request_at(tl, d)->end_us == 1250);
+    tl_free(tl);
+}
+
 /* Any order and any gaps of events: phases never negative, and they add
    up to the total. */
 static void
@@ -287,6 +396,7 @@ test_phases_always_add_up(void)
 
     for (i = 0; i < 2000; i++) {
         struct timeline *tl = start(1);
+        const struct tl_request *rec;
         struct tl_phases p;
         uint32_t cn, r;
         int tls = (int)(rnd() & 1);
@@ -312,13 +422,21 @@ test_phases_always_add_up(void)
             tl_first_byte(tl, r);
         }
         fake_us += (int64_t)(rnd() % 1000);
-        if (steps & 16)
+        if ((steps & 16) && (rnd() & 1))
             tl_done(tl, r, TL_OK, 200, 1, 1, NULL, 0);
+        else if (steps & 16) /* told late, any time: held in order */
+            tl_done_at(tl, (int64_t)(rnd() % 6000), r, TL_OK, 200, 1, 1, NULL,
+                       0);
         else if (steps & 32)
             tl_lost(tl, r, "x");
-        tl_phases(tl, tl_request_at(tl, r), tl_now(tl), &p);
+        rec = tl_request_at(tl, r);
+        tl_phases(tl, rec, tl_now(tl), &p);
         if (!sums_up(&p) ||
-            p.total != tl_now(tl) - tl_request_at(tl, r)->queued_us)
+            p.total != (rec->end_us >= 0 ? rec->end_us : tl_now(tl)) -
+                           rec->queued_us ||
+            (rec->end_us >= 0 &&
+             (rec->end_us < rec->first_byte_us || rec->end_us > tl_now(tl) ||
+              (rec->first_byte_us >= 0 && rec->first_byte_us < rec->sent_us))))
             bad++;
         tl_free(tl);
     }
@@ -335,6 +453,8 @@ main(void)
     RUN(test_a_request_ends_once);
     RUN(test_phases_of_a_pipelined_pair);
     RUN(test_phases_of_requests_cut_short);
+    RUN(test_queued_since_submit);
+    RUN(test_done_at_its_last_byte);
     RUN(test_phases_always_add_up);
     return CHECK_REPORT();
 }
