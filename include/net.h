@@ -60,4 +60,9 @@ enum io_rc net_write(int fd, const char *buf, size_t len, size_t *n,
 /* "127.0.0.1:8443" or "[::1]:8443" for messages. */
 void net_addr_text(const struct sockaddr *sa, char *out, size_t cap);
 
+/* What resolving host gave, for -v: "host: addr, addr (0.754 ms)", the
+   resolution having taken us microseconds. */
+void net_resolved_text(const char *host, const struct net_addrs *a, int64_t us,
+                       char *out, size_t cap);
+
 #endif

@@ -144,3 +144,20 @@ net_addr_text(const struct sockaddr *sa, char *out, size_t cap)
         snprintf(out, cap, "%s:%u", ip, (unsigned)ntohs(s4->sin_port));
     }
 }
+
+void
+net_resolved_text(const char *host, const struct net_addrs *a, int64_t us,
+                  char *out, size_t cap)
+{
+    size_t n = (size_t)snprintf(out, cap, "%s:", host);
+    unsigned i;
+
+    for (i = 0; i < a->n && n < cap; i++) {
+        char addr[80];
+
+        net_addr_text((const struct sockaddr *)&a->addr[i], addr, sizeof addr);
+        n += (size_t)snprintf(out + n, cap - n, "%s %s", i ? "," : "", addr);
+    }
+    if (n < cap)
+        snprintf(out + n, cap - n, " (%.3f ms)", (double)us / 1000);
+}

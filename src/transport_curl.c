@@ -760,23 +760,12 @@ watch_resolved(struct transport *t, unsigned o, const struct net_addrs *a,
                int64_t t0_us)
 {
     char text[512];
-    size_t n;
-    unsigned i;
 
     if (!t->tl)
         return;
     tl_origin(t->tl, o, t->origins[o].prefix);
-    n = (size_t)snprintf(text, sizeof text, "%s:", t->origins[o].o.host);
-    for (i = 0; i < a->n && n < sizeof text; i++) {
-        char addr[80];
-
-        net_addr_text((const struct sockaddr *)&a->addr[i], addr, sizeof addr);
-        n += (size_t)snprintf(text + n, sizeof text - n, "%s %s", i ? "," : "",
-                              addr);
-    }
-    if (n < sizeof text)
-        snprintf(text + n, sizeof text - n, " (%.3f ms)",
-                 (double)(loop_now_us() - t0_us) / 1000);
+    net_resolved_text(t->origins[o].o.host, a, loop_now_us() - t0_us, text,
+                      sizeof text);
     tl_dns(t->tl, text);
 }
 

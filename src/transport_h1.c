@@ -316,8 +316,6 @@ origin_resolve(struct transport *t, unsigned o, char *err, size_t errcap)
     struct timeline *tl = t->cfg->timeline;
     char text[512], name[TL_ORIGIN_LEN];
     int64_t t0 = tl ? loop_now_us() : 0;
-    size_t n;
-    unsigned i;
 
     if (net_resolve(org->o.host, org->o.port, &org->addrs, err, errcap) < 0)
         return -1;
@@ -326,18 +324,8 @@ origin_resolve(struct transport *t, unsigned o, char *err, size_t errcap)
     snprintf(name, sizeof name, "%s://%s", org->o.tls ? "https" : "http",
              org->o.authority);
     tl_origin(tl, o, name);
-    n = (size_t)snprintf(text, sizeof text, "%s:", org->o.host);
-    for (i = 0; i < org->addrs.n && n < sizeof text; i++) {
-        char addr[80];
-
-        net_addr_text((const struct sockaddr *)&org->addrs.addr[i], addr,
-                      sizeof addr);
-        n += (size_t)snprintf(text + n, sizeof text - n, "%s %s", i ? "," : "",
-                              addr);
-    }
-    if (n < sizeof text)
-        snprintf(text + n, sizeof text - n, " (%.3f ms)",
-                 (double)(loop_now_us() - t0) / 1000);
+    net_resolved_text(org->o.host, &org->addrs, loop_now_us() - t0, text,
+                      sizeof text);
     tl_dns(tl, text);
     return 0;
 }
