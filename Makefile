@@ -15,6 +15,9 @@
 #                   256 connections, injected resets (tests/soak); make
 #                   test runs shorter forms of both
 #   make deps       install what is missing (apt-get as root on Debian)
+#   make install    the binary `make` builds and its manual page (docs/
+#                   pokefetch.1) under $(DESTDIR)$(PREFIX), PREFIX
+#                   /usr/local by default; make uninstall removes them
 #   make fmt / fmt-check / clean
 #
 # V=1 shows full command lines; WERROR=1 turns warnings into errors.
@@ -80,7 +83,8 @@ nozlib_LDFLAGS := $(LDFLAGS)
 nozlib_DECODER := decode_none
 nozlib_ZLIB :=
 
-.PHONY: all test unit asan ubsan demo soak bench bench-decode deps fmt fmt-check clean pokefetch-curl
+.PHONY: all test unit asan ubsan demo soak bench bench-decode deps fmt fmt-check clean pokefetch-curl \
+	install uninstall
 all: build/$(MAIN_FLAVOR)/pokefetch
 	$(Q)ln -sf build/$(MAIN_FLAVOR)/pokefetch pokefetch
 
@@ -191,6 +195,21 @@ bench-decode:
 build/bench/bench_jfield: bench/bench_jfield.c src/jfield.c include/jfield.h
 	@mkdir -p build/bench
 	$(Q)$(CC) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(release_CFLAGS) $(filter %.c,$^) -o $@
+
+# install: what `make` builds (INSTALL_BIN) and the manual page, as
+# $(DESTDIR)$(PREFIX)/bin/pokefetch and .../share/man/man1/pokefetch.1;
+# uninstall removes those two files and nothing else.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+INSTALL ?= install
+INSTALL_BIN ?= build/$(MAIN_FLAVOR)/pokefetch
+install: $(INSTALL_BIN) docs/pokefetch.1
+	$(INSTALL) -D -m 755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/pokefetch
+	$(INSTALL) -D -m 644 docs/pokefetch.1 $(DESTDIR)$(MANDIR)/man1/pokefetch.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pokefetch $(DESTDIR)$(MANDIR)/man1/pokefetch.1
 
 fmt:
 	clang-format -i src/*.c include/*.h tests/*.c tests/*.h
