@@ -160,12 +160,13 @@ $(eval $(call variant_rules,small))
 # Static flavors: flavor $(1) links flavor $(2)'s objects with -static and
 # strips the result; only cli.o is its own, since --version names the
 # linkage. So CI pays one compile and one link for it, not a whole flavor.
-# glibc's libc.a warns at link time that getaddrinfo and dlopen need, at
-# run time, the shared NSS modules of the glibc it was linked with: true
-# (README "Minimal images" says which files the binary reads and what
-# works without them), expected, and said once in the line below; any
-# other line the linker prints is shown as it is. (Each warning is two
-# lines: "in function `f':" and the warning, which names the symbol.)
+# glibc's libc.a warns at link time that getaddrinfo (ours),
+# gethostbyname and dlopen (libcrypto's) need, at run time, the shared
+# libraries of the glibc it was linked with: true for NSS modules other
+# than files and dns (README "Minimal images" says which files the binary
+# reads and what works without them), expected, so the LD line says so
+# once instead; any other line the linker prints is shown as it is. (Each
+# warning is two lines: "in function `f':" and the one naming the symbol.)
 STATIC_LD_FILTER := awk '/: in function ./ { held = $$0; next } \
 	/warning: Using .(getaddrinfo|gethostbyname|dlopen). in statically/ \
 	{ held = ""; next } { if (held != "") print held; held = ""; print } \
@@ -178,7 +179,7 @@ build/$(1)/cli.o: src/cli.c | build/$(1)
 	$$(Q)$$(call compile_src,$(2),static)
 
 build/$(1)/pokefetch: $(patsubst %,build/$(2)/%.o,$(PURE_MODULES) $($(2)_DECODER) $(filter-out cli,$(IO_MODULES)) main) build/$(1)/cli.o
-	@$$(if $$(Q),echo "  LD($(1)) $$@ (glibc's getaddrinfo/dlopen warnings: README \"Minimal images\")")
+	@$$(if $$(Q),echo "  LD($(1)) $$@ (glibc's getaddrinfo/gethostbyname/dlopen warnings hidden: README \"Minimal images\")")
 	$$(Q)$$(CC) $$($(2)_LDFLAGS) -static -s $$^ $$(STATIC_LIBS) -o $$@ 2>$$@.ld-log || \
 		{ cat $$@.ld-log >&2; exit 1; }
 	$$(Q)$$(STATIC_LD_FILTER) $$@.ld-log >&2
@@ -194,9 +195,9 @@ $(eval $(call static_rules,static-small,small))
 static: build/static/pokefetch
 small: build/small/pokefetch build/static-small/pokefetch
 
-# libcurl.a (libcurl4-openssl-dev) is there, but Debian 12 was built with
-# GSS-API and LDAP over GnuTLS, and libkrb5-dev and libp11-kit-dev ship no
-# static archive (README "Minimal images").
+# libcurl.a (libcurl4-openssl-dev) is there, but Debian 12 built it with
+# GSS-API and LDAP (over GnuTLS), and libkrb5-dev and libp11-kit-dev ship
+# no static archive (README "Minimal images").
 static-curl:
 	@echo "make static-curl: not possible with Debian 12's packages: libcurl.a" \
 		"needs libgssapi_krb5, libkrb5, libk5crypto, libkrb5support" \
