@@ -7,6 +7,10 @@
 #   make asan       pokefetch and unit tests with ASan+UBSan (= make ubsan)
 #   make pokefetch-curl   the same program over libcurl's transport
 #   make NO_ZLIB=1  build without zlib: no gzip/deflate bodies
+#   make static     build/static/pokefetch: linked statically, stripped
+#   make small      the size profile (-Os, LTO, --gc-sections, stripped):
+#                   build/small/pokefetch and build/static-small/pokefetch
+#                   (README "Minimal images")
 #   make bench      bench/run (see bench/README.md)
 #   make bench-decode   bench/inflate-extract: decoder, extractor, CRC-32
 #   make build/bench/bench_jfield   the extractor against jsmn
@@ -82,9 +86,19 @@ nozlib_CFLAGS := $(CFLAGS)
 nozlib_LDFLAGS := $(LDFLAGS)
 nozlib_DECODER := decode_none
 nozlib_ZLIB :=
+# The size profile: unused functions and data dropped at link time.
+small_CFLAGS := -Os -flto -ffunction-sections -fdata-sections
+small_LDFLAGS := $(small_CFLAGS) -flto=auto -Wl,--gc-sections -s $(LDFLAGS)
+small_DECODER := decode_zlib crc
+small_ZLIB := $(ZLIB_LIBS)
+
+# A source file into an object; $(1) is the flavor, $(2) the linkage that
+# --version reports (cli.c prints POKEFETCH_LINKAGE).
+compile_src = $(CC) $(BASE_CFLAGS) $($(1)_CFLAGS) $(OPENSSL_CFLAGS) \
+	$(CURL_CFLAGS) -DPOKEFETCH_LINKAGE='"$(2)"' -c $< -o $@
 
 .PHONY: all test unit asan ubsan demo soak bench bench-decode deps fmt fmt-check clean pokefetch-curl \
-	install uninstall
+	static static-curl small install uninstall
 all: build/$(MAIN_FLAVOR)/pokefetch
 	$(Q)ln -sf build/$(MAIN_FLAVOR)/pokefetch pokefetch
 
@@ -94,7 +108,7 @@ pokefetch-curl: build/release/pokefetch-curl
 define variant_rules
 build/$(1)/%.o: src/%.c | build/$(1)
 	@$$(if $$(Q),echo "  CC($(1)) $$<")
-	$$(Q)$$(CC) $$(BASE_CFLAGS) $$($(1)_CFLAGS) $$(OPENSSL_CFLAGS) $$(CURL_CFLAGS) -c $$< -o $$@
+	$$(Q)$$(call compile_src,$(1),dynamic)
 
 build/$(1)/tests/%.o: tests/%.c | build/$(1)/tests
 	@$$(if $$(Q),echo "  CC($(1)) $$<")
@@ -144,6 +158,54 @@ endef
 $(eval $(call variant_rules,release))
 $(eval $(call variant_rules,asan))
 $(eval $(call variant_rules,nozlib))
+$(eval $(call variant_rules,small))
+
+# Static flavors: flavor $(1) links flavor $(2)'s objects with -static and
+# strips the result; only cli.o is its own, since --version names the
+# linkage. So CI pays one compile and one link for it, not a whole flavor.
+# glibc's libc.a warns at link time that getaddrinfo (ours),
+# gethostbyname and dlopen (libcrypto's) need, at run time, the shared
+# libraries of the glibc it was linked with: true for NSS modules other
+# than files and dns (README "Minimal images" says which files the binary
+# reads and what works without them), expected, so the LD line says so
+# once instead; any other line the linker prints is shown as it is. (Each
+# warning is two lines: "in function `f':" and the one naming the symbol.)
+STATIC_LD_FILTER := awk '/: in function ./ { held = $$0; next } \
+	/warning: Using .(getaddrinfo|gethostbyname|dlopen). in statically/ \
+	{ held = ""; next } { if (held != "") print held; held = ""; print } \
+	END { if (held != "") print held }'
+STATIC_LIBS := $(shell $(PKG_CONFIG) --static --libs openssl zlib 2>/dev/null || \
+	echo -lssl -lcrypto -ldl -pthread -lz)
+define static_rules
+build/$(1)/cli.o: src/cli.c | build/$(1)
+	@$$(if $$(Q),echo "  CC($(1)) $$<")
+	$$(Q)$$(call compile_src,$(2),static)
+
+build/$(1)/pokefetch: $(patsubst %,build/$(2)/%.o,$(PURE_MODULES) $($(2)_DECODER) $(filter-out cli,$(IO_MODULES)) main) build/$(1)/cli.o
+	@$$(if $$(Q),echo "  LD($(1)) $$@ (glibc's getaddrinfo/gethostbyname/dlopen warnings hidden: README \"Minimal images\")")
+	$$(Q)$$(CC) $$($(2)_LDFLAGS) -static -s $$^ $$(STATIC_LIBS) -o $$@ 2>$$@.ld-log || \
+		{ cat $$@.ld-log >&2; exit 1; }
+	$$(Q)$$(STATIC_LD_FILTER) $$@.ld-log >&2
+
+build/$(1):
+	$$(Q)mkdir -p $$@
+
+-include $$(wildcard build/$(1)/*.d)
+endef
+$(eval $(call static_rules,static,release))
+$(eval $(call static_rules,static-small,small))
+
+static: build/static/pokefetch
+small: build/small/pokefetch build/static-small/pokefetch
+
+# libcurl.a (libcurl4-openssl-dev) is there, but Debian 12 built it with
+# GSS-API and LDAP (over GnuTLS), and libkrb5-dev and libp11-kit-dev ship
+# no static archive (README "Minimal images").
+static-curl:
+	@echo "make static-curl: not possible with Debian 12's packages: libcurl.a" \
+		"needs libgssapi_krb5, libkrb5, libk5crypto, libkrb5support" \
+		"(libkrb5-dev) and libp11-kit (libp11-kit-dev, through libldap's" \
+		"GnuTLS), which have no static archive" >&2; exit 1
 
 .SECONDARY:
 
@@ -170,7 +232,7 @@ TEST_PREREQS :=
 test:
 	$(Q)tests/deps test
 	$(Q)$(MAKE) --no-print-directory all asan pokefetch-curl \
-		build/nozlib/pokefetch \
+		build/nozlib/pokefetch build/static/pokefetch \
 		$(patsubst %,build/release/%,$(UNIT_TESTS)) $(TEST_PREREQS)
 	$(Q)tests/run-all
 

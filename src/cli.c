@@ -987,6 +987,8 @@ print_version(void)
     const char *feature;
 
     put_text(&io.out, "pokefetch " POKEFETCH_VERSION "\n");
+    /* The Makefile says which: static or dynamic. */
+    put_text(&io.out, "linked: " POKEFETCH_LINKAGE "\n");
     feature = transport_default->version(lines, sizeof lines);
     put_text(&io.out, lines);
     decode_version(lines, sizeof lines);
