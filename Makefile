@@ -11,6 +11,9 @@
 #   make small      the size profile (-Os, LTO, --gc-sections, stripped):
 #                   build/small/pokefetch and build/static-small/pokefetch
 #                   (README "Minimal images")
+#   make CA_BUNDLE=FILE  FILE (PEM) compiled in, the trust store used
+#                   when no other holds a CA (any flavor: make static
+#                   CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt)
 #   make bench      bench/run (see bench/README.md)
 #   make bench-decode   bench/inflate-extract: decoder, extractor, CRC-32
 #   make build/bench/bench_jfield   the extractor against jsmn
@@ -61,14 +64,20 @@ Q := @
 endif
 
 # Modules in dependency order (see README "Source tour"). The pure ones
-# build and test with no OpenSSL and no sockets.
+# build and test with no OpenSSL and no sockets. ca_bundle is made, not
+# written: the CA bundle compiled in (CA_BUNDLE, below), or none.
 PURE_MODULES := buf url origin h1 jfield decode_common esc timeline trace progress
-IO_MODULES := loop net tlsio conn transport_h1 sched out jsonw har statsjson \
-              waterfall observe cli
+IO_MODULES := loop net tlsio ca_bundle conn transport_h1 sched out jsonw har \
+              statsjson waterfall observe cli
 # The libcurl build: the same program with transport_curl in
 # place of the hand-written transport and everything only it needs.
-CURL_BUILD_MODULES := loop net tlsio transport_curl sched out jsonw har \
-                      statsjson waterfall observe cli
+CURL_BUILD_MODULES := loop net tlsio ca_bundle transport_curl sched out jsonw \
+                      har statsjson waterfall observe cli
+# CA_BUNDLE=FILE: FILE's PEM text compiled in by src/embed-ca (od and
+# sed, no xxd), with its path, date and number of certificates for
+# --version. A path without spaces; empty: no bundle.
+CA_BUNDLE ?=
+CA_BUNDLE_PATH := $(if $(CA_BUNDLE),$(abspath $(CA_BUNDLE)))
 UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c)) test_jfield_nosimd
 
 # Flavors: release (plain), asan (ASan+UBSan), nozlib (plain, no zlib).
@@ -150,6 +159,23 @@ build/$(1)/test_jfield_nosimd: tests/test_jfield.c src/jfield.c src/buf.c \
 	@$$(if $$(Q),echo "  LD($(1)) $$@")
 	$$(Q)$$(CC) $$(filter-out -MMD -MP,$$(BASE_CFLAGS)) $$($(1)_CFLAGS) -DJF_NO_SIMD -Itests $$(filter %.c,$$^) $$($(1)_LDFLAGS) -o $$@
 
+# The CA bundle's object, made again when CA_BUNDLE changes (see
+# ca_bundle.c below). build/<flavor>/ca/ holds the same programs with
+# another bundle, leaving the flavor's own as they are: the integration
+# tests embed their lab CA with make build/release/ca/pokefetch
+# CA_BUNDLE=FILE.
+build/$(1)/ca_bundle.o build/$(1)/ca/ca_bundle.o: %/ca_bundle.o: %/ca_bundle.c
+	@$$(if $$(Q),echo "  CC($(1)) $$<")
+	$$(Q)$$(CC) $$(filter-out -MMD -MP,$$(BASE_CFLAGS)) $$($(1)_CFLAGS) -c $$< -o $$@
+
+build/$(1)/ca/pokefetch: $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $($(1)_DECODER) $(filter-out ca_bundle,$(IO_MODULES)) main) build/$(1)/ca/ca_bundle.o
+	@$$(if $$(Q),echo "  LD($(1)) $$@")
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(OPENSSL_LIBS) $$($(1)_ZLIB) -o $$@
+
+build/$(1)/ca/pokefetch-curl: $(patsubst %,build/$(1)/%.o,$(PURE_MODULES) $($(1)_DECODER) $(filter-out ca_bundle,$(CURL_BUILD_MODULES)) main) build/$(1)/ca/ca_bundle.o
+	@$$(if $$(Q),echo "  LD($(1)) $$@")
+	$$(Q)$$(CC) $$($(1)_LDFLAGS) $$^ $$(CURL_LIBS) $$(OPENSSL_LIBS) $$($(1)_ZLIB) -o $$@
+
 build/$(1) build/$(1)/tests:
 	$$(Q)mkdir -p $$@
 
@@ -187,6 +213,15 @@ build/$(1)/pokefetch: $(patsubst %,build/$(2)/%.o,$(PURE_MODULES) $($(2)_DECODER
 		{ cat $$@.ld-log >&2; exit 1; }
 	$$(Q)$$(STATIC_LD_FILTER) $$@.ld-log >&2
 
+# The same with the CA bundle of CA_BUNDLE compiled in (flavor $(2)'s
+# ca/ object), beside the one without: tests/emptyroot runs both.
+build/$(1)/ca/pokefetch: $(patsubst %,build/$(2)/%.o,$(PURE_MODULES) $($(2)_DECODER) $(filter-out cli ca_bundle,$(IO_MODULES)) main) build/$(1)/cli.o build/$(2)/ca/ca_bundle.o
+	@$$(if $$(Q),echo "  LD($(1)) $$@ (CA bundle $$(CA_BUNDLE_PATH))")
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$($(2)_LDFLAGS) -static -s $$^ $$(STATIC_LIBS) -o $$@ 2>$$@.ld-log || \
+		{ cat $$@.ld-log >&2; exit 1; }
+	$$(Q)$$(STATIC_LD_FILTER) $$@.ld-log >&2
+
 build/$(1):
 	$$(Q)mkdir -p $$@
 
@@ -208,6 +243,20 @@ static-curl:
 		"GnuTLS), which have no static archive" >&2; exit 1
 
 .SECONDARY:
+
+# The embedded bundle's source. ca_bundle.id holds the CA_BUNDLE it was
+# made for and is rewritten only when that changes, so naming another
+# file (or none) remakes it, as does a change of the file itself.
+%/ca_bundle.c: %/ca_bundle.id src/embed-ca $(wildcard $(CA_BUNDLE_PATH))
+	@$(if $(Q),echo "  GEN $@")
+	$(Q)src/embed-ca $(CA_BUNDLE_PATH) >$@.tmp && mv $@.tmp $@
+
+%/ca_bundle.id: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CA_BUNDLE_PATH)' | cmp -s - $@ || echo '$(CA_BUNDLE_PATH)' >$@
+
+.PHONY: FORCE
+FORCE:
 
 unit: $(patsubst %,build/release/%,$(UNIT_TESTS))
 	$(Q)tests/run-unit build/release $(UNIT_TESTS)

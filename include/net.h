@@ -33,8 +33,11 @@ struct net_addrs {
 
 /*
  * Resolve host (NUL-terminated; a name or an IP literal) and port into up
- * to NET_MAX_ADDRS addresses, in getaddrinfo's order. Blocks. Returns 0,
- * or -1 with a reason in err.
+ * to NET_MAX_ADDRS addresses, in getaddrinfo's order. Blocks. "localhost"
+ * and names under ".localhost" (url_host_is_localhost) are ::1 and
+ * 127.0.0.1 without asking the system. Returns 0, or -1 with a reason in
+ * err: getaddrinfo's, followed by "(no /etc/resolv.conf, ...)" naming the
+ * resolver's files that do not exist, if any.
  */
 int net_resolve(const char *host, uint16_t port, struct net_addrs *out,
                 char *err, size_t errcap);

@@ -6,8 +6,12 @@
  * moment it happens.
  *
  * Policy (tlsio_ctx_open): TLS 1.2 minimum; ALPN offers only "http/1.1";
- * peer verification against the default trust store (OpenSSL honours
- * SSL_CERT_FILE and SSL_CERT_DIR) or, with a CA file, that file only;
+ * peer verification against, in this order: the CA file given, or else
+ * the default trust store (OpenSSL's default file and directory, or
+ * SSL_CERT_FILE and SSL_CERT_DIR), or else, if that holds no CA
+ * certificate, the bundle compiled in at build time (tlsio_ca_bundle),
+ * or else nothing: the context is refused with a reason that names the
+ * fix, before any connection is made;
  * host name (or, for an IP literal, IP address) checked against the
  * certificate; SNI sent for names, not for IP literals (RFC 6066 sec. 3).
  * A client session cache holds the newest session ticket, offered by the
@@ -34,6 +38,20 @@ typedef struct ssl_session_st SSL_SESSION;
 
 #define TLSIO_ERR_LEN 160
 
+/*
+ * The CA bundle compiled in (make CA_BUNDLE=FILE; src/embed-ca writes the
+ * object that defines it): the PEM text of FILE, where it came from and
+ * when, and how many certificates it holds. pem is NULL when none is.
+ */
+struct tlsio_ca_bundle {
+    const unsigned char *pem;
+    size_t len;
+    const char *file; /* its absolute path at build time */
+    const char *date; /* its mtime, "YYYY-MM-DD HH:MM:SS UTC" */
+    unsigned n_certs; /* its "BEGIN CERTIFICATE" blocks */
+};
+extern const struct tlsio_ca_bundle tlsio_ca_bundle;
+
 struct tlsio_ctx {
     SSL_CTX *ctx;
     SSL_SESSION *session; /* newest ticket, for the next connection */
@@ -46,9 +64,12 @@ struct tlsio {
 };
 
 /*
- * Set the policy. cafile: NULL for the default trust store. insecure:
- * skip verification (the caller says so to the user). Returns 0, or -1
- * with the reason in err.
+ * Set the policy. cafile: NULL for the default trust store (or the
+ * embedded bundle, above). insecure: skip verification (the caller says
+ * so to the user); then no trust store is needed. Returns 0, or -1 with
+ * the reason in err; with no CA certificate anywhere, the reason starts
+ * "no CA certificate to verify with:" and names --cacert, SSL_CERT_FILE
+ * and CA_BUNDLE.
  */
 int tlsio_ctx_open(struct tlsio_ctx *t, const char *cafile, int insecure,
                    char *err, size_t errcap);
@@ -90,8 +111,8 @@ void tlsio_info(const struct tlsio *s, struct tl_tls_info *out);
    closed or never opened tlsio. */
 void tlsio_close(struct tlsio *s, int polite);
 
-/* For --version: the OpenSSL this was built with and runs with, as one
-   line in out. */
+/* For --version: the OpenSSL this was built with and runs with, and the
+   embedded CA bundle (or "none"), as two lines in out. */
 void tlsio_version(char *out, size_t cap);
 
 /*

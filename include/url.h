@@ -146,6 +146,15 @@ enum url_rc url_resolve(int cur_tls, const char *cur, size_t cur_len,
    "#", no space or control byte. Returns 1 or 0. */
 int url_target_ok(const char *s, size_t len);
 
+/*
+ * Whether the host name s[0..len) is "localhost" or a name under
+ * ".localhost" (RFC 6761 sec. 6.3), in any case and with or without one
+ * trailing dot: such names are the loopback addresses, never asked of a
+ * resolver. A name with an empty label ("..", a leading ".", ".localhost"
+ * alone) is not one. Returns 1 or 0.
+ */
+int url_host_is_localhost(const char *s, size_t len);
+
 /* A short English description of an rc, e.g. "port out of range". */
 const char *url_strerror(enum url_rc rc);
 

@@ -4,6 +4,7 @@
  * state: the connection that owns an fd decides when to call what.
  */
 #include "net.h"
+#include "url.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,16 +14,76 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+/*
+ * localhost and names under .localhost are the loopback addresses, never
+ * asked of the system (RFC 6761 sec. 6.3): they work with no /etc/hosts,
+ * and no resolver can send them elsewhere. The order is the one glibc
+ * gives "localhost" from Debian's /etc/hosts with AF_UNSPEC: ::1 first
+ * (RFC 6724 ranks it above IPv4), then 127.0.0.1, which a connection
+ * falls back to where nothing listens on ::1 or IPv6 is off.
+ */
+static void
+loopback(uint16_t port, struct net_addrs *out)
+{
+    struct sockaddr_in6 s6;
+    struct sockaddr_in s4;
+
+    memset(&s6, 0, sizeof s6);
+    s6.sin6_family = AF_INET6;
+    s6.sin6_port = htons(port);
+    s6.sin6_addr = in6addr_loopback;
+    memset(&s4, 0, sizeof s4);
+    s4.sin_family = AF_INET;
+    s4.sin_port = htons(port);
+    s4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    memcpy(&out->addr[0], &s6, sizeof s6);
+    out->len[0] = sizeof s6;
+    memcpy(&out->addr[1], &s4, sizeof s4);
+    out->len[1] = sizeof s4;
+    out->n = 2;
+}
+
+/*
+ * The files glibc's resolver reads, those missing as " (no /etc/hosts,
+ * ...)" in out, or "" when all are there: in a minimal image a failed
+ * lookup is most often one of them missing, and the resolver's own
+ * message ("Temporary failure in name resolution") does not say so.
+ */
+static void
+missing_files(char *out, size_t cap)
+{
+    static const char *const files[] = {"/etc/resolv.conf", "/etc/hosts",
+                                        "/etc/nsswitch.conf"};
+    struct stat st;
+    size_t n = 0, i;
+
+    out[0] = '\0';
+    for (i = 0; i < sizeof files / sizeof files[0] && n < cap; i++) {
+        if (stat(files[i], &st) == 0 || errno != ENOENT)
+            continue;
+        n += (size_t)snprintf(out + n, cap - n, "%sno %s", n ? ", " : " (",
+                              files[i]);
+    }
+    if (n && n < cap)
+        snprintf(out + n, cap - n, ")");
+}
 
 int
 net_resolve(const char *host, uint16_t port, struct net_addrs *out, char *err,
             size_t errcap)
 {
     struct addrinfo hints, *res = NULL, *ai;
+    char missing[80];
     char service[8];
     int rc;
 
+    if (url_host_is_localhost(host, strlen(host))) {
+        loopback(port, out);
+        return 0;
+    }
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -36,8 +97,11 @@ net_resolve(const char *host, uint16_t port, struct net_addrs *out, char *err,
         rc = getaddrinfo(host, service, &hints, &res);
     }
     if (rc != 0) {
-        snprintf(err, errcap, "cannot resolve %s: %s", host,
-                 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+        const char *why =
+            rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc);
+
+        missing_files(missing, sizeof missing);
+        snprintf(err, errcap, "cannot resolve %s: %s%s", host, why, missing);
         return -1;
     }
     out->n = 0;

@@ -21,6 +21,8 @@
 #include "tlsio.h"
 #include "timeline.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,6 +33,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -184,6 +187,150 @@ new_session(SSL *ssl, SSL_SESSION *sess)
     return 1; /* we keep the reference */
 }
 
+/* What a directory of the trust store is searched for: a certificate
+   named by its subject hash, "5ad8a5d6.0" (openssl rehash). */
+static int
+is_hash_name(const char *name)
+{
+    int i;
+
+    for (i = 0; i < 8; i++)
+        if (!isxdigit((unsigned char)name[i]))
+            return 0;
+    if (name[8] != '.' || !isdigit((unsigned char)name[9]))
+        return 0;
+    for (i = 10; name[i]; i++)
+        if (!isdigit((unsigned char)name[i]))
+            return 0;
+    return 1;
+}
+
+/* Whether one directory of the trust store has a certificate OpenSSL
+   would look up. dir[0..len), not NUL-terminated (SSL_CERT_DIR is a
+   ":"-separated list). */
+static int
+dir_has_ca(const char *dir, size_t len)
+{
+    char path[4096];
+    struct dirent *d;
+    DIR *dp;
+    int found = 0;
+
+    if (len == 0 || len >= sizeof path)
+        return 0;
+    memcpy(path, dir, len);
+    path[len] = '\0';
+    dp = opendir(path);
+    if (!dp)
+        return 0;
+    while (!found && (d = readdir(dp)))
+        found = is_hash_name(d->d_name);
+    closedir(dp);
+    return found;
+}
+
+/* The directories of the default store: SSL_CERT_DIR or OpenSSL's. */
+static const char *
+default_dirs(void)
+{
+    const char *env = getenv(X509_get_default_cert_dir_env());
+
+    return env ? env : X509_get_default_cert_dir();
+}
+
+static const char *
+default_file(void)
+{
+    const char *env = getenv(X509_get_default_cert_file_env());
+
+    return env ? env : X509_get_default_cert_file();
+}
+
+/*
+ * Whether the default store, once loaded, can verify anything: its file
+ * is read at load time, so its certificates are in the store already;
+ * its directories are searched at verification time, so they are looked
+ * at here. An empty root has neither, and without this check the run
+ * would end in "unable to get local issuer certificate", which does not
+ * say what is missing.
+ */
+static int
+default_store_has_ca(SSL_CTX *ctx)
+{
+    STACK_OF(X509_OBJECT) *objs =
+        X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+    const char *dirs = default_dirs(), *end;
+    int i;
+
+    for (i = 0; i < sk_X509_OBJECT_num(objs); i++)
+        if (X509_OBJECT_get_type(sk_X509_OBJECT_value(objs, i)) ==
+            X509_LU_X509)
+            return 1;
+    for (; *dirs; dirs = *end ? end + 1 : end) {
+        end = strchr(dirs, ':');
+        if (!end)
+            end = dirs + strlen(dirs);
+        if (dir_has_ca(dirs, (size_t)(end - dirs)))
+            return 1;
+    }
+    return 0;
+}
+
+/* The bundle compiled in, into ctx's store. Returns 0, or -1 with err. */
+static int
+load_embedded(SSL_CTX *ctx, char *err, size_t errcap)
+{
+    const struct tlsio_ca_bundle *b = &tlsio_ca_bundle;
+    X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+    BIO *bio = BIO_new_mem_buf(b->pem, (int)b->len);
+    unsigned n = 0;
+    X509 *x;
+
+    if (!bio) {
+        queue_text(err, errcap, "the embedded CA bundle");
+        return -1;
+    }
+    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+        if (X509_STORE_add_cert(store, x) == 1)
+            n++;
+        X509_free(x);
+    }
+    BIO_free(bio);
+    ERR_clear_error(); /* the end of the text reads as "no start line" */
+    if (n == 0) {
+        snprintf(err, errcap,
+                 "the embedded CA bundle (from %s) has no usable certificate",
+                 b->file);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * No CA file given: the default store, or the embedded bundle if that
+ * holds no CA certificate, or an error that names the ways to give one.
+ * With -k nothing is verified, so nothing is needed.
+ */
+static int
+load_default(SSL_CTX *ctx, int insecure, char *err, size_t errcap)
+{
+    if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        queue_text(err, errcap, "cannot load the default trust store");
+        return -1;
+    }
+    if (insecure || default_store_has_ca(ctx))
+        return 0;
+    if (tlsio_ca_bundle.pem)
+        return load_embedded(ctx, err, errcap);
+    /* The fix first: it must survive a long directory list being cut. */
+    snprintf(err, errcap,
+             "no CA certificate to verify with: give --cacert FILE, set "
+             "SSL_CERT_FILE, or use a build with an embedded bundle (make "
+             "static CA_BUNDLE=FILE); none in %s or %s",
+             default_file(), default_dirs());
+    return -1;
+}
+
 int
 tlsio_ctx_open(struct tlsio_ctx *t, const char *cafile, int insecure,
                char *err, size_t errcap)
@@ -219,8 +366,7 @@ tlsio_ctx_open(struct tlsio_ctx *t, const char *cafile, int insecure,
             SSL_CTX_free(ctx);
             return -1;
         }
-    } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-        queue_text(err, errcap, "cannot load the default trust store");
+    } else if (load_default(ctx, insecure, err, errcap) < 0) {
         SSL_CTX_free(ctx);
         return -1;
     }
@@ -449,6 +595,16 @@ tlsio_close(struct tlsio *s, int polite)
 void
 tlsio_version(char *out, size_t cap)
 {
-    snprintf(out, cap, "OpenSSL: built with %s, running %s\n",
-             OPENSSL_VERSION_TEXT, OpenSSL_version(OPENSSL_VERSION));
+    const struct tlsio_ca_bundle *b = &tlsio_ca_bundle;
+    int n = snprintf(out, cap, "OpenSSL: built with %s, running %s\n",
+                     OPENSSL_VERSION_TEXT, OpenSSL_version(OPENSSL_VERSION));
+
+    if (n < 0 || (size_t)n >= cap)
+        return;
+    if (b->pem)
+        snprintf(out + n, cap - (size_t)n,
+                 "CA bundle: embedded, %u certificate%s from %s (%s)\n",
+                 b->n_certs, b->n_certs == 1 ? "" : "s", b->file, b->date);
+    else
+        snprintf(out + n, cap - (size_t)n, "CA bundle: none embedded\n");
 }

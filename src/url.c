@@ -702,6 +702,30 @@ url_parse_ids(const char *s, size_t len, uint32_t *first, uint32_t *last)
     return URL_OK;
 }
 
+int
+url_host_is_localhost(const char *s, size_t len)
+{
+    static const char name[] = "localhost";
+    const size_t n = sizeof name - 1;
+    size_t i;
+
+    if (len > 0 && s[len - 1] == '.')
+        len--; /* the root label: "localhost." is the same name */
+    if (len < n || (len > n && s[len - n - 1] != '.'))
+        return 0;
+    for (i = 0; i < n; i++)
+        if (to_lower((unsigned char)s[len - n + i]) != name[i])
+            return 0;
+    /* What is left in front of ".localhost" must be labels: no empty one
+       (a resolver would refuse the name; so does this). */
+    if (len > n && (s[0] == '.' || len == n + 1))
+        return 0;
+    for (i = 0; i + 1 < len; i++)
+        if (s[i] == '.' && s[i + 1] == '.')
+            return 0;
+    return 1;
+}
+
 const char *
 url_strerror(enum url_rc rc)
 {

@@ -808,6 +808,49 @@ test_ids(void)
     }
 }
 
+/* RFC 6761 sec. 6.3 names: localhost and under .localhost, nothing
+   around them. */
+static void
+test_localhost_names(void)
+{
+    static const char *const yes[] = {
+        "localhost",           "LOCALHOST",    "LocalHost.",
+        "a.localhost",         "A.LOCALHOST.", "x-1.y.localhost",
+        "localhost.localhost",
+    };
+    static const char *const no[] = {
+        "",
+        ".",
+        "localhos",
+        "ocalhost",
+        "xlocalhost",
+        "localhostx",
+        "localhost.com",
+        "localhost..",
+        ".localhost",
+        ".localhost.",
+        "..localhost",
+        "a..localhost",
+        ".a.localhost",
+        "a.localhost..",
+        "a-localhost",
+        "localhost.x",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        CHECKF(url_host_is_localhost(yes[i], strlen(yes[i])) == 1, "%s",
+               yes[i]);
+    for (i = 0; i < sizeof no / sizeof no[0]; i++)
+        CHECKF(url_host_is_localhost(no[i], strlen(no[i])) == 0, "%s", no[i]);
+    /* The length counts, not a NUL: "localhost" cut one short, and a
+       name with more after it. */
+    CHECK(url_host_is_localhost("localhost", 8) == 0);
+    CHECK(url_host_is_localhost("localhost.com", 9) == 1);
+    CHECK(url_host_is_localhost("localhost.com", 10) == 1);
+    CHECK(url_host_is_localhost("localhost.com", 11) == 0);
+}
+
 static void
 test_strerror(void)
 {
@@ -1094,6 +1137,7 @@ main(void)
     RUN(test_host_bytes);
     RUN(test_truncations);
     RUN(test_ids);
+    RUN(test_localhost_names);
     RUN(test_strerror);
     RUN(test_parse_absolute);
     RUN(test_resolve);
