@@ -239,7 +239,8 @@ small: build/small/pokefetch build/static-small/pokefetch
 # gcc-aarch64-linux-gnu and linked statically against the arm64 packages
 # libssl-dev:arm64 and zlib1g-dev:arm64 (multiarch: dpkg
 # --add-architecture arm64), which that gcc finds in
-# /usr/include/aarch64-linux-gnu and /usr/lib/aarch64-linux-gnu by itself.
+# /usr/include/aarch64-linux-gnu and /usr/lib/aarch64-linux-gnu by itself,
+# as it does their glibc (libc6-dev:arm64).
 # A flavor of its own, every object compiled for it: crc.c's PCLMULQDQ
 # folds and jfield.c's SSE2 scan exist only on x86-64, so their portable
 # twins (zlib's crc32_z, the scalar steps) are the ones compiled. Runs
