@@ -9,7 +9,8 @@
 #   make NO_ZLIB=1  build without zlib: no gzip/deflate bodies
 #   make static     build/static/pokefetch: linked statically, stripped
 #   make aarch64    build/aarch64/pokefetch: 64-bit Arm, cross-compiled,
-#                   static (tests/aarch64 runs it under qemu-aarch64)
+#                   static; make test-aarch64 runs it under
+#                   qemu-aarch64 against the lab (tests/aarch64)
 #   make small      the size profile (-Os, LTO, --gc-sections, stripped):
 #                   build/small/pokefetch and build/static-small/pokefetch
 #                   (README "Minimal images")
@@ -109,7 +110,7 @@ compile_src = $(CC) $(BASE_CFLAGS) $($(1)_CFLAGS) $(OPENSSL_CFLAGS) \
 	$(CURL_CFLAGS) -DPOKEFETCH_LINKAGE='"$(2)"' -c $< -o $@
 
 .PHONY: all test unit asan ubsan demo soak bench bench-decode deps fmt fmt-check clean pokefetch-curl \
-	static static-curl small aarch64 install uninstall
+	static static-curl small aarch64 test-aarch64 install uninstall
 all: build/$(MAIN_FLAVOR)/pokefetch
 	$(Q)ln -sf build/$(MAIN_FLAVOR)/pokefetch pokefetch
 
@@ -253,6 +254,12 @@ AARCH64_LIBS = $(shell PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig \
 	$(PKG_CONFIG) --static --libs openssl zlib 2>/dev/null || \
 	echo -lssl -lcrypto -ldl -pthread -lz)
 aarch64: build/aarch64/pokefetch
+# Its test alone (make test runs it too), with what it needs installed
+# first; the native build for the comparison it prints.
+test-aarch64:
+	$(Q)tests/deps aarch64
+	$(Q)$(MAKE) --no-print-directory build/aarch64/pokefetch build/release/pokefetch
+	$(Q)tests/aarch64 build/aarch64/pokefetch
 
 build/aarch64/%.o: src/%.c | build/aarch64
 	@$(if $(Q),echo "  CC(aarch64) $<")
