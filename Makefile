@@ -8,6 +8,9 @@
 #   make pokefetch-curl   the same program over libcurl's transport
 #   make NO_ZLIB=1  build without zlib: no gzip/deflate bodies
 #   make static     build/static/pokefetch: linked statically, stripped
+#   make aarch64    build/aarch64/pokefetch: 64-bit Arm, cross-compiled,
+#                   static; make test-aarch64 runs it under
+#                   qemu-aarch64 against the lab (tests/aarch64)
 #   make small      the size profile (-Os, LTO, --gc-sections, stripped):
 #                   build/small/pokefetch and build/static-small/pokefetch
 #                   (README "Minimal images")
@@ -107,7 +110,7 @@ compile_src = $(CC) $(BASE_CFLAGS) $($(1)_CFLAGS) $(OPENSSL_CFLAGS) \
 	$(CURL_CFLAGS) -DPOKEFETCH_LINKAGE='"$(2)"' -c $< -o $@
 
 .PHONY: all test unit asan ubsan demo soak bench bench-decode deps fmt fmt-check clean pokefetch-curl \
-	static static-curl small install uninstall
+	static static-curl small aarch64 test-aarch64 install uninstall
 all: build/$(MAIN_FLAVOR)/pokefetch
 	$(Q)ln -sf build/$(MAIN_FLAVOR)/pokefetch pokefetch
 
@@ -233,6 +236,50 @@ $(eval $(call static_rules,static-small,small))
 static: build/static/pokefetch
 small: build/small/pokefetch build/static-small/pokefetch
 
+# 64-bit Arm: build/aarch64/pokefetch, cross-compiled with Debian's
+# gcc-aarch64-linux-gnu and linked statically against the arm64 packages
+# libssl-dev:arm64 and zlib1g-dev:arm64 (multiarch: dpkg
+# --add-architecture arm64), which that gcc finds in
+# /usr/include/aarch64-linux-gnu and /usr/lib/aarch64-linux-gnu by itself,
+# as it does their glibc (libc6-dev:arm64).
+# A flavor of its own, every object compiled for it: crc.c's PCLMULQDQ
+# folds and jfield.c's SSE2 scan exist only on x86-64, so their portable
+# twins (zlib's crc32_z, the scalar steps) are the ones compiled. Runs
+# under qemu-aarch64 (tests/aarch64; README "Minimal images").
+AARCH64_CC ?= aarch64-linux-gnu-gcc
+AARCH64_OBJS := $(patsubst %,build/aarch64/%.o,$(PURE_MODULES) decode_zlib crc \
+	$(IO_MODULES) main)
+# Recursive: pkg-config runs only when this link does.
+AARCH64_LIBS = $(shell PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig \
+	$(PKG_CONFIG) --static --libs openssl zlib 2>/dev/null || \
+	echo -lssl -lcrypto -ldl -pthread -lz)
+aarch64: build/aarch64/pokefetch
+# Its test alone (make test runs it too), with what it needs installed
+# first; the native build for the comparison it prints.
+test-aarch64:
+	$(Q)tests/deps aarch64
+	$(Q)$(MAKE) --no-print-directory build/aarch64/pokefetch build/release/pokefetch
+	$(Q)tests/aarch64 build/aarch64/pokefetch
+
+build/aarch64/%.o: src/%.c | build/aarch64
+	@$(if $(Q),echo "  CC(aarch64) $<")
+	$(Q)$(AARCH64_CC) $(BASE_CFLAGS) $(CFLAGS) -DPOKEFETCH_LINKAGE='"static"' -c $< -o $@
+
+build/aarch64/ca_bundle.o: build/aarch64/ca_bundle.c
+	@$(if $(Q),echo "  CC(aarch64) $<")
+	$(Q)$(AARCH64_CC) $(filter-out -MMD -MP,$(BASE_CFLAGS)) $(CFLAGS) -c $< -o $@
+
+build/aarch64/pokefetch: $(AARCH64_OBJS)
+	@$(if $(Q),echo "  LD(aarch64) $@ (glibc's getaddrinfo/gethostbyname/dlopen warnings hidden: README \"Minimal images\")")
+	$(Q)$(AARCH64_CC) -static -s $^ $(AARCH64_LIBS) -o $@ 2>$@.ld-log || \
+		{ cat $@.ld-log >&2; exit 1; }
+	$(Q)$(STATIC_LD_FILTER) $@.ld-log >&2
+
+build/aarch64:
+	$(Q)mkdir -p $@
+
+-include $(wildcard build/aarch64/*.d)
+
 # libcurl.a (libcurl4-openssl-dev) is there, but Debian 12 built it with
 # GSS-API and LDAP (over GnuTLS), and libkrb5-dev and libp11-kit-dev ship
 # no static archive (README "Minimal images").
@@ -281,7 +328,7 @@ TEST_PREREQS :=
 test:
 	$(Q)tests/deps test
 	$(Q)$(MAKE) --no-print-directory all asan pokefetch-curl \
-		build/nozlib/pokefetch build/static/pokefetch \
+		build/nozlib/pokefetch build/static/pokefetch build/aarch64/pokefetch \
 		$(patsubst %,build/release/%,$(UNIT_TESTS)) $(TEST_PREREQS)
 	$(Q)tests/run-all
 
