@@ -206,6 +206,15 @@ store_drop(unsigned i)
     sessions.dirty = 1;
 }
 
+/* Entry i is under key (key_len bytes, not NUL-terminated: it may point
+   into a line of the file). */
+static int
+stored_under(unsigned i, const char *key, size_t key_len)
+{
+    return strlen(sessions.e[i].key) == key_len &&
+           memcmp(sessions.e[i].key, key, key_len) == 0;
+}
+
 /* Add a copy of der under key: the oldest of its key goes if the key has
    its share, else the oldest of all if the store is full. */
 static void
@@ -216,7 +225,7 @@ store_add(const char *key, size_t key_len, int64_t expires,
     struct stored *s;
 
     for (i = 0; i < sessions.n; i++)
-        if (strcmp(sessions.e[i].key, key) == 0 && same++ == 0)
+        if (stored_under(i, key, key_len) && same++ == 0)
             oldest = i;
     if (same >= TLSIO_SESSIONS_PER_KEY)
         store_drop(oldest);
@@ -287,7 +296,7 @@ store_take(const char *key)
     unsigned i;
 
     for (i = sessions.n; i-- > 0 && !sess;) {
-        if (strcmp(sessions.e[i].key, key) != 0)
+        if (!stored_under(i, key, strlen(key)))
             continue;
         if (sessions.e[i].expires > now)
             sess = session_decode(sessions.e[i].der, sessions.e[i].len, now);
