@@ -69,7 +69,7 @@ endif
 # Modules in dependency order (see README "Source tour"). The pure ones
 # build and test with no OpenSSL and no sockets. ca_bundle is made, not
 # written: the CA bundle compiled in (CA_BUNDLE, below), or none.
-PURE_MODULES := buf url origin h1 jfield decode_common esc timeline trace progress
+PURE_MODULES := buf url origin h1 jfield decode_common esc timeline trace progress tlssess
 IO_MODULES := loop net tlsio ca_bundle conn transport_h1 sched out jsonw har \
               statsjson waterfall observe cli
 # The libcurl build: the same program with transport_curl in

@@ -16,7 +16,8 @@
  * certificate; SNI sent for names, not for IP literals (RFC 6066 sec. 3).
  * A client session cache holds the newest session ticket, offered by the
  * next connection to the same host (resumption saves the certificate
- * transfer and its verification, not a round trip).
+ * transfer and its verification, not a round trip); with a session store
+ * (tlsio_sessions_open), the store holds them instead, each used once.
  *
  * Rules the caller follows (SSL_write(3), SSL_get_error(3)):
  *  - after IO_WANT_*, call the same function again with the same bytes
@@ -31,6 +32,7 @@
 #include <stddef.h>
 
 #include "net.h"
+#include "tlssess.h"
 
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;
@@ -56,6 +58,10 @@ struct tlsio_ctx {
     SSL_CTX *ctx;
     SSL_SESSION *session; /* newest ticket, for the next connection */
     int insecure;
+    const char *cafile;
+    /* The session store's key for this context's connections
+       (tlsio_ctx_origin), "" when they do not use the store. */
+    char key[TLSSESS_KEY_MAX + 1];
 };
 
 struct tlsio {
@@ -74,6 +80,16 @@ struct tlsio {
 int tlsio_ctx_open(struct tlsio_ctx *t, const char *cafile, int insecure,
                    char *err, size_t errcap);
 void tlsio_ctx_close(struct tlsio_ctx *t);
+
+/*
+ * The context's connections all go to host:port (host_is_ip: a literal,
+ * sent no SNI): with a session store open and the peer verified, they
+ * take their sessions from the store and give it the tickets they get.
+ * Otherwise (no store, -k, a --cacert that cannot be read to hash it)
+ * the context keeps its newest ticket as before.
+ */
+void tlsio_ctx_origin(struct tlsio_ctx *t, const char *host, unsigned port,
+                      int host_is_ip);
 
 /*
  * Prepare TLS over the connected socket fd for host (NUL-terminated;
@@ -146,5 +162,33 @@ void tlsio_keylog_attach(SSL_CTX *ctx);
    reason in err if a line could not be written (the log is incomplete:
    the lines after the first failure are not in it). */
 int tlsio_keylog_close(char *err, size_t errcap);
+
+/*
+ * The session store: the TLS sessions of --tls-sessions FILE (its format:
+ * include/tlssess.h), loaded at start and saved at the end, so that a
+ * later run resumes where this one left off. Each session is offered to
+ * one connection only (TLS 1.3 servers may refuse a ticket used twice),
+ * the newest first; the store keeps at most TLSIO_SESSIONS_PER_KEY per
+ * key (the oldest go first) and TLSIO_SESSIONS_MAX in all. One store for
+ * the process, like the key log.
+ *
+ * tlsio_sessions_open: a file that does not exist is an empty store; a
+ * line that is not an entry, an entry that has expired or whose session
+ * OpenSSL cannot decode, or a file whose first line is not TLSSESS_MAGIC,
+ * is left out (and the file is written again at the end). Returns 0, or
+ * -1 with "--tls-sessions FILE: reason" in err when the file exists but
+ * cannot be read. Call it before any tlsio_ctx_origin.
+ *
+ * tlsio_sessions_close: if the store changed, write it to a new file
+ * beside FILE (mode 0600: a session resumes a connection to the server as
+ * this client) and rename that over FILE; then free the store. Returns 0
+ * (also with no store), or -1 with the reason in err.
+ */
+#define TLSIO_SESSIONS_PER_KEY 16
+#define TLSIO_SESSIONS_MAX 256
+int tlsio_sessions_open(const char *path, char *err, size_t errcap);
+int tlsio_sessions_close(char *err, size_t errcap);
+/* Free the store without writing it (a run that stops before it starts). */
+void tlsio_sessions_discard(void);
 
 #endif

@@ -71,6 +71,7 @@ struct transport;
 struct transport_vt {
     const char *name;      /* "pokefetch" / "libcurl" for messages */
     unsigned max_pipeline; /* deepest -p it can honour */
+    int tls_sessions;      /* it can use --tls-sessions' store */
 
     /* Set up for cfg's jobs (resolve, TLS context, memory). cfg and st
        must outlive the transport: it reads cfg and adds to st (bytes,

@@ -94,6 +94,7 @@ struct cli {
     int quiet;
     int serial, c_given, p_given; /* while parsing argv */
     const char *keylog;           /* --keylog FILE, NULL: SSLKEYLOGFILE */
+    const char *tls_sessions;     /* --tls-sessions FILE, or NULL */
     uint32_t *ids;
     size_t n_ids, cap_ids;
     struct observe_opts observe; /* -v, --trace, --har, --stats */
@@ -163,6 +164,9 @@ static const char usage_tail[] =
     "      --keylog FILE        append the TLS secrets to FILE (NSS key log "
     "format,\n"
     "                           for Wireshark; default: $SSLKEYLOGFILE)\n"
+    "      --tls-sessions FILE  resume TLS sessions kept in FILE, and keep "
+    "this\n"
+    "                           run's there (mode 0600: they are secrets)\n"
     "      --order id|arrival   output in the ids' order (default) or as "
     "answered\n"
     "      --format plain|tsv|jsonl   output lines (default plain)\n"
@@ -475,6 +479,7 @@ enum long_only {
     OPT_STATS_FILE,
     OPT_WATERFALL,
     OPT_KEYLOG,
+    OPT_TLS_SESSIONS,
 };
 
 static const struct option long_options[] = {
@@ -498,6 +503,7 @@ static const struct option long_options[] = {
     {"max-redirs", required_argument, NULL, OPT_MAX_REDIRS},
     {"allow-http-redirect", no_argument, NULL, OPT_ALLOW_HTTP_REDIRECT},
     {"keylog", required_argument, NULL, OPT_KEYLOG},
+    {"tls-sessions", required_argument, NULL, OPT_TLS_SESSIONS},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"trace", required_argument, NULL, OPT_TRACE},
@@ -670,6 +676,15 @@ parse_flag(struct cli *cl, int opt, const char *arg, const char *given)
         if (!*arg)
             return usage_error("%s", "--keylog takes a file name");
         cl->keylog = arg;
+        break;
+    case OPT_TLS_SESSIONS:
+        if (!*arg)
+            return usage_error("%s", "--tls-sessions takes a file name");
+        if (!transport_default->tls_sessions)
+            return usage_error("--tls-sessions: the %s build cannot offer a "
+                               "stored TLS session (use the pokefetch build)",
+                               transport_default->name);
+        cl->tls_sessions = arg;
         break;
     case 'q':
         cl->quiet = 1;
@@ -1204,8 +1219,11 @@ cli_main(int argc, char **argv, int sigpipe_ignored)
     }
     if ((cl.o.cafile && check_cafile(cl.o.cafile, err, sizeof err) < 0) ||
         start_keylog(cl.keylog, err, sizeof err) < 0 ||
+        (cl.tls_sessions &&
+         tlsio_sessions_open(cl.tls_sessions, err, sizeof err) < 0) ||
         open_stats_file(&cl, err, sizeof err) < 0) {
         say("%s", err);
+        tlsio_sessions_discard();
         free(cl.ids);
         return finish_output(CLI_EXIT_FAILED);
     }
@@ -1214,6 +1232,7 @@ cli_main(int argc, char **argv, int sigpipe_ignored)
                       sizeof err) < 0) {
         say("%s", err);
         (void)observe_finish(&cl.ob, &cl.o, err, sizeof err);
+        tlsio_sessions_discard();
         free(cl.ids);
         return finish_output(CLI_EXIT_FAILED);
     }
@@ -1242,6 +1261,12 @@ cli_main(int argc, char **argv, int sigpipe_ignored)
         status = CLI_EXIT_FAILED;
     }
     if (tlsio_keylog_close(err, sizeof err) < 0) {
+        say("%s", err);
+        status = CLI_EXIT_FAILED;
+    }
+    /* The sessions, kept for the next run (none after an error at the
+       start: nothing was opened). */
+    if (tlsio_sessions_close(err, sizeof err) < 0) {
         say("%s", err);
         status = CLI_EXIT_FAILED;
     }

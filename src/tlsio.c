@@ -29,10 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -174,6 +176,399 @@ tlsio_keylog_close(char *err, size_t errcap)
     return rc;
 }
 
+/*
+ * The session store (tlsio.h): entries in the order they came, oldest
+ * first, each a session as OpenSSL encodes it, so that a session is
+ * decoded only for the connection that takes it. dirty: changed since it
+ * was read, so worth writing.
+ */
+struct stored {
+    char key[TLSSESS_KEY_MAX + 1];
+    int64_t expires;
+    size_t len;
+    unsigned char *der;
+};
+
+static struct {
+    char *file;
+    struct stored *e; /* TLSIO_SESSIONS_MAX of them */
+    unsigned n;
+    int dirty;
+} sessions;
+
+static void
+store_drop(unsigned i)
+{
+    free(sessions.e[i].der);
+    memmove(&sessions.e[i], &sessions.e[i + 1],
+            (sessions.n - i - 1) * sizeof sessions.e[0]);
+    sessions.n--;
+    sessions.dirty = 1;
+}
+
+/* Entry i is under key (key_len bytes, not NUL-terminated: it may point
+   into a line of the file). */
+static int
+stored_under(unsigned i, const char *key, size_t key_len)
+{
+    return strlen(sessions.e[i].key) == key_len &&
+           memcmp(sessions.e[i].key, key, key_len) == 0;
+}
+
+/* Add a copy of der under key: the oldest of its key goes if the key has
+   its share, else the oldest of all if the store is full. */
+static void
+store_add(const char *key, size_t key_len, int64_t expires,
+          const unsigned char *der, size_t len)
+{
+    unsigned i, same = 0, oldest = sessions.n;
+    struct stored *s;
+
+    for (i = 0; i < sessions.n; i++)
+        if (stored_under(i, key, key_len) && same++ == 0)
+            oldest = i;
+    if (same >= TLSIO_SESSIONS_PER_KEY)
+        store_drop(oldest);
+    else if (sessions.n == TLSIO_SESSIONS_MAX)
+        store_drop(0);
+    s = &sessions.e[sessions.n];
+    if (key_len > TLSSESS_KEY_MAX || !(s->der = malloc(len)))
+        return;
+    memcpy(s->key, key, key_len);
+    s->key[key_len] = '\0';
+    memcpy(s->der, der, len);
+    s->len = len;
+    s->expires = expires;
+    sessions.n++;
+    sessions.dirty = 1;
+}
+
+/* When the server stops taking sess: the client's timeout, or sooner the
+   lifetime the server gave the ticket (nginx: ssl_session_timeout). */
+static int64_t
+session_expires(const SSL_SESSION *sess)
+{
+    int64_t t = (int64_t)SSL_SESSION_get_timeout(sess);
+    unsigned long hint = SSL_SESSION_get_ticket_lifetime_hint(sess);
+
+    if (hint > 0 && (int64_t)hint < t)
+        t = (int64_t)hint;
+    return (int64_t)SSL_SESSION_get_time(sess) + t;
+}
+
+/* der as a session OpenSSL would offer before `now`, or NULL. */
+static SSL_SESSION *
+session_decode(const unsigned char *der, size_t len, int64_t now)
+{
+    const unsigned char *p = der;
+    SSL_SESSION *sess = d2i_SSL_SESSION(NULL, &p, (long)len);
+
+    if (sess && (p != der + len || !SSL_SESSION_is_resumable(sess) ||
+                 session_expires(sess) <= now)) {
+        SSL_SESSION_free(sess);
+        sess = NULL;
+    }
+    ERR_clear_error();
+    return sess;
+}
+
+/* A fresh ticket of a connection under key, into the store. */
+static void
+store_put(const char *key, SSL_SESSION *sess)
+{
+    unsigned char buf[TLSSESS_DER_MAX], *p = buf;
+    int len = i2d_SSL_SESSION(sess, NULL);
+
+    if (len <= 0 || len > TLSSESS_DER_MAX || !SSL_SESSION_is_resumable(sess))
+        return;
+    if (i2d_SSL_SESSION(sess, &p) != len)
+        return;
+    store_add(key, strlen(key), session_expires(sess), buf, (size_t)len);
+}
+
+/* The newest session stored under key that is still good, taken out of
+   the store (a ticket is used once), or NULL. */
+static SSL_SESSION *
+store_take(const char *key)
+{
+    int64_t now = (int64_t)time(NULL);
+    SSL_SESSION *sess = NULL;
+    unsigned i;
+
+    for (i = sessions.n; i-- > 0 && !sess;) {
+        if (!stored_under(i, key, strlen(key)))
+            continue;
+        if (sessions.e[i].expires > now)
+            sess = session_decode(sessions.e[i].der, sessions.e[i].len, now);
+        store_drop(i);
+    }
+    return sess;
+}
+
+/* The entries of text[0..len) after its first line, if that is
+   TLSSESS_MAGIC; whatever is not a good entry is left out, and makes the
+   store dirty so that the file is written again without it. */
+static void
+store_load(const char *text, size_t len)
+{
+    static unsigned char der[TLSSESS_DER_MAX];
+    int64_t now = (int64_t)time(NULL);
+    const char *p = text, *end = text + len, *nl;
+    struct tlssess_entry e;
+    SSL_SESSION *sess;
+    size_t magic = strlen(TLSSESS_MAGIC);
+
+    if (len < magic + 1 || memcmp(text, TLSSESS_MAGIC "\n", magic + 1) != 0) {
+        sessions.dirty = len > 0;
+        return;
+    }
+    for (p += magic + 1; p < end; p = nl + 1) {
+        nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            nl = end; /* cut short: not an entry */
+        sess = NULL;
+        if (nl < end && tlssess_parse(p, (size_t)(nl - p), &e, der) == 0 &&
+            e.expires > now)
+            sess = session_decode(der, e.der_len, now);
+        if (sess)
+            store_add(e.key, e.key_len, e.expires, der, e.der_len);
+        else
+            sessions.dirty = 1;
+        SSL_SESSION_free(sess);
+    }
+}
+
+/* All of file (up to cap bytes; the rest is not read) into a new buffer.
+   Returns its length, or -1 with errno; *out NULL if the file is empty. */
+static long
+read_file(const char *file, size_t cap, char **out)
+{
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    char *buf;
+    size_t n = 0;
+    ssize_t r = 1;
+    int e;
+
+    *out = NULL;
+    if (fd < 0)
+        return -1;
+    if (!(buf = malloc(cap))) {
+        close(fd);
+        errno = ENOMEM;
+        return -1;
+    }
+    while (n < cap && r > 0) {
+        r = read(fd, buf + n, cap - n);
+        if (r > 0)
+            n += (size_t)r;
+        else if (r < 0 && errno == EINTR)
+            r = 1;
+    }
+    e = errno;
+    close(fd);
+    if (r < 0) {
+        free(buf);
+        errno = e;
+        return -1;
+    }
+    *out = buf;
+    return (long)n;
+}
+
+int
+tlsio_sessions_open(const char *path, char *err, size_t errcap)
+{
+    size_t cap = (size_t)TLSIO_SESSIONS_MAX * (TLSSESS_LINE_MAX + 1) + 64;
+    char *text;
+    long n;
+
+    sessions.e = calloc(TLSIO_SESSIONS_MAX, sizeof sessions.e[0]);
+    sessions.file = strdup(path);
+    if (!sessions.e || !sessions.file) {
+        snprintf(err, errcap, "--tls-sessions %s: %s", path, strerror(ENOMEM));
+        tlsio_sessions_discard();
+        return -1;
+    }
+    sessions.n = 0;
+    sessions.dirty = 0;
+    n = read_file(path, cap, &text);
+    if (n < 0 && errno != ENOENT) {
+        snprintf(err, errcap, "--tls-sessions %s: cannot read: %s", path,
+                 strerror(errno));
+        tlsio_sessions_discard();
+        return -1;
+    }
+    if (n >= 0)
+        store_load(text, (size_t)n);
+    free(text);
+    return 0;
+}
+
+/* Write all of buf to fd. Returns 0, or -1 with errno. */
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+    ssize_t n;
+
+    while (len > 0) {
+        n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;
+            return -1;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* The store's text into fd: the magic line, then each entry not expired.
+   Returns 0, or -1 with errno. */
+static int
+store_write(int fd)
+{
+    static char line[TLSSESS_LINE_MAX + 2];
+    int64_t now = (int64_t)time(NULL);
+    size_t n;
+    unsigned i;
+
+    if (write_all(fd, TLSSESS_MAGIC "\n", strlen(TLSSESS_MAGIC) + 1) < 0)
+        return -1;
+    for (i = 0; i < sessions.n; i++) {
+        const struct stored *s = &sessions.e[i];
+
+        if (s->expires <= now)
+            continue;
+        n = tlssess_format(line, sizeof line - 1, s->expires, s->key,
+                           strlen(s->key), s->der, s->len);
+        if (n == 0)
+            continue;
+        line[n++] = '\n';
+        if (write_all(fd, line, n) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The store into a new file beside sessions.file, renamed over it: a reader
+   sees the old file or the new one, never half of one. mkstemp makes it
+   0600. Returns 0, or -1 with errno. */
+static int
+store_save(void)
+{
+    size_t len = strlen(sessions.file);
+    char *tmp = malloc(len + 8);
+    int fd, e;
+
+    if (!tmp) {
+        errno = ENOMEM;
+        return -1;
+    }
+    memcpy(tmp, sessions.file, len);
+    memcpy(tmp + len, ".XXXXXX", 8);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        e = errno;
+        free(tmp);
+        errno = e;
+        return -1;
+    }
+    if (store_write(fd) < 0 || fsync(fd) < 0) {
+        e = errno;
+        close(fd);
+        goto fail;
+    }
+    if (close(fd) < 0 || rename(tmp, sessions.file) < 0) {
+        e = errno;
+        goto fail;
+    }
+    free(tmp);
+    return 0;
+fail:
+    unlink(tmp);
+    free(tmp);
+    errno = e;
+    return -1;
+}
+
+void
+tlsio_sessions_discard(void)
+{
+    while (sessions.n > 0)
+        free(sessions.e[--sessions.n].der);
+    free(sessions.e);
+    free(sessions.file);
+    sessions.e = NULL;
+    sessions.file = NULL;
+}
+
+int
+tlsio_sessions_close(char *err, size_t errcap)
+{
+    int rc = 0;
+
+    if (!sessions.file)
+        return 0;
+    if (sessions.dirty && store_save() < 0) {
+        snprintf(err, errcap, "--tls-sessions %s: cannot write: %s",
+                 sessions.file, strerror(errno));
+        rc = -1;
+    }
+    tlsio_sessions_discard();
+    return rc;
+}
+
+/* What verifies this context's peers, for the store's key: "default", or
+   the SHA-256 of the --cacert path, a NUL and the file's content (another
+   file, or the same file changed, is another trust store). Returns 0, or
+   -1 if the file cannot be read. */
+static int
+trust_id(const char *cafile, char *out, size_t cap)
+{
+    unsigned char md[EVP_MAX_MD_SIZE], buf[4096];
+    unsigned mdlen = 0, i;
+    EVP_MD_CTX *h;
+    BIO *bio;
+    int n, ok;
+
+    if (!cafile) {
+        snprintf(out, cap, "default");
+        return 0;
+    }
+    if (!(bio = BIO_new_file(cafile, "rb")))
+        return -1;
+    h = EVP_MD_CTX_new();
+    ok = h && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1 &&
+         EVP_DigestUpdate(h, cafile, strlen(cafile) + 1) == 1;
+    while (ok && (n = BIO_read(bio, buf, sizeof buf)) > 0)
+        ok = EVP_DigestUpdate(h, buf, (size_t)n) == 1;
+    ok = ok && EVP_DigestFinal_ex(h, md, &mdlen) == 1 && cap > 2 * mdlen;
+    EVP_MD_CTX_free(h);
+    BIO_free(bio);
+    ERR_clear_error();
+    for (i = 0; ok && i < mdlen; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return ok ? 0 : -1;
+}
+
+void
+tlsio_ctx_origin(struct tlsio_ctx *t, const char *host, unsigned port,
+                 int host_is_ip)
+{
+    char trust[2 * EVP_MAX_MD_SIZE + 1];
+
+    t->key[0] = '\0';
+    if (!sessions.file || t->insecure ||
+        trust_id(t->cafile, trust, sizeof trust) < 0)
+        return;
+    if (tlssess_key(t->key, sizeof t->key, host, port,
+                    host_is_ip ? NULL : host, trust) == 0)
+        t->key[0] = '\0';
+}
+
 static int
 new_session(SSL *ssl, SSL_SESSION *sess)
 {
@@ -181,6 +576,10 @@ new_session(SSL *ssl, SSL_SESSION *sess)
 
     if (!t)
         return 0;
+    if (t->key[0]) {
+        store_put(t->key, sess);
+        return 0; /* the store has its own copy */
+    }
     if (t->session)
         SSL_SESSION_free(t->session);
     t->session = sess;
@@ -340,6 +739,7 @@ tlsio_ctx_open(struct tlsio_ctx *t, const char *cafile, int insecure,
 
     memset(t, 0, sizeof *t);
     t->insecure = insecure;
+    t->cafile = cafile;
     ctx = SSL_CTX_new(TLS_client_method());
     if (!ctx) {
         queue_text(err, errcap, "cannot create TLS context");
@@ -423,8 +823,15 @@ tlsio_open(struct tlsio *s, struct tlsio_ctx *t, int fd, const char *host,
             goto fail;
         SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     }
-    if (t->session && SSL_SESSION_is_resumable(t->session))
+    if (t->key[0]) {
+        SSL_SESSION *sess = store_take(t->key);
+
+        if (sess) /* SSL_set_session takes a reference of its own */
+            SSL_set_session(ssl, sess);
+        SSL_SESSION_free(sess);
+    } else if (t->session && SSL_SESSION_is_resumable(t->session)) {
         SSL_set_session(ssl, t->session);
+    }
     s->ssl = ssl;
     return 0;
 fail:

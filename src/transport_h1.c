@@ -330,8 +330,8 @@ origin_resolve(struct transport *t, unsigned o, char *err, size_t errcap)
     return 0;
 }
 
-/* Origin o's TLS context (trust store, ALPN, session cache), if it
-   speaks TLS. Returns 0 or -1 with err. */
+/* Origin o's TLS context (trust store, ALPN, session cache or store),
+   if it speaks TLS. Returns 0 or -1 with err. */
 static int
 origin_tls_init(struct transport *t, unsigned o, char *err, size_t errcap)
 {
@@ -342,6 +342,8 @@ origin_tls_init(struct transport *t, unsigned o, char *err, size_t errcap)
     if (tlsio_ctx_open(&org->tls_ctx, t->cfg->cafile, t->cfg->insecure, err,
                        errcap) < 0)
         return -1;
+    tlsio_ctx_origin(&org->tls_ctx, org->o.host, org->o.port,
+                     org->o.host_is_ip);
     org->tls_open = 1;
     return 0;
 }
@@ -702,6 +704,7 @@ pool_version(char *out, size_t cap)
 static const struct transport_vt transport_h1 = {
     .name = "pokefetch",
     .max_pipeline = CONN_MAX_PIPELINE,
+    .tls_sessions = 1,
     .open = pool_open,
     .prepare = pool_prepare,
     .origin = pool_origin,

@@ -160,6 +160,15 @@ tlsio_ctx_close(struct tlsio_ctx *t)
     (void)t;
 }
 
+/* No session store in the simulation: connections do no TLS. */
+void
+tlsio_ctx_origin(struct tlsio_ctx *t, const char *host, unsigned port,
+                 int host_is_ip)
+{
+    (void)host, (void)port, (void)host_is_ip;
+    t->key[0] = '\0';
+}
+
 void
 tlsio_version(char *out, size_t cap)
 {
