@@ -305,10 +305,12 @@ store_take(const char *key)
     return sess;
 }
 
-/* The entries of text[0..len) after its first line, if that is
-   TLSSESS_MAGIC; whatever is not a good entry is left out, and makes the
-   store dirty so that the file is written again without it. */
-static void
+/* The entries of text[0..len) after its first line, TLSSESS_MAGIC;
+   whatever is not a good entry is left out, and makes the store dirty so
+   that the file is written again without it. Returns -1 if text is not
+   empty and not such a file: it is someone else's, and must not be
+   written over. */
+static int
 store_load(const char *text, size_t len)
 {
     static unsigned char der[TLSSESS_DER_MAX];
@@ -318,10 +320,10 @@ store_load(const char *text, size_t len)
     SSL_SESSION *sess;
     size_t magic = strlen(TLSSESS_MAGIC);
 
-    if (len < magic + 1 || memcmp(text, TLSSESS_MAGIC "\n", magic + 1) != 0) {
-        sessions.dirty = len > 0;
-        return;
-    }
+    if (len == 0)
+        return 0;
+    if (len < magic + 1 || memcmp(text, TLSSESS_MAGIC "\n", magic + 1) != 0)
+        return -1;
     for (p += magic + 1; p < end; p = nl + 1) {
         nl = memchr(p, '\n', (size_t)(end - p));
         if (!nl)
@@ -336,6 +338,7 @@ store_load(const char *text, size_t len)
             sessions.dirty = 1;
         SSL_SESSION_free(sess);
     }
+    return 0;
 }
 
 /* All of file (up to cap bytes; the rest is not read) into a new buffer.
@@ -398,8 +401,16 @@ tlsio_sessions_open(const char *path, char *err, size_t errcap)
         tlsio_sessions_discard();
         return -1;
     }
-    if (n >= 0)
-        store_load(text, (size_t)n);
+    if (n >= 0 && store_load(text, (size_t)n) < 0) {
+        snprintf(err, errcap,
+                 "--tls-sessions %s: not a TLS session file of pokefetch's "
+                 "(its first line is not \"" TLSSESS_MAGIC "\"): not "
+                 "written over",
+                 path);
+        free(text);
+        tlsio_sessions_discard();
+        return -1;
+    }
     free(text);
     return 0;
 }
