@@ -25,6 +25,13 @@
 
 #define SLOT_CAP JF_MAX_VALUE
 
+/* A waiting result of at most SLOT_SHORT bytes (a name) is kept in a
+   small place of its own; a longer one in a SLOT_CAP place. Memory is
+   touched only where results are written, so a window as large as the
+   run (every request in flight at once) costs SLOT_SHORT bytes a job,
+   not a page for every four. */
+#define SLOT_SHORT 64
+
 /* Results kept waiting in id order: twice what can be in flight at once,
    so one slow response does not stall every connection at once. */
 #define WINDOW_MIN 64
@@ -71,7 +78,8 @@ struct sched {
     size_t window;
     unsigned char *slot_state;
     uint16_t *slot_len;
-    char *slot_text;
+    char *slot_short; /* window x SLOT_SHORT */
+    char *slot_long;  /* window x SLOT_CAP, untouched until needed */
     size_t next_print;
 
     /* Redirects: hops per job, a slot per window place. Each
@@ -128,6 +136,15 @@ emit(struct sched *s, size_t job, int ok, const char *text, size_t len)
     s->out(s->out_arg, &r);
 }
 
+/* Where a result of len bytes waits in slot. */
+static char *
+slot_text(struct sched *s, size_t slot, size_t len)
+{
+    if (len <= SLOT_SHORT)
+        return s->slot_short + slot * SLOT_SHORT;
+    return s->slot_long + slot * SLOT_CAP;
+}
+
 /* Give job its one result. */
 static void
 finish(struct sched *s, uint32_t job, int ok, const char *text, size_t len)
@@ -159,7 +176,7 @@ finish(struct sched *s, uint32_t job, int ok, const char *text, size_t len)
         s->next_print++;
     } else {
         slot = job % s->window;
-        memcpy(s->slot_text + slot * SLOT_CAP, text, len);
+        memcpy(slot_text(s, slot, len), text, len);
         s->slot_len[slot] = (uint16_t)len;
         s->slot_state[slot] = (unsigned char)(SLOT_FULL + ok);
     }
@@ -168,7 +185,7 @@ finish(struct sched *s, uint32_t job, int ok, const char *text, size_t len)
         if (s->slot_state[slot] == SLOT_EMPTY)
             break;
         emit(s, s->next_print, s->slot_state[slot] - SLOT_FULL,
-             s->slot_text + slot * SLOT_CAP, s->slot_len[slot]);
+             slot_text(s, slot, s->slot_len[slot]), s->slot_len[slot]);
         s->slot_state[slot] = SLOT_EMPTY;
         s->next_print++;
     }
@@ -518,11 +535,13 @@ setup(struct sched *s, char *err, size_t errcap)
     s->queue = calloc(n, sizeof *s->queue);
     s->slot_state = calloc(s->window, 1);
     s->slot_len = calloc(s->window, sizeof *s->slot_len);
-    s->slot_text = malloc(s->window * SLOT_CAP);
+    s->slot_short = malloc(s->window * SLOT_SHORT);
+    s->slot_long = malloc(s->window * SLOT_CAP);
     /* Zeroed pages: a run without redirects never touches them. */
     s->redirs = calloc(s->window, sizeof *s->redirs);
     if (!s->redirs || !s->attempts || !s->hops || !s->sent || !s->done ||
-        !s->queue || !s->slot_state || !s->slot_len || !s->slot_text) {
+        !s->queue || !s->slot_state || !s->slot_len || !s->slot_short ||
+        !s->slot_long) {
         snprintf(err, errcap, "out of memory for %zu ids", n);
         return -1;
     }
@@ -553,7 +572,8 @@ teardown(struct sched *s)
     free(s->queue);
     free(s->slot_state);
     free(s->slot_len);
-    free(s->slot_text);
+    free(s->slot_short);
+    free(s->slot_long);
 }
 
 /* The run's deadline, or the end of a pause if that comes first and

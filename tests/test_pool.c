@@ -33,6 +33,7 @@
 #include "check.h"
 #include "rng.h"
 #include "conn.h"
+#include "jfield.h"
 #include "loop.h"
 #include "net.h"
 #include "sched.h"
@@ -44,9 +45,28 @@
 #define NEVER INT64_MAX
 #define MAX_EVENTS 200000
 #define MAX_VIRTUAL_MS (6 * 3600 * 1000LL)
-#define UNSENT_CAP 40 /* requests one output buffer holds */
+#define UNSENT_CAP 40          /* requests one output buffer holds */
+#define VALUE_CAP JF_MAX_VALUE /* the longest value a result has */
 
 /* ---- the world of one run ---- */
+
+/* The value id's answer carries: "v<id>", padded to a length that
+   depends on the id, so that results waiting in id order are short, just
+   under and just over the scheduler's 64 bytes of a short place, and as
+   long as a value may be. Returns its length. */
+static size_t
+value_of(uint32_t id, char *buf, size_t cap)
+{
+    static const size_t lens[] = {0, 63, 64, 65, VALUE_CAP};
+    int n = snprintf(buf, cap, "v%u", (unsigned)id);
+    size_t len = lens[id % 5];
+
+    if (len <= (size_t)n || len >= cap)
+        return (size_t)n;
+    memset(buf + n, '.', len - (size_t)n);
+    buf[len] = 0;
+    return len;
+}
 
 enum limit_mode { LIMIT_ANNOUNCED, LIMIT_SILENT };
 
@@ -565,7 +585,7 @@ respond(struct conn *c)
     struct sim *s = sim_of(c);
     struct request r = s->fifo[s->head];
     struct fetch_result res;
-    char text[32], loc[64];
+    char text[VALUE_CAP + 1], loc[64];
     int close_after, silent_end;
 
     if (chance(w.p_stall)) {
@@ -598,7 +618,7 @@ respond(struct conn *c)
     } else {
         res.status = 200;
         res.ok = 1;
-        snprintf(text, sizeof text, "v%u", r.id);
+        (void)value_of(r.id, text, sizeof text);
     }
     res.text = text;
     res.len = strlen(text);
@@ -698,7 +718,8 @@ static uint32_t ids[MAX_IDS];
 static void
 on_output(void *arg, const struct sched_result *r)
 {
-    char want[32];
+    char want[VALUE_CAP + 1];
+    size_t len;
 
     (void)arg;
     if (r->index >= MAX_IDS) {
@@ -707,8 +728,8 @@ on_output(void *arg, const struct sched_result *r)
     }
     got.seen[r->index]++;
     if (r->ok) {
-        snprintf(want, sizeof want, "v%u", (unsigned)r->id);
-        if (r->id != ids[r->index] || r->len != strlen(want) ||
+        len = value_of(r->id, want, sizeof want);
+        if (r->id != ids[r->index] || r->len != len ||
             memcmp(r->text, want, r->len) != 0)
             got.wrong = 1;
     }
@@ -730,7 +751,7 @@ static void
 make_world(uint64_t seed, struct fetch_config *o, size_t *n)
 {
     static const unsigned conns[] = {1, 2, 3, 6};
-    static const unsigned depths[] = {1, 2, 4, 32};
+    static const unsigned depths[] = {1, 2, 4, 32, 256};
     static const unsigned limits[] = {0, 0, 1, 2, 5};
     static const unsigned retries[] = {0, 1, 3};
     size_t i;
@@ -765,7 +786,7 @@ make_world(uint64_t seed, struct fetch_config *o, size_t *n)
     o->ids = ids;
     o->n_ids = *n;
     o->connections = pick(conns, 4);
-    o->pipeline = pick(depths, 4);
+    o->pipeline = pick(depths, 5);
     o->keep_alive = !chance(150);
     if (!o->keep_alive)
         o->pipeline = 1;
