@@ -98,6 +98,14 @@ void tlsio_ctx_origin(struct tlsio_ctx *t, const char *host, unsigned port,
 int tlsio_open(struct tlsio *s, struct tlsio_ctx *t, int fd, const char *host,
                int host_is_ip, char *err, size_t errcap);
 
+/*
+ * host as SNI and the certificate know it: an absolute name's trailing
+ * dot ("localhost.") is no part of the name a certificate holds, and SNI
+ * is sent without it (RFC 6066 sec. 3), as browsers do. Returns 1, or 0
+ * if it does not fit in cap.
+ */
+int tlsio_cert_name(const char *host, char *out, size_t cap);
+
 /* Drive the handshake: IO_OK when done, IO_WANT_* or IO_ERR/IO_EOF (with
    err: a verification failure names OpenSSL's reason). */
 enum io_rc tlsio_handshake(struct tlsio *s, char *err, size_t errcap);

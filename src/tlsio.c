@@ -20,6 +20,7 @@
  */
 #include "tlsio.h"
 #include "timeline.h"
+#include "url.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -808,6 +809,20 @@ tlsio_ctx_close(struct tlsio_ctx *t)
 }
 
 int
+tlsio_cert_name(const char *host, char *out, size_t cap)
+{
+    size_t n = strlen(host);
+
+    if (n > 1 && host[n - 1] == '.')
+        n--;
+    if (n >= cap)
+        return 0;
+    memcpy(out, host, n);
+    out[n] = '\0';
+    return 1;
+}
+
+int
 tlsio_open(struct tlsio *s, struct tlsio_ctx *t, int fd, const char *host,
            int host_is_ip, char *err, size_t errcap)
 {
@@ -828,9 +843,12 @@ tlsio_open(struct tlsio *s, struct tlsio_ctx *t, int fd, const char *host,
             X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) != 1)
             goto fail;
     } else {
-        if (SSL_set_tlsext_host_name(ssl, host) != 1)
+        char name[URL_MAX_HOST + 1];
+
+        if (!tlsio_cert_name(host, name, sizeof name) ||
+            SSL_set_tlsext_host_name(ssl, name) != 1)
             goto fail;
-        if (!t->insecure && SSL_set1_host(ssl, host) != 1)
+        if (!t->insecure && SSL_set1_host(ssl, name) != 1)
             goto fail;
         SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
     }

@@ -953,7 +953,10 @@ on_ssl_ctx(CURL *e, void *sslctx, void *arg)
         if (X509_VERIFY_PARAM_set1_ip_asc(p, org->o.host) != 1)
             return CURLE_SSL_CERTPROBLEM;
     } else {
-        if (X509_VERIFY_PARAM_set1_host(p, org->o.host, 0) != 1)
+        char name[URL_MAX_HOST + 1];
+
+        if (!tlsio_cert_name(org->o.host, name, sizeof name) ||
+            X509_VERIFY_PARAM_set1_host(p, name, 0) != 1)
             return CURLE_SSL_CERTPROBLEM;
         X509_VERIFY_PARAM_set_hostflags(p,
                                         X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
