@@ -1,7 +1,9 @@
 /*
- * curl_multi_jsmn - the comparison baseline for bench/run.
+ * curl_multi_jsmn - the libcurl reference: the baseline of bench/run and the
+ * libcurl HTTP/2 row of bench/peers-run.
  *
- *   curl_multi_jsmn [--cacert FILE] [-c N] [--add-all] URL_TEMPLATE ID|FIRST-LAST...
+ *   curl_multi_jsmn [--cacert FILE] [-c N] [--add-all] [--http2] [--compressed]
+ *                   URL_TEMPLATE ID|FIRST-LAST...
  *
  * A straightforward libcurl-multi client: one easy handle per id, one multi
  * handle limited to N connections (CURLMOPT_MAX_TOTAL_CONNECTIONS and
@@ -11,6 +13,20 @@
  * finishes, as in curl's 10-at-a-time example. --add-all instead adds all of
  * them up front and lets libcurl queue them (simpler, but every queued handle
  * holds its buffers: ~30 MB more RSS for 1351 ids).
+ *
+ * --http2 is libcurl's way of fetching many URLs from one server: HTTP/2 by
+ * ALPN (CURL_HTTP_VERSION_2TLS), multiplexing (CURLMOPT_PIPELINING
+ * CURLPIPE_MULTIPLEX) and every easy handle added up front with
+ * CURLOPT_PIPEWAIT, so that they wait for the first connection to say it
+ * multiplexes instead of each opening its own. -c then defaults to 1: every
+ * request on one connection, as many at once as the server's
+ * SETTINGS_MAX_CONCURRENT_STREAMS allows (nginx: 128), the rest queued by
+ * libcurl (CURLMOPT_MAX_CONCURRENT_STREAMS, our own cap, is set above any
+ * server's).
+ *
+ * --compressed asks for gzip and lets libcurl inflate it
+ * (CURLOPT_ACCEPT_ENCODING ""), as curl's --compressed does; by default
+ * libcurl asks for nothing and gets the JSON as it is.
  *
  * Each response body is appended to a growing malloc'd buffer; when the
  * transfer is done the whole body is tokenized with jsmn (a counting pass,
@@ -53,7 +69,8 @@ static void *xrealloc(void *p, size_t n)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: curl_multi_jsmn [--cacert FILE] [-c N] [--add-all] URL_TEMPLATE ID|FIRST-LAST...\n");
+    fprintf(stderr, "usage: curl_multi_jsmn [--cacert FILE] [-c N] [--add-all] [--http2] [--compressed] "
+                    "URL_TEMPLATE ID|FIRST-LAST...\n");
     exit(2);
 }
 
@@ -188,7 +205,7 @@ static char *find_name(const char *js, size_t len)
 }
 
 static void add_request(CURLM *multi, struct request *r, const char *tmpl, const char *hole,
-                        const char *cacert)
+                        const char *cacert, int http2, int gzip)
 {
     char url[2048];
     int n = snprintf(url, sizeof url, "%.*s%ld%s", (int)(hole - tmpl), tmpl, r->id, hole + 4);
@@ -202,20 +219,27 @@ static void add_request(CURLM *multi, struct request *r, const char *tmpl, const
         exit(1);
     }
     curl_easy_setopt(easy, CURLOPT_URL, url);
-    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    if (http2) {
+        curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+        curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    } else {
+        curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    }
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(easy, CURLOPT_PRIVATE, r);
     if (cacert)
         curl_easy_setopt(easy, CURLOPT_CAINFO, cacert);
+    if (gzip)
+        curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
     curl_multi_add_handle(multi, easy);
 }
 
 int main(int argc, char **argv)
 {
     const char *cacert = NULL, *tmpl = NULL;
-    long conns = 6;
-    int add_all = 0;
+    long conns = 0; /* 0: not given; 6, or 1 with --http2 */
+    int add_all = 0, http2 = 0, gzip = 0;
     struct request *reqs = NULL;
     size_t nreqs = 0, capreqs = 0;
 
@@ -225,6 +249,10 @@ int main(int argc, char **argv)
             cacert = argv[++i];
         } else if (strcmp(a, "--add-all") == 0) {
             add_all = 1;
+        } else if (strcmp(a, "--http2") == 0) {
+            http2 = 1;
+        } else if (strcmp(a, "--compressed") == 0) {
+            gzip = 1;
         } else if (strcmp(a, "-c") == 0 && i + 1 < argc) {
             const char *v = argv[++i];
             conns = parse_num(v, v + strlen(v));
@@ -266,7 +294,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "curl_multi_jsmn: curl_global_init failed\n");
         return 1;
     }
+    if (conns == 0)
+        conns = http2 ? 1 : 6;
+    if (http2)
+        add_all = 1;
     CURLM *multi = curl_multi_init();
+    if (http2) {
+        curl_multi_setopt(multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+        curl_multi_setopt(multi, CURLMOPT_MAX_CONCURRENT_STREAMS, 100000L);
+    }
     curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, conns);
     curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, conns);
 
@@ -275,7 +311,7 @@ int main(int argc, char **argv)
      * --add-all adds every id up front and lets libcurl queue them. */
     size_t limit = add_all ? nreqs : (size_t)conns, next = 0;
     while (next < nreqs && next < limit)
-        add_request(multi, &reqs[next++], tmpl, hole, cacert);
+        add_request(multi, &reqs[next++], tmpl, hole, cacert, http2, gzip);
 
     int failed = 0, running = 1;
     while (running) {
@@ -309,7 +345,7 @@ int main(int argc, char **argv)
             curl_multi_remove_handle(multi, easy);
             curl_easy_cleanup(easy);
             if (next < nreqs) {
-                add_request(multi, &reqs[next++], tmpl, hole, cacert);
+                add_request(multi, &reqs[next++], tmpl, hole, cacert, http2, gzip);
                 running = 1;
             }
         }

@@ -4,15 +4,20 @@
 //	go_goroutines [-identity] URL_TEMPLATE ID|FIRST-LAST...
 //
 // Every request starts at once through the default http.Client and its
-// default Transport: no limit on connections per host and only 2 idle ones
-// kept, so nearly every goroutine dials its own TLS connection. This is
-// what the experiment measured, not a tuned client. Each body is decoded
-// into a struct with just Name; the names are printed in id order once all
-// are in. "{id}" in URL_TEMPLATE is replaced by each id.
+// default Transport, which speaks HTTP/2 when the server offers it (as
+// pokeapi.co and the bench's nginx do): each goroutine that finds no usable
+// connection dials one, and once the first says h2 the requests share it
+// (a new one when a connection's streams are all taken); over HTTP/1.1
+// nearly every goroutine would keep its own. The CA comes from
+// SSL_CERT_FILE rather than a TLSClientConfig of our own, which would turn
+// HTTP/2 off unless ForceAttemptHTTP2 were set: this is Go as it comes, not
+// a tuned client. Each body is decoded into a struct with just Name; the
+// names are printed in id order once all are in. "{id}" in URL_TEMPLATE is
+// replaced by each id.
 //
 // The default Transport asks for gzip and inflates it, as it would on the
 // internet; -identity turns that off (DisableCompression) for bench/run's
-// "same data" settings. The CA comes from SSL_CERT_FILE.
+// "same data" settings.
 package main
 
 import (

@@ -3,7 +3,9 @@
 //	go_serial [-identity] URL_TEMPLATE ID|FIRST-LAST...
 //
 // One request after another with the default http.Client, so one
-// keep-alive connection is reused and each id costs one round trip. Each
+// keep-alive connection is reused and each id costs one round trip (HTTP/2
+// when the server offers it: the default Transport negotiates it by ALPN,
+// and SSL_CERT_FILE, unlike a TLSClientConfig of our own, keeps that). Each
 // body is decoded into a struct with just Name, and the names are printed
 // in id order. "{id}" in URL_TEMPLATE is replaced by each id.
 //
