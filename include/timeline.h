@@ -119,24 +119,29 @@ struct tl_tls_info {
 };
 
 enum tl_kind {
-    TL_EV_DNS,      /* a host resolved: text "host: addr, addr" */
-    TL_EV_CONNECT,  /* conn: connect() started (peer in the record) */
-    TL_EV_TCP_UP,   /* conn: TCP established */
-    TL_EV_TLS_UP,   /* conn: handshake done; tls says what it agreed */
-    TL_EV_QUEUED,   /* req: queued on conn; bytes = the request head */
-    TL_EV_SENT,     /* req: its last byte written */
-    TL_EV_HEAD,     /* req: response head complete; bytes = the head
+    TL_EV_DNS,            /* a host resolved: text "host: addr, addr" */
+    TL_EV_CONNECT,        /* conn: connect() started (peer in the record) */
+    TL_EV_TCP_UP,         /* conn: TCP established */
+    TL_EV_TLS_UP,         /* conn: handshake done; tls says what it agreed */
+    TL_EV_QUEUED,         /* req: queued on conn; bytes = the request head */
+    TL_EV_SENT,           /* req: its last byte written */
+    TL_EV_HEAD,           /* req: response head complete; bytes = the head
                         (status line and fields, as received, cut at
                         TL_MAX_HEAD bytes), text = framing and coding */
-    TL_EV_DONE,     /* req: response complete (outcome set); bytes =
+    TL_EV_DONE,           /* req: response complete (outcome set); bytes =
                         the head again, as at TL_EV_HEAD */
-    TL_EV_LOST,     /* req: its connection ended before its response;
+    TL_EV_LOST,           /* req: its connection ended before its response;
                         text = why */
-    TL_EV_RETRY,    /* sched: id sent again; text = why */
-    TL_EV_REDIRECT, /* sched: id follows a redirect; text = Location */
-    TL_EV_LIMIT,    /* conn: the server's per-connection limit learned;
+    TL_EV_RETRY,          /* sched: id sent again; text = why */
+    TL_EV_REDIRECT,       /* sched: id follows a redirect; text = Location */
+    TL_EV_LIMIT,          /* conn: the server's per-connection limit learned;
                         number = requests */
-    TL_EV_CLOSE,    /* conn: closed (end_why set); text = why */
+    TL_EV_CLOSE,          /* conn: closed (end_why set); text = why */
+    TL_EV_EARLY,          /* conn: requests written as TLS early data, before
+                        the handshake; number = requests, size = bytes */
+    TL_EV_EARLY_ACCEPTED, /* conn: the server took them; number = requests */
+    TL_EV_EARLY_REJECTED, /* conn: it did not: they go again after the
+                              handshake; number = requests */
 };
 
 #define TL_MAX_HEAD 8192 /* response head bytes a sink is shown */
@@ -153,6 +158,7 @@ struct tl_event {
     const char *bytes;             /* see the kind; not NUL-terminated */
     size_t bytes_len;
     uint64_t number;
+    uint64_t size; /* TL_EV_EARLY */
 };
 
 /* A consumer of events: called once per event, in order. */
@@ -235,5 +241,9 @@ void tl_retry(struct timeline *tl, uint32_t id, const char *why);
 void tl_redirect(struct timeline *tl, uint32_t id, const char *location);
 void tl_limit(struct timeline *tl, uint32_t conn, unsigned requests);
 void tl_close(struct timeline *tl, uint32_t conn, int why, const char *err);
+void tl_early(struct timeline *tl, uint32_t conn, unsigned requests,
+              size_t bytes);
+void tl_early_verdict(struct timeline *tl, uint32_t conn, int accepted,
+                      unsigned requests);
 
 #endif

@@ -947,6 +947,42 @@ tlsio_write(struct tlsio *s, const char *buf, size_t len, size_t *n, char *err,
     return map_error(s, r, "TLS write", err, errcap);
 }
 
+size_t
+tlsio_early_budget(const struct tlsio *s)
+{
+    const SSL_SESSION *sess = SSL_get0_session(s->ssl);
+
+    return sess ? SSL_SESSION_get_max_early_data(sess) : 0;
+}
+
+enum io_rc
+tlsio_write_early(struct tlsio *s, const char *buf, size_t len, size_t *n,
+                  char *err, size_t errcap)
+{
+    int r;
+
+    ERR_clear_error();
+    errno = 0;
+    r = SSL_write_early_data(s->ssl, buf, len, n);
+    if (r == 1)
+        return IO_OK;
+    *n = 0;
+    return map_error(s, r, "TLS early data", err, errcap);
+}
+
+enum tlsio_early
+tlsio_early_status(const struct tlsio *s)
+{
+    switch (SSL_get_early_data_status(s->ssl)) {
+    case SSL_EARLY_DATA_ACCEPTED:
+        return TLSIO_EARLY_ACCEPTED;
+    case SSL_EARLY_DATA_REJECTED:
+        return TLSIO_EARLY_REJECTED;
+    default:
+        return TLSIO_EARLY_NONE;
+    }
+}
+
 int
 tlsio_pending(const struct tlsio *s)
 {

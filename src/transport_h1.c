@@ -705,6 +705,7 @@ static const struct transport_vt transport_h1 = {
     .name = "pokefetch",
     .max_pipeline = CONN_MAX_PIPELINE,
     .tls_sessions = 1,
+    .early_data = 1,
     .open = pool_open,
     .prepare = pool_prepare,
     .origin = pool_origin,
