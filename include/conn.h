@@ -156,6 +156,12 @@ unsigned conn_submitted(const struct conn *c);
 unsigned conn_responses(const struct conn *c);
 const struct sockaddr *conn_peer(const struct conn *c);
 
+/* A connection whose early data was accepted, in a run that keeps its
+   TLS sessions, still awaits its session ticket: the server sends it a
+   round trip after the handshake, often after every answer has come.
+   Until when it is worth waiting for (loop_now_ms clock), or -1. */
+int64_t conn_ticket_due(const struct conn *c);
+
 /* Its connection record in the run's timeline (include/timeline.h), or
    UINT32_MAX (TL_NONE) when the run is not observed. */
 uint32_t conn_record(const struct conn *c);

@@ -66,7 +66,8 @@ struct tlsio_ctx {
 
 struct tlsio {
     SSL *ssl;
-    int unclean_eof; /* the peer closed without close_notify */
+    int unclean_eof;  /* the peer closed without close_notify */
+    unsigned tickets; /* session tickets the server sent on it */
 };
 
 /*

@@ -383,8 +383,8 @@ refuse(const char *option, const char *what)
 
     if (transport_default->lacks)
         transport_default->lacks(option, why, sizeof why);
-    return usage_error("%s: the %s build cannot %s: %s (use the pokefetch "
-                       "build)",
+    return usage_error("%s: the %s build cannot %s: %s; use the pokefetch "
+                       "build",
                        option, transport_default->name, what, why);
 }
 

@@ -86,6 +86,8 @@ struct conn {
 
     const struct sockaddr *peer; /* the address given to conn_open */
     int64_t opened_at;           /* loop_now_ms() at conn_open */
+    int64_t tcp_up_at;           /* loop_now_ms() when TCP was up */
+    int64_t ticket_due;          /* conn_ticket_due, or -1 */
     int64_t last_rx;             /* last byte received, or last request sent */
 
     /* The response at the head of the FIFO. */
@@ -122,6 +124,9 @@ struct conn_watch {
 };
 
 _Static_assert(CONN_OUT_CAP <= UINT16_MAX, "pre_end holds offsets in out");
+
+/* Beyond twice the handshake's time, how long a ticket is waited for. */
+#define TICKET_SLACK_MS 20
 
 /* Reads per wake-up before giving the other connections a turn. */
 #define READS_PER_WAKEUP 32
@@ -364,6 +369,14 @@ conn_responses(const struct conn *c)
     return c->n_responses;
 }
 
+int64_t
+conn_ticket_due(const struct conn *c)
+{
+    if (c->state != CONN_OPEN || c->tls.tickets > 0)
+        return -1;
+    return c->ticket_due;
+}
+
 uint32_t
 conn_record(const struct conn *c)
 {
@@ -499,6 +512,7 @@ conn_open(struct conn *c, const struct sockaddr *addr, socklen_t len)
     c->retry_len = 0;
     c->early = EARLY_OFF;
     c->early_taken = 0;
+    c->ticket_due = -1;
     c->opened_at = loop_now_ms();
     c->last_rx = c->opened_at;
     c->err[0] = '\0';
@@ -978,9 +992,15 @@ early_verdict(struct conn *c)
     c->early = EARLY_OFF;
     accepted = tlsio_early_status(&c->tls) == TLSIO_EARLY_ACCEPTED;
     if (accepted) {
+        int64_t now = loop_now_ms();
+
         c->out.rd += c->early_len;
         c->early_taken = c->early_n;
         c->cfg->stats->early_accepted += c->early_n;
+        /* The ticket leaves the server once our Finished reaches it: a
+           round trip from now, about as long as the handshake took. */
+        if (c->cfg->tls->key[0])
+            c->ticket_due = now + 2 * (now - c->tcp_up_at) + TICKET_SLACK_MS;
     } else {
         c->cfg->stats->early_resent += c->early_n;
         watch_unsent(c, c->early_len, c->early_n);
@@ -1054,6 +1074,7 @@ connected(struct conn *c)
         end(c, CONN_END_CONNECT, c->err);
         return;
     }
+    c->tcp_up_at = loop_now_ms();
     if (c->watch)
         tl_tcp_up(c->watch->tl, c->watch->conn_no);
     if (!c->cfg->tls) {

@@ -584,7 +584,10 @@ static int
 new_session(SSL *ssl, SSL_SESSION *sess)
 {
     struct tlsio_ctx *t = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    struct tlsio *s = SSL_get_app_data(ssl);
 
+    if (s)
+        s->tickets++;
     if (!t)
         return 0;
     if (t->key[0]) {
@@ -814,12 +817,14 @@ tlsio_open(struct tlsio *s, struct tlsio_ctx *t, int fd, const char *host,
     SSL *ssl;
 
     s->unclean_eof = 0;
+    s->tickets = 0;
     ERR_clear_error();
     ssl = SSL_new(t->ctx);
     if (!ssl) {
         queue_text(err, errcap, "cannot create TLS connection");
         return -1;
     }
+    SSL_set_app_data(ssl, s); /* new_session counts its tickets */
     if (SSL_set_fd(ssl, fd) != 1)
         goto fail;
     SSL_set_connect_state(ssl);
