@@ -922,34 +922,41 @@ tlsio_verify_failed(const struct tlsio *s)
     return s->ssl && SSL_get_verify_result(s->ssl) != X509_V_OK;
 }
 
+/* Before an SSL_*_ex call: map_error reads OpenSSL's queue and errno. */
+static void
+clear_errors(void)
+{
+    ERR_clear_error();
+    errno = 0;
+}
+
+/* What an SSL_*_ex call that returned r, moving *n bytes, means. */
+static enum io_rc
+ex_result(struct tlsio *s, int r, size_t *n, const char *what, char *err,
+          size_t errcap)
+{
+    if (r == 1)
+        return IO_OK;
+    *n = 0;
+    return map_error(s, r, what, err, errcap);
+}
+
 enum io_rc
 tlsio_read(struct tlsio *s, char *buf, size_t cap, size_t *n, char *err,
            size_t errcap)
 {
-    int r;
-
-    ERR_clear_error();
-    errno = 0;
-    r = SSL_read_ex(s->ssl, buf, cap, n);
-    if (r == 1)
-        return IO_OK;
-    *n = 0;
-    return map_error(s, r, "TLS read", err, errcap);
+    clear_errors();
+    return ex_result(s, SSL_read_ex(s->ssl, buf, cap, n), n, "TLS read", err,
+                     errcap);
 }
 
 enum io_rc
 tlsio_write(struct tlsio *s, const char *buf, size_t len, size_t *n, char *err,
             size_t errcap)
 {
-    int r;
-
-    ERR_clear_error();
-    errno = 0;
-    r = SSL_write_ex(s->ssl, buf, len, n);
-    if (r == 1)
-        return IO_OK;
-    *n = 0;
-    return map_error(s, r, "TLS write", err, errcap);
+    clear_errors();
+    return ex_result(s, SSL_write_ex(s->ssl, buf, len, n), n, "TLS write", err,
+                     errcap);
 }
 
 size_t
@@ -964,15 +971,9 @@ enum io_rc
 tlsio_write_early(struct tlsio *s, const char *buf, size_t len, size_t *n,
                   char *err, size_t errcap)
 {
-    int r;
-
-    ERR_clear_error();
-    errno = 0;
-    r = SSL_write_early_data(s->ssl, buf, len, n);
-    if (r == 1)
-        return IO_OK;
-    *n = 0;
-    return map_error(s, r, "TLS early data", err, errcap);
+    clear_errors();
+    return ex_result(s, SSL_write_early_data(s->ssl, buf, len, n), n,
+                     "TLS early data", err, errcap);
 }
 
 enum tlsio_early
