@@ -11,6 +11,10 @@
  * (plain http skips HANDSHAKING). Requests may be submitted from
  * CONNECTING on: they wait in the output buffer and leave in one write as
  * soon as the handshake is done, so pipelining costs no extra round trip.
+ * With --early-data, those queued while CONNECTING that fit a resumed
+ * session's early data limit leave with the ClientHello instead, and
+ * stay in the buffer until the handshake says whether the server took
+ * them (if not, they leave again then).
  *
  * Responses are matched to requests by order only (RFC 9112 sec. 9.3.2).
  * Each complete response produces one on_result() call for the job at the

@@ -119,29 +119,30 @@ struct tl_tls_info {
 };
 
 enum tl_kind {
-    TL_EV_DNS,            /* a host resolved: text "host: addr, addr" */
-    TL_EV_CONNECT,        /* conn: connect() started (peer in the record) */
-    TL_EV_TCP_UP,         /* conn: TCP established */
-    TL_EV_TLS_UP,         /* conn: handshake done; tls says what it agreed */
-    TL_EV_QUEUED,         /* req: queued on conn; bytes = the request head */
-    TL_EV_SENT,           /* req: its last byte written */
-    TL_EV_HEAD,           /* req: response head complete; bytes = the head
+    TL_EV_DNS,      /* a host resolved: text "host: addr, addr" */
+    TL_EV_CONNECT,  /* conn: connect() started (peer in the record) */
+    TL_EV_TCP_UP,   /* conn: TCP established */
+    TL_EV_TLS_UP,   /* conn: handshake done; tls says what it agreed */
+    TL_EV_QUEUED,   /* req: queued on conn; bytes = the request head */
+    TL_EV_SENT,     /* req: its last byte written */
+    TL_EV_HEAD,     /* req: response head complete; bytes = the head
                         (status line and fields, as received, cut at
                         TL_MAX_HEAD bytes), text = framing and coding */
-    TL_EV_DONE,           /* req: response complete (outcome set); bytes =
+    TL_EV_DONE,     /* req: response complete (outcome set); bytes =
                         the head again, as at TL_EV_HEAD */
-    TL_EV_LOST,           /* req: its connection ended before its response;
+    TL_EV_LOST,     /* req: its connection ended before its response;
                         text = why */
-    TL_EV_RETRY,          /* sched: id sent again; text = why */
-    TL_EV_REDIRECT,       /* sched: id follows a redirect; text = Location */
-    TL_EV_LIMIT,          /* conn: the server's per-connection limit learned;
+    TL_EV_RETRY,    /* sched: id sent again; text = why */
+    TL_EV_REDIRECT, /* sched: id follows a redirect; text = Location */
+    TL_EV_LIMIT,    /* conn: the server's per-connection limit learned;
                         number = requests */
-    TL_EV_CLOSE,          /* conn: closed (end_why set); text = why */
-    TL_EV_EARLY,          /* conn: requests written as TLS early data, before
-                        the handshake; number = requests, size = bytes */
-    TL_EV_EARLY_ACCEPTED, /* conn: the server took them; number = requests */
-    TL_EV_EARLY_REJECTED, /* conn: it did not: they go again after the
-                              handshake; number = requests */
+    TL_EV_CLOSE,    /* conn: closed (end_why set); text = why */
+    TL_EV_EARLY,    /* conn: requests written as TLS early data, before
+                       the handshake; number = requests, size = bytes */
+    TL_EV_ACCEPTED, /* conn: the server took the early data; number =
+                       requests */
+    TL_EV_REJECTED, /* conn: it did not: they go again after the
+                       handshake; number = requests */
 };
 
 #define TL_MAX_HEAD 8192 /* response head bytes a sink is shown */

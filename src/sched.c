@@ -65,9 +65,9 @@ struct sched {
     struct fetch_stats *st;
 
     /* Per job. */
-    unsigned char *attempts;  /* charged failures */
-    unsigned char *sent;      /* times sent, saturating */
-    unsigned char *too_early; /* answered 425 for early data before */
+    unsigned char *attempts; /* charged failures */
+    unsigned char *sent;     /* times sent, saturating */
+    unsigned char *early425; /* answered 425 for early data before */
     unsigned char *done;
     size_t n_done;
 
@@ -453,9 +453,9 @@ too_early(struct sched *s, uint32_t job)
                       "TLS early data: sent again after the handshake";
 
     s->st->too_early++;
-    if (s->too_early[job] && !charge(s, job, "HTTP status 425 (Too Early)"))
+    if (s->early425[job] && !charge(s, job, "HTTP status 425 (Too Early)"))
         return;
-    s->too_early[job] = 1;
+    s->early425[job] = 1;
     s->sent[job] = 0; /* not a retry: the server asked for it again */
     again(s, job, why);
 }
@@ -558,7 +558,7 @@ setup(struct sched *s, char *err, size_t errcap)
     s->hops = calloc(n, 1);
     s->sent = calloc(n, 1);
     s->done = calloc(n, 1);
-    s->too_early = calloc(n, 1);
+    s->early425 = calloc(n, 1);
     s->queue = calloc(n, sizeof *s->queue);
     s->slot_state = calloc(s->window, 1);
     s->slot_len = calloc(s->window, sizeof *s->slot_len);
@@ -567,7 +567,7 @@ setup(struct sched *s, char *err, size_t errcap)
     /* Zeroed pages: a run without redirects never touches them. */
     s->redirs = calloc(s->window, sizeof *s->redirs);
     if (!s->redirs || !s->attempts || !s->hops || !s->sent || !s->done ||
-        !s->too_early || !s->queue || !s->slot_state || !s->slot_len ||
+        !s->early425 || !s->queue || !s->slot_state || !s->slot_len ||
         !s->slot_short || !s->slot_long) {
         snprintf(err, errcap, "out of memory for %zu ids", n);
         return -1;
@@ -596,7 +596,7 @@ teardown(struct sched *s)
     free(s->redirs);
     free(s->sent);
     free(s->done);
-    free(s->too_early);
+    free(s->early425);
     free(s->queue);
     free(s->slot_state);
     free(s->slot_len);

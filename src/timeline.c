@@ -578,8 +578,7 @@ void
 tl_early_verdict(struct timeline *tl, uint32_t conn, int accepted,
                  unsigned requests)
 {
-    struct tl_event ev =
-        event(tl, accepted ? TL_EV_EARLY_ACCEPTED : TL_EV_EARLY_REJECTED);
+    struct tl_event ev = event(tl, accepted ? TL_EV_ACCEPTED : TL_EV_REJECTED);
 
     ev.conn_no = conn;
     ev.number = requests;

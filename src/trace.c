@@ -107,10 +107,10 @@ on_connection(struct trace *tr, const struct tl_event *ev)
              " bytes) before the handshake",
              ev->number, ev->number == 1 ? "" : "s", ev->size);
         break;
-    case TL_EV_EARLY_ACCEPTED:
+    case TL_EV_ACCEPTED:
         sayf(tr, ev, '*', "early data accepted");
         break;
-    case TL_EV_EARLY_REJECTED:
+    case TL_EV_REJECTED:
         sayf(tr, ev, '*',
              "early data rejected: %" PRIu64 " request%s sent again",
              ev->number, ev->number == 1 ? "" : "s");

@@ -468,9 +468,9 @@ test_early_data(void)
     fake_us += 300;
     tl_tls_up(tl, cn, &info);
     tl_early_verdict(tl, cn, 1, 1);
-    CHECK(last.kind == TL_EV_EARLY_ACCEPTED && last.number == 1);
+    CHECK(last.kind == TL_EV_ACCEPTED && last.number == 1);
     tl_early_verdict(tl, cn, 0, 3);
-    CHECK(last.kind == TL_EV_EARLY_REJECTED && last.number == 3);
+    CHECK(last.kind == TL_EV_REJECTED && last.number == 3);
     fake_us += 10;
     tl_sent(tl, rn); /* written again after a rejection: keeps the first */
     tl_first_byte(tl, rn);
