@@ -11,6 +11,10 @@
  * (plain http skips HANDSHAKING). Requests may be submitted from
  * CONNECTING on: they wait in the output buffer and leave in one write as
  * soon as the handshake is done, so pipelining costs no extra round trip.
+ * With --early-data, those queued while CONNECTING that fit a resumed
+ * session's early data limit leave with the ClientHello instead, and
+ * stay in the buffer until the handshake says whether the server took
+ * them (if not, they leave again then).
  *
  * Responses are matched to requests by order only (RFC 9112 sec. 9.3.2).
  * Each complete response produces one on_result() call for the job at the
@@ -155,6 +159,12 @@ int conn_closed(const struct conn *c);
 unsigned conn_submitted(const struct conn *c);
 unsigned conn_responses(const struct conn *c);
 const struct sockaddr *conn_peer(const struct conn *c);
+
+/* A connection whose early data was accepted, in a run that keeps its
+   TLS sessions, still awaits its session ticket: the server sends it a
+   round trip after the handshake, often after every answer has come.
+   Until when it is worth waiting for (loop_now_ms clock), or -1. */
+int64_t conn_ticket_due(const struct conn *c);
 
 /* Its connection record in the run's timeline (include/timeline.h), or
    UINT32_MAX (TL_NONE) when the run is not observed. */

@@ -45,6 +45,8 @@ struct fetch_config {
     uint64_t max_body;       /* largest body, decoded and as sent */
     unsigned max_redirects;  /* redirects followed per id */
     int allow_http_redirect; /* follow https -> http redirects */
+    int early_data;          /* send a resumed connection's first
+                                requests as TLS early data */
     /* Where the run's connections and requests are recorded, for -v,
        --trace, --har, --waterfall and --stats json; NULL when no output
        asks for them, and then nothing is recorded (include/timeline.h). */
@@ -69,6 +71,10 @@ struct fetch_stats {
     unsigned deepest_pipeline;     /* most requests in flight on one conn */
     unsigned learned_max_requests; /* the server's per-connection limit,
                                       0 if none was learned */
+    /* --early-data: requests written as early data, those the server
+       accepted, those it rejected (sent again after the handshake), and
+       those answered 425 Too Early (sent again by sched) */
+    unsigned early_sent, early_accepted, early_resent, too_early;
 };
 
 #endif

@@ -31,6 +31,9 @@ struct fetch_result {
     int location_bad; /* Location repeated or too long */
     /* For 429/503: seconds the server asked to wait, -1 if it did not. */
     int64_t retry_after_s;
+    /* The request went as TLS early data the server accepted: a 425 Too
+       Early asks for it again after the handshake (RFC 8470 sec. 5.2). */
+    int early;
 };
 
 #endif

@@ -137,6 +137,12 @@ enum tl_kind {
     TL_EV_LIMIT,    /* conn: the server's per-connection limit learned;
                         number = requests */
     TL_EV_CLOSE,    /* conn: closed (end_why set); text = why */
+    TL_EV_EARLY,    /* conn: requests written as TLS early data, before
+                       the handshake; number = requests, size = bytes */
+    TL_EV_ACCEPTED, /* conn: the server took the early data; number =
+                       requests */
+    TL_EV_REJECTED, /* conn: it did not: they go again after the
+                       handshake; number = requests */
 };
 
 #define TL_MAX_HEAD 8192 /* response head bytes a sink is shown */
@@ -153,6 +159,7 @@ struct tl_event {
     const char *bytes;             /* see the kind; not NUL-terminated */
     size_t bytes_len;
     uint64_t number;
+    uint64_t size; /* TL_EV_EARLY */
 };
 
 /* A consumer of events: called once per event, in order. */
@@ -235,5 +242,9 @@ void tl_retry(struct timeline *tl, uint32_t id, const char *why);
 void tl_redirect(struct timeline *tl, uint32_t id, const char *location);
 void tl_limit(struct timeline *tl, uint32_t conn, unsigned requests);
 void tl_close(struct timeline *tl, uint32_t conn, int why, const char *err);
+void tl_early(struct timeline *tl, uint32_t conn, unsigned requests,
+              size_t bytes);
+void tl_early_verdict(struct timeline *tl, uint32_t conn, int accepted,
+                      unsigned requests);
 
 #endif

@@ -66,7 +66,8 @@ struct tlsio_ctx {
 
 struct tlsio {
     SSL *ssl;
-    int unclean_eof; /* the peer closed without close_notify */
+    int unclean_eof;  /* the peer closed without close_notify */
+    unsigned tickets; /* session tickets the server sent on it */
 };
 
 /*
@@ -118,6 +119,27 @@ enum io_rc tlsio_read(struct tlsio *s, char *buf, size_t cap, size_t *n,
                       char *err, size_t errcap);
 enum io_rc tlsio_write(struct tlsio *s, const char *buf, size_t len, size_t *n,
                        char *err, size_t errcap);
+
+/*
+ * TLS 1.3 early data (0-RTT, RFC 8446 sec. 2.3), between tlsio_open and
+ * the handshake. tlsio_early_budget: how many bytes the session this
+ * connection offers lets it send before the handshake (the ticket's
+ * max_early_data), 0 when it offers none or one without early data.
+ * tlsio_write_early starts the handshake instead of tlsio_handshake: it
+ * sends the ClientHello, then buf as early data (n: bytes taken; after
+ * IO_WANT_*, call it again with the same bytes); once all is written,
+ * tlsio_handshake goes on as usual. tlsio_early_status, once the
+ * handshake is done, says whether the server took those bytes.
+ */
+enum tlsio_early {
+    TLSIO_EARLY_NONE = 0, /* none was sent */
+    TLSIO_EARLY_ACCEPTED, /* the server read them: they are done */
+    TLSIO_EARLY_REJECTED, /* it dropped them: they must go again */
+};
+size_t tlsio_early_budget(const struct tlsio *s);
+enum io_rc tlsio_write_early(struct tlsio *s, const char *buf, size_t len,
+                             size_t *n, char *err, size_t errcap);
+enum tlsio_early tlsio_early_status(const struct tlsio *s);
 
 /* OpenSSL holds decrypted or undecrypted bytes not yet read. */
 int tlsio_pending(const struct tlsio *s);

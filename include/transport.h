@@ -72,6 +72,10 @@ struct transport_vt {
     const char *name;      /* "pokefetch" / "libcurl" for messages */
     unsigned max_pipeline; /* deepest -p it can honour */
     int tls_sessions;      /* it can use --tls-sessions' store */
+    int early_data;        /* it can send TLS early data (--early-data) */
+    /* For an option above it cannot honour ("--tls-sessions"): what it
+       runs with and what the option would need, for the usage error. */
+    void (*lacks)(const char *option, char *out, size_t cap);
 
     /* Set up for cfg's jobs (resolve, TLS context, memory). cfg and st
        must outlive the transport: it reads cfg and adds to st (bytes,

@@ -167,6 +167,10 @@ static const char usage_tail[] =
     "      --tls-sessions FILE  resume TLS sessions kept in FILE, and keep "
     "this\n"
     "                           run's there (mode 0600: they are secrets)\n"
+    "      --early-data         send a resumed connection's first requests as "
+    "TLS\n"
+    "                           early data, before its handshake "
+    "(replayable)\n"
     "      --order id|arrival   output in the ids' order (default) or as "
     "answered\n"
     "      --format plain|tsv|jsonl   output lines (default plain)\n"
@@ -370,6 +374,20 @@ usage_error(const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
+/* An option this build's transport cannot honour: a usage error that
+   says what it runs with and what the option needs. */
+static int
+refuse(const char *option, const char *what)
+{
+    char why[200] = "";
+
+    if (transport_default->lacks)
+        transport_default->lacks(option, why, sizeof why);
+    return usage_error("%s: the %s build cannot %s: %s; use the pokefetch "
+                       "build",
+                       option, transport_default->name, what, why);
+}
+
 static int
 parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 {
@@ -480,6 +498,7 @@ enum long_only {
     OPT_WATERFALL,
     OPT_KEYLOG,
     OPT_TLS_SESSIONS,
+    OPT_EARLY_DATA,
 };
 
 static const struct option long_options[] = {
@@ -504,6 +523,7 @@ static const struct option long_options[] = {
     {"allow-http-redirect", no_argument, NULL, OPT_ALLOW_HTTP_REDIRECT},
     {"keylog", required_argument, NULL, OPT_KEYLOG},
     {"tls-sessions", required_argument, NULL, OPT_TLS_SESSIONS},
+    {"early-data", no_argument, NULL, OPT_EARLY_DATA},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"trace", required_argument, NULL, OPT_TRACE},
@@ -681,10 +701,13 @@ parse_flag(struct cli *cl, int opt, const char *arg, const char *given)
         if (!*arg)
             return usage_error("%s", "--tls-sessions takes a file name");
         if (!transport_default->tls_sessions)
-            return usage_error("--tls-sessions: the %s build cannot offer a "
-                               "stored TLS session (use the pokefetch build)",
-                               transport_default->name);
+            return refuse("--tls-sessions", "offer a stored TLS session");
         cl->tls_sessions = arg;
+        break;
+    case OPT_EARLY_DATA:
+        if (!transport_default->early_data)
+            return refuse("--early-data", "send TLS early data");
+        o->early_data = 1;
         break;
     case 'q':
         cl->quiet = 1;
@@ -1036,6 +1059,11 @@ print_summary(const struct cli *cl, const struct fetch_stats *st,
     else
         LINE("handshakes:  none (plain http)\n");
     LINE("retries:     %u\n", st->retries);
+    if (cl->o.early_data)
+        LINE("early data:  %u requests sent early, %u accepted, %u sent "
+             "again (rejected), %u answered 425\n",
+             st->early_sent, st->early_accepted, st->early_resent,
+             st->too_early);
     if (st->redirects)
         LINE("redirects:   %u followed\n", st->redirects);
     if (st->pauses)

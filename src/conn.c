@@ -42,6 +42,15 @@ enum conn_state {
     CONN_OPEN,
 };
 
+/* --early-data on one connection: the requests queued before TCP was up
+   that fit the session's max_early_data go with the ClientHello; their
+   bytes stay at the base of out until the server's verdict. */
+enum early_phase {
+    EARLY_OFF = 0, /* none on this connection, or verdict known */
+    EARLY_WRITING, /* SSL_write_early_data has not taken them all */
+    EARLY_SENT,    /* all written; the handshake will say */
+};
+
 struct conn {
     const struct conn_config *cfg;
     unsigned index; /* position in the owner's array */
@@ -66,8 +75,19 @@ struct conn {
     int write_wants_read; /* SSL_write returned WANT_READ */
     size_t retry_len;     /* SSL_write to repeat with this length */
 
+    enum early_phase early;
+    size_t early_len;     /* request bytes going as early data */
+    size_t early_done;    /* of those, taken by TLS */
+    unsigned early_n;     /* requests in early_len */
+    unsigned early_taken; /* the first requests the server accepted as
+                                 early data (a 425 for them asks again) */
+    uint16_t pre_end[CONN_MAX_PIPELINE]; /* out.wr after each request
+                                            queued while connecting */
+
     const struct sockaddr *peer; /* the address given to conn_open */
     int64_t opened_at;           /* loop_now_ms() at conn_open */
+    int64_t tcp_up_at;           /* loop_now_ms() when TCP was up */
+    int64_t ticket_due;          /* conn_ticket_due, or -1 */
     int64_t last_rx;             /* last byte received, or last request sent */
 
     /* The response at the head of the FIFO. */
@@ -102,6 +122,11 @@ struct conn_watch {
     size_t head_len;
     char head[TL_MAX_HEAD];
 };
+
+_Static_assert(CONN_OUT_CAP <= UINT16_MAX, "pre_end holds offsets in out");
+
+/* Beyond twice the handshake's time, how long a ticket is waited for. */
+#define TICKET_SLACK_MS 20
 
 /* Reads per wake-up before giving the other connections a turn. */
 #define READS_PER_WAKEUP 32
@@ -178,6 +203,20 @@ watch_written(struct conn *c, size_t n)
         tl_sent(w->tl, w->rec[at]);
         w->n_sent++;
     }
+}
+
+/* The first n requests, len bytes, went as early data and were
+   rejected: they are written again, as if they had not been. Their
+   timeline records keep the moment they first left. */
+static void
+watch_unsent(struct conn *c, size_t len, unsigned n)
+{
+    struct conn_watch *w = c->watch;
+
+    if (!w)
+        return;
+    w->out_written -= len;
+    w->n_sent -= n;
 }
 
 /* How the head response's body is framed and coded, in words. */
@@ -330,6 +369,14 @@ conn_responses(const struct conn *c)
     return c->n_responses;
 }
 
+int64_t
+conn_ticket_due(const struct conn *c)
+{
+    if (c->state != CONN_OPEN || c->tls.tickets > 0)
+        return -1;
+    return c->ticket_due;
+}
+
 uint32_t
 conn_record(const struct conn *c)
 {
@@ -428,6 +475,7 @@ end(struct conn *c, enum conn_end why, const char *err)
     c->closing = 0;
     c->buffered = 0;
     c->retry_len = 0;
+    c->early = EARLY_OFF;
     buf_reset(&c->in);
     buf_reset(&c->out);
 }
@@ -462,6 +510,9 @@ conn_open(struct conn *c, const struct sockaddr *addr, socklen_t len)
     c->read_wants_write = 0;
     c->write_wants_read = 0;
     c->retry_len = 0;
+    c->early = EARLY_OFF;
+    c->early_taken = 0;
+    c->ticket_due = -1;
     c->opened_at = loop_now_ms();
     c->last_rx = c->opened_at;
     c->err[0] = '\0';
@@ -499,6 +550,8 @@ conn_submit(struct conn *c, uint32_t job, const char *target,
     if (!n)
         return -ENOBUFS;
     o->wr += n;
+    if (c->state == CONN_CONNECTING) /* nothing written yet: rd is 0 */
+        c->pre_end[c->fifo_n] = (uint16_t)o->wr;
     watch_queued(c, job, target, target_len, n);
     if (c->fifo_n == 0)
         c->last_rx = loop_now_ms(); /* the idle clock starts now */
@@ -615,6 +668,7 @@ complete_response(struct conn *c)
     memset(&r, 0, sizeof r);
     r.status = c->h1.status;
     r.retry_after_s = -1;
+    r.early = c->n_responses < c->early_taken;
     if (c->h1.flags & H1_F_LOCATION) {
         r.location = c->h1.location;
         r.location_len = c->h1.location_len;
@@ -878,24 +932,116 @@ do_read(struct conn *c)
         c->buffered = 1;
 }
 
+/*
+ * --early-data, TCP just up: the requests queued so far that fit the
+ * session's max_early_data (whole ones, in order) are to go as early
+ * data. Not with -k: its connections trust no session.
+ */
+static void
+plan_early(struct conn *c)
+{
+    size_t budget;
+    unsigned n = 0;
+
+    if (!c->cfg->run->early_data || c->cfg->run->insecure)
+        return;
+    budget = tlsio_early_budget(&c->tls);
+    while (n < c->fifo_n && c->pre_end[n] <= budget)
+        n++;
+    if (n == 0)
+        return;
+    c->early = EARLY_WRITING;
+    c->early_n = n;
+    c->early_len = c->pre_end[n - 1];
+    c->early_done = 0;
+}
+
+/* Hand the early requests to TLS, which puts the ClientHello first.
+   Returns IO_OK once it has taken them all. */
+static enum io_rc
+write_early(struct conn *c)
+{
+    while (c->early_done < c->early_len) {
+        size_t n = 0;
+        enum io_rc rc = tlsio_write_early(&c->tls, c->out.base + c->early_done,
+                                          c->early_len - c->early_done, &n,
+                                          c->err, sizeof c->err);
+
+        if (rc != IO_OK)
+            return rc;
+        c->early_done += n;
+    }
+    c->early = EARLY_SENT;
+    c->cfg->stats->early_sent += c->early_n;
+    if (c->watch)
+        tl_early(c->watch->tl, c->watch->conn_no, c->early_n, c->early_len);
+    watch_written(c, c->early_len);
+    return IO_OK;
+}
+
+/* The handshake says what the server did with the early data: taken, its
+   bytes are done; rejected, they are still at the base of out and go
+   again now, as requests queued during the handshake do. */
+static void
+early_verdict(struct conn *c)
+{
+    int accepted;
+
+    if (c->early != EARLY_SENT)
+        return;
+    c->early = EARLY_OFF;
+    accepted = tlsio_early_status(&c->tls) == TLSIO_EARLY_ACCEPTED;
+    if (accepted) {
+        int64_t now = loop_now_ms();
+
+        c->out.rd += c->early_len;
+        c->early_taken = c->early_n;
+        c->cfg->stats->early_accepted += c->early_n;
+        /* The ticket leaves the server once our Finished reaches it: a
+           round trip from now, about as long as the handshake took. */
+        if (c->cfg->tls->key[0])
+            c->ticket_due = now + 2 * (now - c->tcp_up_at) + TICKET_SLACK_MS;
+    } else {
+        c->cfg->stats->early_resent += c->early_n;
+        watch_unsent(c, c->early_len, c->early_n);
+    }
+    if (c->watch)
+        tl_early_verdict(c->watch->tl, c->watch->conn_no, accepted,
+                         c->early_n);
+}
+
+static void
+tls_up(struct conn *c)
+{
+    c->state = CONN_OPEN;
+    if (tlsio_resumed(&c->tls))
+        c->cfg->stats->handshakes_resumed++;
+    else
+        c->cfg->stats->handshakes_full++;
+    if (c->watch) {
+        struct tl_tls_info info;
+
+        tlsio_info(&c->tls, &info);
+        tl_tls_up(c->watch->tl, c->watch->conn_no, &info);
+    }
+    early_verdict(c);
+    /* Answers to early data can come with the server's Finished, read
+       ahead into OpenSSL with it: epoll will not announce them. */
+    c->buffered = tlsio_pending(&c->tls);
+}
+
 static void
 handshake(struct conn *c)
 {
-    enum io_rc rc = tlsio_handshake(&c->tls, c->err, sizeof c->err);
+    enum io_rc rc = IO_OK;
 
+    if (c->early == EARLY_WRITING)
+        rc = write_early(c);
+    if (rc == IO_OK)
+        rc = tlsio_handshake(&c->tls, c->err, sizeof c->err);
     switch (rc) {
     case IO_OK:
-        c->state = CONN_OPEN;
-        if (tlsio_resumed(&c->tls))
-            c->cfg->stats->handshakes_resumed++;
-        else
-            c->cfg->stats->handshakes_full++;
-        if (c->watch) {
-            struct tl_tls_info info;
-
-            tlsio_info(&c->tls, &info);
-            tl_tls_up(c->watch->tl, c->watch->conn_no, &info);
-        }
+        tls_up(c);
         return;
     case IO_WANT_READ:
         c->hs_wants = LOOP_READ;
@@ -928,6 +1074,7 @@ connected(struct conn *c)
         end(c, CONN_END_CONNECT, c->err);
         return;
     }
+    c->tcp_up_at = loop_now_ms();
     if (c->watch)
         tl_tcp_up(c->watch->tl, c->watch->conn_no);
     if (!c->cfg->tls) {
@@ -940,6 +1087,7 @@ connected(struct conn *c)
         return;
     }
     c->state = CONN_HANDSHAKING;
+    plan_early(c);
     handshake(c);
 }
 

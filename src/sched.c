@@ -67,6 +67,7 @@ struct sched {
     /* Per job. */
     unsigned char *attempts; /* charged failures */
     unsigned char *sent;     /* times sent, saturating */
+    unsigned char *early425; /* answered 425 for early data before */
     unsigned char *done;
     size_t n_done;
 
@@ -438,6 +439,27 @@ redirect(struct sched *s, uint32_t job, const struct fetch_result *r)
     queue_push_front(s, job);
 }
 
+/*
+ * 425 Too Early for a request that went as early data (RFC 8470 sec.
+ * 5.2): the server wants it after the handshake. It goes again, counted
+ * on its own, neither a failure nor a retry. Connections still
+ * connecting may send it early again; only such a second 425 is charged,
+ * so a server that answers nothing else cannot keep it going forever.
+ */
+static void
+too_early(struct sched *s, uint32_t job)
+{
+    const char *why = "HTTP status 425 (Too Early) for a request sent as "
+                      "TLS early data: sent again after the handshake";
+
+    s->st->too_early++;
+    if (s->early425[job] && !charge(s, job, "HTTP status 425 (Too Early)"))
+        return;
+    s->early425[job] = 1;
+    s->sent[job] = 0; /* not a retry: the server asked for it again */
+    again(s, job, why);
+}
+
 static int
 is_redirect(int status)
 {
@@ -456,6 +478,10 @@ on_result(void *owner, uint32_t job, const struct fetch_result *r)
     }
     if (r->status == 429 || r->status == 503) {
         busy(s, job, r);
+        return;
+    }
+    if (r->status == 425 && r->early) {
+        too_early(s, job);
         return;
     }
     if (r->ok)
@@ -532,6 +558,7 @@ setup(struct sched *s, char *err, size_t errcap)
     s->hops = calloc(n, 1);
     s->sent = calloc(n, 1);
     s->done = calloc(n, 1);
+    s->early425 = calloc(n, 1);
     s->queue = calloc(n, sizeof *s->queue);
     s->slot_state = calloc(s->window, 1);
     s->slot_len = calloc(s->window, sizeof *s->slot_len);
@@ -540,8 +567,8 @@ setup(struct sched *s, char *err, size_t errcap)
     /* Zeroed pages: a run without redirects never touches them. */
     s->redirs = calloc(s->window, sizeof *s->redirs);
     if (!s->redirs || !s->attempts || !s->hops || !s->sent || !s->done ||
-        !s->queue || !s->slot_state || !s->slot_len || !s->slot_short ||
-        !s->slot_long) {
+        !s->early425 || !s->queue || !s->slot_state || !s->slot_len ||
+        !s->slot_short || !s->slot_long) {
         snprintf(err, errcap, "out of memory for %zu ids", n);
         return -1;
     }
@@ -569,6 +596,7 @@ teardown(struct sched *s)
     free(s->redirs);
     free(s->sent);
     free(s->done);
+    free(s->early425);
     free(s->queue);
     free(s->slot_state);
     free(s->slot_len);

@@ -214,6 +214,12 @@ statsjson_write(struct out *o, const struct fetch_config *cfg,
     write_count(o, ",\"handshakes_full\":", st->handshakes_full);
     write_count(o, ",\"handshakes_resumed\":", st->handshakes_resumed);
     write_count(o, ",\"retries\":", st->retries);
+    if (cfg->early_data) {
+        write_count(o, ",\"early_sent\":", st->early_sent);
+        write_count(o, ",\"early_accepted\":", st->early_accepted);
+        write_count(o, ",\"early_resent\":", st->early_resent);
+        write_count(o, ",\"too_early\":", st->too_early);
+    }
     write_count(o, ",\"redirects\":", st->redirects);
     write_count(o, ",\"pauses\":", st->pauses);
     write_count(o, ",\"deepest_pipeline\":", st->deepest_pipeline);

@@ -562,3 +562,25 @@ tl_phases(const struct timeline *tl, const struct tl_request *r, int64_t now,
     p->receive = end - first;
     p->total = end - r->queued_us;
 }
+
+void
+tl_early(struct timeline *tl, uint32_t conn, unsigned requests, size_t bytes)
+{
+    struct tl_event ev = event(tl, TL_EV_EARLY);
+
+    ev.conn_no = conn;
+    ev.number = requests;
+    ev.size = bytes;
+    emit(tl, &ev);
+}
+
+void
+tl_early_verdict(struct timeline *tl, uint32_t conn, int accepted,
+                 unsigned requests)
+{
+    struct tl_event ev = event(tl, accepted ? TL_EV_ACCEPTED : TL_EV_REJECTED);
+
+    ev.conn_no = conn;
+    ev.number = requests;
+    emit(tl, &ev);
+}

@@ -585,7 +585,10 @@ static int
 new_session(SSL *ssl, SSL_SESSION *sess)
 {
     struct tlsio_ctx *t = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    struct tlsio *s = SSL_get_app_data(ssl);
 
+    if (s)
+        s->tickets++;
     if (!t)
         return 0;
     if (t->key[0]) {
@@ -829,12 +832,14 @@ tlsio_open(struct tlsio *s, struct tlsio_ctx *t, int fd, const char *host,
     SSL *ssl;
 
     s->unclean_eof = 0;
+    s->tickets = 0;
     ERR_clear_error();
     ssl = SSL_new(t->ctx);
     if (!ssl) {
         queue_text(err, errcap, "cannot create TLS connection");
         return -1;
     }
+    SSL_set_app_data(ssl, s); /* new_session counts its tickets */
     if (SSL_set_fd(ssl, fd) != 1)
         goto fail;
     SSL_set_connect_state(ssl);
@@ -935,34 +940,71 @@ tlsio_verify_failed(const struct tlsio *s)
     return s->ssl && SSL_get_verify_result(s->ssl) != X509_V_OK;
 }
 
+/* Before an SSL_*_ex call: map_error reads OpenSSL's queue and errno. */
+static void
+clear_errors(void)
+{
+    ERR_clear_error();
+    errno = 0;
+}
+
+/* What an SSL_*_ex call that returned r, moving *n bytes, means. */
+static enum io_rc
+ex_result(struct tlsio *s, int r, size_t *n, const char *what, char *err,
+          size_t errcap)
+{
+    if (r == 1)
+        return IO_OK;
+    *n = 0;
+    return map_error(s, r, what, err, errcap);
+}
+
 enum io_rc
 tlsio_read(struct tlsio *s, char *buf, size_t cap, size_t *n, char *err,
            size_t errcap)
 {
-    int r;
-
-    ERR_clear_error();
-    errno = 0;
-    r = SSL_read_ex(s->ssl, buf, cap, n);
-    if (r == 1)
-        return IO_OK;
-    *n = 0;
-    return map_error(s, r, "TLS read", err, errcap);
+    clear_errors();
+    return ex_result(s, SSL_read_ex(s->ssl, buf, cap, n), n, "TLS read", err,
+                     errcap);
 }
 
 enum io_rc
 tlsio_write(struct tlsio *s, const char *buf, size_t len, size_t *n, char *err,
             size_t errcap)
 {
-    int r;
+    clear_errors();
+    return ex_result(s, SSL_write_ex(s->ssl, buf, len, n), n, "TLS write", err,
+                     errcap);
+}
 
-    ERR_clear_error();
-    errno = 0;
-    r = SSL_write_ex(s->ssl, buf, len, n);
-    if (r == 1)
-        return IO_OK;
-    *n = 0;
-    return map_error(s, r, "TLS write", err, errcap);
+size_t
+tlsio_early_budget(const struct tlsio *s)
+{
+    const SSL_SESSION *sess = SSL_get0_session(s->ssl);
+
+    return sess ? SSL_SESSION_get_max_early_data(sess) : 0;
+}
+
+enum io_rc
+tlsio_write_early(struct tlsio *s, const char *buf, size_t len, size_t *n,
+                  char *err, size_t errcap)
+{
+    clear_errors();
+    return ex_result(s, SSL_write_early_data(s->ssl, buf, len, n), n,
+                     "TLS early data", err, errcap);
+}
+
+enum tlsio_early
+tlsio_early_status(const struct tlsio *s)
+{
+    switch (SSL_get_early_data_status(s->ssl)) {
+    case SSL_EARLY_DATA_ACCEPTED:
+        return TLSIO_EARLY_ACCEPTED;
+    case SSL_EARLY_DATA_REJECTED:
+        return TLSIO_EARLY_REJECTED;
+    default:
+        return TLSIO_EARLY_NONE;
+    }
 }
 
 int

@@ -101,6 +101,20 @@ on_connection(struct trace *tr, const struct tl_event *ev)
              "server limit learned: %" PRIu64 " requests per connection",
              ev->number);
         break;
+    case TL_EV_EARLY:
+        sayf(tr, ev, '*',
+             "early data: %" PRIu64 " request%s (%" PRIu64
+             " bytes) before the handshake",
+             ev->number, ev->number == 1 ? "" : "s", ev->size);
+        break;
+    case TL_EV_ACCEPTED:
+        sayf(tr, ev, '*', "early data accepted");
+        break;
+    case TL_EV_REJECTED:
+        sayf(tr, ev, '*',
+             "early data rejected: %" PRIu64 " request%s sent again",
+             ev->number, ev->number == 1 ? "" : "s");
+        break;
     case TL_EV_CLOSE:
         sayf(tr, ev, '*',
              "closed after %" PRIu32 " requests, %" PRIu32 " responses: %s",

@@ -1831,6 +1831,18 @@ curl_version_text(char *out, size_t cap)
     return "libcurl";
 }
 
+/* Why an option is refused: the libcurl that runs lacks the call. */
+static void
+curl_lacks(const char *option, char *out, size_t cap)
+{
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    int early = strcmp(option, "--early-data") == 0;
+
+    snprintf(out, cap, "it runs with libcurl %s, and %s needs libcurl %s (%s)",
+             v->version, option, early ? "8.11" : "8.12",
+             early ? "CURLSSLOPT_EARLYDATA" : "curl_easy_ssls_import");
+}
+
 static const struct transport_vt transport_curl = {
     .name = "libcurl",
     .max_pipeline = 1,
@@ -1842,6 +1854,7 @@ static const struct transport_vt transport_curl = {
     .abort = curl_abort,
     .close = curl_close,
     .version = curl_version_text,
+    .lacks = curl_lacks,
 };
 
 const struct transport_vt *const transport_default = &transport_curl;

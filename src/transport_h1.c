@@ -263,6 +263,33 @@ static const struct conn_ops pool_conn_ops = {on_result, on_close};
 
 static void pool_prepare(struct transport *t, size_t queued);
 
+/*
+ * The run is over, but connections that sent early data may not have
+ * their session tickets yet (conn_ticket_due): without them the next run
+ * would find none to resume with, and send nothing early. Wait for them,
+ * each no longer than about a round trip; the names are out already.
+ */
+static void
+await_tickets(struct transport *t)
+{
+    for (;;) {
+        int64_t due = -1, d;
+        unsigned i;
+
+        for (i = 0; i < live_slots(t); i++)
+            if (t->slots[i].conn &&
+                (d = conn_ticket_due(t->slots[i].conn)) > due)
+                due = d;
+        if (due < 0 || loop_now_ms() >= due)
+            return;
+        if (loop_run_once(&t->loop, due) < 0)
+            return;
+        for (i = 0; i < live_slots(t); i++)
+            if (t->slots[i].conn)
+                conn_service_buffered(t->slots[i].conn);
+    }
+}
+
 static void
 pool_close(struct transport *t)
 {
@@ -270,6 +297,8 @@ pool_close(struct transport *t)
 
     if (!t)
         return;
+    if (t->slots && t->loop.epfd >= 0)
+        await_tickets(t);
     if (t->slots)
         for (i = 0; i < t->n_conns; i++)
             conn_free(t->slots[i].conn);
@@ -705,6 +734,7 @@ static const struct transport_vt transport_h1 = {
     .name = "pokefetch",
     .max_pipeline = CONN_MAX_PIPELINE,
     .tls_sessions = 1,
+    .early_data = 1,
     .open = pool_open,
     .prepare = pool_prepare,
     .origin = pool_origin,

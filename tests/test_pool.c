@@ -4,7 +4,9 @@
  * its own mix of what servers do: announce a per-connection limit or
  * close without a word, ignore "Connection: close", answer the first
  * request of the first connection with "Connection: close", reset, send
- * garbage, stall, close idle connections, answer 404 or 429, redirect to
+ * garbage, stall, close idle connections, answer 404 or 429 (or 425 Too
+ * Early to a connection's first requests, as if they came in TLS early
+ * data), redirect to
  * hosts that refuse, that never answer a SYN, or whose connect() fails at
  * once; and connects that fail, at once or later. Every run must
  *
@@ -81,12 +83,15 @@ struct world {
     unsigned p_redirect, p_404, p_429, p_reset, p_garbage, p_stall;
     unsigned p_idle_close, p_sync_fail, p_refuse, p_write_reset;
     unsigned p_untrusted;
+    unsigned p_425;       /* per mille of answers to early requests */
+    unsigned early_first; /* a connection's first requests "went early" */
 };
 
 static struct world w;
 static int64_t now_ms;
 static long n_events;
 static int hung, ran_away;
+static unsigned answered_425; /* 425s sent to early requests */
 static unsigned conns_ever, open_now, open_max;
 
 static unsigned
@@ -317,6 +322,14 @@ const struct sockaddr *
 conn_peer(const struct conn *c)
 {
     return c->peer;
+}
+
+/* The simulated connections send no early data: no ticket to await. */
+int64_t
+conn_ticket_due(const struct conn *c)
+{
+    (void)c;
+    return -1;
 }
 
 /* The simulated runs are not observed. */
@@ -608,6 +621,11 @@ respond(struct conn *c)
         res.location = loc;
         res.location_len = strlen(loc);
         snprintf(text, sizeof text, "HTTP status %d", res.status);
+    } else if (c->n_responses < w.early_first && chance(w.p_425)) {
+        res.status = 425;
+        res.early = 1;
+        answered_425++;
+        snprintf(text, sizeof text, "HTTP status 425");
     } else if (chance(w.p_404)) {
         res.status = 404;
         snprintf(text, sizeof text, "HTTP status 404");
@@ -777,6 +795,8 @@ make_world(uint64_t seed, struct fetch_config *o, size_t *n)
     w.p_refuse = chance(200) ? 150 : 0;
     w.p_write_reset = chance(150) ? 50 : 0;
     w.p_untrusted = chance(30) ? 20 : 0;
+    w.p_425 = chance(200) ? (chance(300) ? 1000 : 300) : 0;
+    w.early_first = 1 + below(4);
 
     memset(o, 0, sizeof *o);
     o->url = "https://main.test/p/{id}";
@@ -816,6 +836,7 @@ run(struct fetch_config *o, struct fetch_stats *st, char *err, size_t errcap)
     now_ms = 1000;
     n_events = 0;
     hung = ran_away = 0;
+    answered_425 = 0;
     conns_ever = open_now = open_max = 0;
     if (url_parse_template(&o->tmpl, o->url, strlen(o->url)) != URL_OK) {
         snprintf(err, errcap, "bad template");
@@ -833,7 +854,7 @@ print_world(const struct fetch_config *o)
             "--max-redirs %u idle %lld max-time %lld %s; server: limit %u "
             "(%s)%s%s%s; per mille: redirect %u 404 %u 429 %u reset %u "
             "garbage %u stall %u idle-close %u sync-fail %u refuse %u "
-            "write-reset %u untrusted %u\n",
+            "write-reset %u untrusted %u 425 %u (first %u)\n",
             (unsigned long long)w.seed, o->n_ids, o->connections, o->pipeline,
             o->keep_alive ? "" : " --no-keepalive", o->max_retries,
             o->max_redirects, (long long)o->idle_timeout_ms,
@@ -844,7 +865,7 @@ print_world(const struct fetch_config *o)
             w.first_addr_dead ? ", first address dead" : "", w.p_redirect,
             w.p_404, w.p_429, w.p_reset, w.p_garbage, w.p_stall,
             w.p_idle_close, w.p_sync_fail, w.p_refuse, w.p_write_reset,
-            w.p_untrusted);
+            w.p_untrusted, w.p_425, w.early_first);
 }
 
 /* Runs one seeded world; returns 0 if every property held. */
@@ -885,6 +906,11 @@ run_world(uint64_t seed, int verbose)
     if (got.wrong) {
         fprintf(stderr, "  seed %llu: a wrong value was printed\n",
                 (unsigned long long)seed);
+        bad = 1;
+    }
+    if (st.too_early != answered_425) {
+        fprintf(stderr, "  seed %llu: %u answered 425 counted, %u sent\n",
+                (unsigned long long)seed, st.too_early, answered_425);
         bad = 1;
     }
     if (st.ok + st.failed != n) {

@@ -3,7 +3,8 @@
  * on a fake clock: what each event sets, the order sinks see events in,
  * attempts counted per job, records that stay put across chunks, a
  * request queued since its submit and one done at its last byte (libcurl
- * tells both late), and events naming no record ignored.
+ * tells both late), events naming no record ignored, and requests sent
+ * as TLS early data.
  */
 #include <stdio.h>
 #include <string.h>
@@ -443,6 +444,46 @@ test_phases_always_add_up(void)
     CHECKF(bad == 0, "%d of 2000", bad);
 }
 
+/* Requests written as TLS early data leave before the handshake ends:
+   the events say how many and how large, then the verdict; their sent
+   time is when they left, and their phases still add up (the send phase
+   ends where the connection became ready). */
+static void
+test_early_data(void)
+{
+    struct timeline *tl = start(4);
+    struct tl_tls_info info = {"TLSv1.3", "", "", "http/1.1", "", "", 1};
+    struct tl_phases p;
+    const struct tl_request *r;
+    uint32_t cn, rn;
+
+    cn = tl_connect(tl, 0, 1, "127.0.0.1:8443");
+    rn = tl_queued(tl, cn, 0, 1, 0, "/p/1", 4, "GET /p/1", 8);
+    fake_us += 300;
+    tl_tcp_up(tl, cn);
+    tl_early(tl, cn, 1, 90);
+    CHECK(last.kind == TL_EV_EARLY && last.number == 1 && last.size == 90);
+    CHECK(last.conn == tl_conn_at(tl, cn));
+    tl_sent(tl, rn);
+    fake_us += 300;
+    tl_tls_up(tl, cn, &info);
+    tl_early_verdict(tl, cn, 1, 1);
+    CHECK(last.kind == TL_EV_ACCEPTED && last.number == 1);
+    tl_early_verdict(tl, cn, 0, 3);
+    CHECK(last.kind == TL_EV_REJECTED && last.number == 3);
+    fake_us += 10;
+    tl_sent(tl, rn); /* written again after a rejection: keeps the first */
+    tl_first_byte(tl, rn);
+    fake_us += 20;
+    tl_done(tl, rn, TL_OK, 200, 100, 10, "", 0);
+    r = tl_request_at(tl, rn);
+    CHECK(r->sent_us == 300);
+    tl_phases(tl, r, 1000, &p);
+    CHECK(p.connect == 600 && p.send == 0 && p.wait == 10 && p.receive == 20);
+    CHECK(p.blocked + p.connect + p.send + p.wait + p.receive == p.total);
+    tl_free(tl);
+}
+
 int
 main(void)
 {
@@ -456,5 +497,6 @@ main(void)
     RUN(test_queued_since_submit);
     RUN(test_done_at_its_last_byte);
     RUN(test_phases_always_add_up);
+    RUN(test_early_data);
     return CHECK_REPORT();
 }
