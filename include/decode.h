@@ -7,7 +7,7 @@
  * output leaves in the set's one buffer of DECODE_OUT_CAP bytes: a
  * chunk decode_feed hands out is valid until the next decode_feed call
  * on any decoder of the set (a caller uses each chunk before it feeds
- * again, as one thread does). A decoder holds one only while it
+ * again, as one thread does). A decoder holds an arena only while it
  * decodes a compressed body: from decode_begin until decode_feed finds
  * the stream's end or an error (or decode_finish, the next decode_begin,
  * decode_close); a connection between bodies, or reading identity ones,
