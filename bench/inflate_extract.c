@@ -13,7 +13,7 @@
  *       inflateReset per body, as the decoder does), the body fed in
  *       PIECE-byte pieces, inflated into a fixed ZOUT-byte buffer
  *       (16 KiB) again and again, output discarded: the floor.
- *   a8  the same into DECODE_OUT_CAP (8 KiB) pieces of output, the size
+ *   a8  the same into DECODE_OUT_CAP pieces of output (128 KiB), the size
  *       the project's decoder uses: separates the output size from the
  *       wrapper's own cost in b / a.
  *   r   zlib's raw inflate over the deflate data alone (the gzip
@@ -656,9 +656,10 @@ main(int argc, char **argv)
                "per-repetition median %.2fx)\n",
                med[C_B] / med[C_A], paired(t, C_B, C_A, reps));
     if (on[C_A8] && on[C_B])
-        printf("- (b)/(a8) = %.2fx (same 8 KiB output size: the wrapper "
-               "alone); (a8)/(a) = %.2fx (8 vs %zu KiB output)\n",
-               med[C_B] / med[C_A8], med[C_A8] / med[C_A], zout_cap / 1024);
+        printf("- (b)/(a8) = %.2fx (same output size: the wrapper "
+               "alone); (a8)/(a) = %.2fx (%d vs %zu KiB output)\n",
+               med[C_B] / med[C_A8], med[C_A8] / med[C_A],
+               DECODE_OUT_CAP / 1024, zout_cap / 1024);
     if (on[C_R] && on[C_B])
         printf("- (b)/(r) = %.2fx: what the decoder adds to inflate's own "
                "work (gzip framing, CRC-32 by %s, the wrapper); (a8)/(r) = "

@@ -29,7 +29,7 @@
  *
  * Within a run (decode.h): *in and *in_len move together, forward only;
  * DECODE_AGAIN only with the piece used up; DECODE_OUTPUT with 1 ..
- * DECODE_OUT_CAP bytes in the arena's out (identity: exactly the bytes just
+ * DECODE_OUT_CAP bytes in the set's out (identity: exactly the bytes just
  * consumed, in place); produced counts what was handed on; the bytes
  * handed on never pass the limit (DECODE_E_TOO_BIG with produced over
  * it instead); decode_feed never says DECODE_END, DECODE_E_TRUNCATED or
@@ -422,9 +422,9 @@ feed_piece(struct run *r, const char *piece, size_t n)
                                out_len == before_len,
                            "identity chunk is not the piece itself");
             else
-                FUZZ_CHECK(d->arena && out == (const char *)d->arena->out &&
+                FUZZ_CHECK(d->arena && out == (const char *)d->arenas->out &&
                                out_len <= DECODE_OUT_CAP,
-                           "chunk of %zu bytes not in the arena", out_len);
+                           "chunk of %zu bytes not in the set's out", out_len);
             append(&res->out, out, out_len);
             FUZZ_CHECK(res->out.len <= r->limit,
                        "%zu bytes handed on, limit %llu", res->out.len,

@@ -97,7 +97,11 @@ decode_arenas_open(struct decode_arenas *a, unsigned cap)
     /* A large calloc is fresh zero pages from mmap: an arena costs no
        resident memory until it is used. */
     a->all = calloc(cap ? cap : 1, sizeof *a->all);
-    return a->all ? 0 : -ENOMEM;
+    a->out = malloc(DECODE_OUT_CAP);
+    if (a->all && a->out)
+        return 0;
+    decode_arenas_close(a);
+    return -ENOMEM;
 }
 
 void
@@ -105,6 +109,7 @@ decode_arenas_close(struct decode_arenas *a)
 {
     /* zlib's memory is the arenas' own: there is nothing to inflateEnd. */
     free(a->all);
+    free(a->out);
     memset(a, 0, sizeof *a);
 }
 
@@ -409,7 +414,7 @@ static long
 inflate_some(struct decoder *d, const unsigned char **src, size_t *src_len)
 {
     z_stream *zs = d->arena->impl;
-    unsigned char *out = d->arena->out;
+    unsigned char *out = d->arenas->out;
     /* zlib counts in uInt: at most 1 GiB at a time. */
     size_t chunk = *src_len > (1u << 30) ? (1u << 30) : *src_len;
     size_t used;
@@ -531,7 +536,7 @@ decode_feed(struct decoder *d, const char **in, size_t *in_len,
             d->produced += (uint64_t)got;
             if (d->produced > d->limit)
                 return fail(d, DECODE_E_TOO_BIG);
-            *out = (const char *)d->arena->out;
+            *out = (const char *)d->arenas->out;
             *out_len = (size_t)got;
             return DECODE_OUTPUT;
         }

@@ -769,9 +769,9 @@ lex_token(struct jf_extractor *x, const unsigned char **p,
  * It needs SSE2 (every x86-64); elsewhere the scalar steps do it all.
  *
  * What it earns, measured with callgrind over the whole client on the
- * 1351-id job (bench/fastpath, bench/results/fastpath.md): 1.25 G
- * instructions with gzip bodies against 2.87 G without it, 56% of the
- * client's CPU saved (55% with identity bodies), for the ~330 lines from
+ * 1351-id job (bench/fastpath, bench/results/fastpath.md): 1.22 G
+ * instructions with gzip bodies against 2.87 G without it, 58% of the
+ * client's CPU saved (56% with identity bodies), for the ~330 lines from
  * here to lex_blocks' end.
  */
 #define BLOCK 64

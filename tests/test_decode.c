@@ -584,9 +584,9 @@ wrap_label(const struct wrapping *w)
 
 /* ---- fixtures shared by the cases -------------------------------------- */
 
-static unsigned char *text;   /* TEXT_LEN bytes of make_text() */
-#define TEXT_LEN (100 * 1024) /* several DECODE_OUT_CAP chunks */
-static unsigned char *zeros;  /* BOMB_LEN zero bytes */
+static unsigned char *text; /* TEXT_LEN bytes of make_text() */
+#define TEXT_LEN (3 * DECODE_OUT_CAP + 1000) /* test_chunk_multiple takes 3 */
+static unsigned char *zeros;                 /* BOMB_LEN zero bytes */
 #define BOMB_LEN (10 * MIB)
 
 /* ---- the cases --------------------------------------------------------- */
