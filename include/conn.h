@@ -129,8 +129,9 @@ int conn_submit(struct conn *c, uint32_t job, const char *target,
 /* Try to write queued requests now rather than on the next wake-up. */
 void conn_flush(struct conn *c);
 
-/* Run the read path if TLS holds bytes epoll will not announce. */
-void conn_service_buffered(struct conn *c);
+/* Run the read path if TLS holds bytes epoll will not announce. Returns
+   1 if it ran, 0 if there were none. */
+int conn_service_buffered(struct conn *c);
 
 /* The nearest moment this connection needs its owner: when it times out,
    or 0 (at once) if TLS holds bytes that epoll will not announce (call

@@ -35,7 +35,8 @@ struct loop_watcher {
     int fd;              /* -1 when not registered */
     unsigned registered; /* interest epoll currently has */
     loop_cb_fn cb;
-    void *owner; /* for the callback's use */
+    void *owner;    /* for the callback's use */
+    unsigned first; /* the owner's mark: run before the others */
 };
 
 struct loop {
@@ -66,8 +67,9 @@ void loop_forget(struct loop *l, struct loop_watcher *w);
 /*
  * Wait for events until deadline_ms (loop_now_ms() clock; a negative value
  * waits without limit, a past one polls) and run the callbacks of the
- * watchers that are ready. Returns the number of callbacks run, 0 on
- * timeout, or a negative errno (EINTR is retried inside).
+ * watchers that are ready, those marked first (w->first) before the
+ * others. Returns the number of callbacks run, 0 on timeout, or a
+ * negative errno (EINTR is retried inside).
  */
 int loop_run_once(struct loop *l, int64_t deadline_ms);
 

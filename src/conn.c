@@ -447,6 +447,11 @@ update_interest(struct conn *c)
             mask |= LOOP_WRITE;
         break;
     }
+    /* A connect or handshake step costs little, and one left waiting
+       behind another connection's answers delays its round trip (its
+       requests, or its Finished and so its session ticket): it runs
+       first in a turn. */
+    c->watcher.first = c->state != CONN_OPEN;
     if (loop_set(c->cfg->loop, &c->watcher, c->fd, mask) < 0) {
         /* epoll_ctl fails only on resource exhaustion; without a
            registration this connection would never wake up again. */
@@ -1123,14 +1128,15 @@ on_event(struct loop_watcher *w, unsigned events)
         update_interest(c);
 }
 
-void
+int
 conn_service_buffered(struct conn *c)
 {
-    if (c->state == CONN_OPEN && c->buffered) {
-        do_read(c);
-        if (c->state != CONN_CLOSED)
-            update_interest(c);
-    }
+    if (c->state != CONN_OPEN || !c->buffered)
+        return 0;
+    do_read(c);
+    if (c->state != CONN_CLOSED)
+        update_interest(c);
+    return 1;
 }
 
 /* When the connection times out: connect + handshake, or no byte while

@@ -52,6 +52,7 @@ loop_watcher_init(struct loop_watcher *w, loop_cb_fn cb, void *owner)
     w->registered = 0;
     w->cb = cb;
     w->owner = owner;
+    w->first = 0;
 }
 
 int
@@ -106,11 +107,27 @@ loop_now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* epoll's events as loop_mask bits: an error or hang-up is both, so the
+   owner's next read or write finds it. */
+static unsigned
+fired_bits(uint32_t events)
+{
+    unsigned fired = 0;
+
+    if (events & (EPOLLERR | EPOLLHUP))
+        fired = LOOP_READ | LOOP_WRITE;
+    if (events & EPOLLIN)
+        fired |= LOOP_READ;
+    if (events & EPOLLOUT)
+        fired |= LOOP_WRITE;
+    return fired;
+}
+
 int
 loop_run_once(struct loop *l, int64_t deadline_ms)
 {
     struct epoll_event evs[LOOP_BATCH];
-    int timeout, n, i, ran = 0;
+    int timeout, n, i, pass, ran = 0;
 
     if (deadline_ms < 0) {
         timeout = -1;
@@ -124,20 +141,20 @@ loop_run_once(struct loop *l, int64_t deadline_ms)
     if (n < 0)
         return -errno;
 
-    for (i = 0; i < n; i++) {
-        struct loop_watcher *w = evs[i].data.ptr;
-        unsigned fired = 0;
+    /* Two passes: the watchers marked first, then the others; each
+       event runs once, whatever its watcher's mark becomes meanwhile. */
+    for (pass = 0; pass < 2; pass++) {
+        for (i = 0; i < n; i++) {
+            struct loop_watcher *w = evs[i].data.ptr;
 
-        if (!w->registered)
-            continue;
-        if (evs[i].events & (EPOLLERR | EPOLLHUP))
-            fired = LOOP_READ | LOOP_WRITE;
-        if (evs[i].events & EPOLLIN)
-            fired |= LOOP_READ;
-        if (evs[i].events & EPOLLOUT)
-            fired |= LOOP_WRITE;
-        w->cb(w, fired);
-        ran++;
+            if (!w || (pass == 0 && !w->first))
+                continue;
+            evs[i].data.ptr = NULL;
+            if (!w->registered)
+                continue;
+            w->cb(w, fired_bits(evs[i].events));
+            ran++;
+        }
     }
     return ran;
 }

@@ -264,6 +264,30 @@ static const struct conn_ops pool_conn_ops = {on_result, on_close};
 static void pool_prepare(struct transport *t, size_t queued);
 
 /*
+ * Run the read path of each connection whose TLS holds bytes epoll will
+ * not announce, and after each, whatever became ready meanwhile: one
+ * connection's answers can hold the CPU for milliseconds, and a handshake
+ * finishing on another must not wait behind them (its Finished, and with
+ * it the server's session ticket, would leave that much later).
+ */
+static int
+service_buffered(struct transport *t)
+{
+    unsigned i;
+
+    for (i = 0; i < live_slots(t); i++) {
+        int rc;
+
+        if (!t->slots[i].conn || !conn_service_buffered(t->slots[i].conn))
+            continue;
+        rc = loop_run_once(&t->loop, 0);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/*
  * The run is over, but connections that sent early data may not have
  * their session tickets yet (conn_ticket_due): without them the next run
  * would find none to resume with, and send nothing early. Wait for them,
@@ -282,11 +306,8 @@ await_tickets(struct transport *t)
                 due = d;
         if (due < 0 || loop_now_ms() >= due)
             return;
-        if (loop_run_once(&t->loop, due) < 0)
+        if (loop_run_once(&t->loop, due) < 0 || service_buffered(t) < 0)
             return;
-        for (i = 0; i < live_slots(t); i++)
-            if (t->slots[i].conn)
-                conn_service_buffered(t->slots[i].conn);
     }
 }
 
@@ -701,10 +722,8 @@ pool_wait(struct transport *t, int64_t deadline_ms)
     if (t->n_ended != ended)
         return 0;
     rc = loop_run_once(&t->loop, nearest_deadline(t, deadline_ms));
-    if (rc < 0)
+    if (rc < 0 || (rc = service_buffered(t)) < 0)
         return rc;
-    for (i = 0; i < live_slots(t); i++)
-        conn_service_buffered(t->slots[i].conn);
     now = loop_now_ms();
     for (i = 0; i < live_slots(t); i++)
         conn_expire(t->slots[i].conn, now);

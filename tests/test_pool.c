@@ -498,10 +498,11 @@ conn_flush(struct conn *c)
     send_unsent(c);
 }
 
-void
+int
 conn_service_buffered(struct conn *c)
 {
     (void)c;
+    return 0;
 }
 
 /* conn.c's rule, on the simulated FIFO: the transport arms its waits
