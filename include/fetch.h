@@ -47,6 +47,8 @@ struct fetch_config {
     int allow_http_redirect; /* follow https -> http redirects */
     int early_data;          /* send a resumed connection's first
                                 requests as TLS early data */
+    int http2;               /* HTTP/2 by ALPN, requests multiplexed
+                                (the libcurl build only) */
     /* Where the run's connections and requests are recorded, for -v,
        --trace, --har, --waterfall and --stats json; NULL when no output
        asks for them, and then nothing is recorded (include/timeline.h). */

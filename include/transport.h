@@ -73,6 +73,7 @@ struct transport_vt {
     unsigned max_pipeline; /* deepest -p it can honour */
     int tls_sessions;      /* it can use --tls-sessions' store */
     int early_data;        /* it can send TLS early data (--early-data) */
+    int http2;             /* it can speak HTTP/2 (--http2) */
     /* For an option above it cannot honour ("--tls-sessions"): what it
        runs with and what the option would need, for the usage error. */
     void (*lacks)(const char *option, char *out, size_t cap);

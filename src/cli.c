@@ -151,7 +151,8 @@ static const char usage_head[] =
     "  -u, --url TEMPLATE       URL with {id} in its path or query\n"
     "                           (default " DEFAULT_URL ")\n"
     "  -c, --connections N      connections at once (default 6)\n";
-/* Then the -p line, from the transport this build has; then: */
+/* Then the -p and --http2 lines, from the transport this build has;
+   then: */
 static const char usage_tail[] =
     "      --serial             one connection, one request at a time\n"
     "      --no-keepalive       a new connection (and TLS handshake) per "
@@ -324,12 +325,21 @@ put_text(struct out *o, const char *s)
     out_put(stream(o), s, strlen(s));
 }
 
-/* The -p line says what this build's transport can do. */
+/* The -p and --http2 lines say what this build's transport can do. */
 static void
 print_usage(void)
 {
     unsigned max = transport_default->max_pipeline;
     char line[128];
+    const char *http2 =
+        transport_default->http2
+            ? "      --http2              HTTP/2 if the server offers it "
+              "(ALPN), every request\n"
+              "                           multiplexed on as few connections "
+              "as it allows\n"
+            : "      --http2              not in this build: it speaks "
+              "HTTP/1.1 only (the libcurl\n"
+              "                           build has it)\n";
 
     if (max > 1)
         snprintf(
@@ -344,6 +354,7 @@ print_usage(void)
                  transport_default->name);
     put_text(&io.out, usage_head);
     put_text(&io.out, line);
+    put_text(&io.out, http2);
     put_text(&io.out, usage_tail);
 }
 
@@ -499,6 +510,7 @@ enum long_only {
     OPT_KEYLOG,
     OPT_TLS_SESSIONS,
     OPT_EARLY_DATA,
+    OPT_HTTP2,
 };
 
 static const struct option long_options[] = {
@@ -524,6 +536,7 @@ static const struct option long_options[] = {
     {"keylog", required_argument, NULL, OPT_KEYLOG},
     {"tls-sessions", required_argument, NULL, OPT_TLS_SESSIONS},
     {"early-data", no_argument, NULL, OPT_EARLY_DATA},
+    {"http2", no_argument, NULL, OPT_HTTP2},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"trace", required_argument, NULL, OPT_TRACE},
@@ -708,6 +721,13 @@ parse_flag(struct cli *cl, int opt, const char *arg, const char *given)
         if (!transport_default->early_data)
             return refuse("--early-data", "send TLS early data");
         o->early_data = 1;
+        break;
+    case OPT_HTTP2:
+        if (!transport_default->http2)
+            return usage_error("--http2: the %s build speaks HTTP/1.1 only; "
+                               "--http2 is the libcurl build's",
+                               transport_default->name);
+        o->http2 = 1;
         break;
     case 'q':
         cl->quiet = 1;

@@ -6,7 +6,7 @@
  * user sees: the trust store and name check (tlsio), the resolver (net),
  * the Content-Encoding decoder and the streaming extractor, fed from
  * libcurl's write callback, so memory still does not follow the body size.
- * libcurl does TCP, TLS and HTTP/1.1 framing. That makes a comparison of
+ * libcurl does TCP, TLS and HTTP/1.1 framing (HTTP/2 with --http2). That makes a comparison of
  * the two builds a comparison of transports only, and the two builds print
  * the same thing for the same server (README: "The two builds side by
  * side" lists where they cannot).
@@ -17,6 +17,15 @@
  *                   for each host a redirect names (as transport_h1)
  *   -p DEPTH        refused above 1: libcurl removed HTTP/1.1 pipelining
  *                   in 7.65.0 (max_pipeline below makes cli say so)
+ *   --http2         HTTP/2 by ALPN (CURL_HTTP_VERSION_2TLS: a server
+ *                   without h2 gets HTTP/1.1), multiplexed (CURLPIPE_
+ *                   MULTIPLEX) with CURLOPT_PIPEWAIT, so transfers wait for
+ *                   the first connection to say it multiplexes rather than
+ *                   each opening one: -c N then caps the connections to
+ *                   the template's host (CURLMOPT_MAX_HOST_CONNECTIONS),
+ *                   and N x H2_STREAMS transfers run at once; libcurl opens
+ *                   another connection only when one is full of streams.
+ *                   Without it, HTTP/1.1 only, as the hand-written build.
  *   --no-keepalive  CURLOPT_FORBID_REUSE + "Connection: close"
  *   --cacert FILE, SSL_CERT_FILE, SSL_CERT_DIR
  *                   the trust store is tlsio's, loaded once at open (so
@@ -85,6 +94,10 @@
 #include "tlsio.h"
 
 #define URL_CAP (URL_MAX_HOST + 32 + URL_MAX_TARGET)
+/* --http2: transfers at once per connection -c allows. nginx's
+   http2_max_concurrent_streams is 128 (RFC 9113 asks servers for at
+   least 100); a server that allows fewer makes libcurl queue the rest. */
+#define H2_STREAMS 128
 #define REASON_LEN (CURL_ERROR_SIZE + 96)
 
 /* The SSL_CTX ex_data slots that lead a handshake's callback back to its
@@ -593,21 +606,31 @@ has_token(CURL *e, const char *name, const char *token)
     return 0;
 }
 
-/* How the final response's body is delimited (as h1 tells it). */
-enum frame { FRAME_CHUNKED, FRAME_LENGTH, FRAME_NONE, FRAME_TO_CLOSE };
+/* How the final response's body is delimited (as h1 tells it; an HTTP/2
+   stream without Content-Length ends with its last DATA frame). */
+enum frame {
+    FRAME_CHUNKED,
+    FRAME_LENGTH,
+    FRAME_NONE,
+    FRAME_TO_CLOSE,
+    FRAME_H2_STREAM
+};
 
 static enum frame
 frame_of(struct transfer *x, long status, curl_off_t *len)
 {
+    long version = 0;
+
     *len = -1;
     curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, len);
+    curl_easy_getinfo(x->easy, CURLINFO_HTTP_VERSION, &version);
     if (has_token(x->easy, "Transfer-Encoding", "chunked"))
         return FRAME_CHUNKED;
     if (*len >= 0)
         return FRAME_LENGTH;
     if (status == 204 || status == 304)
         return FRAME_NONE;
-    return FRAME_TO_CLOSE;
+    return version == CURL_HTTP_VERSION_2_0 ? FRAME_H2_STREAM : FRAME_TO_CLOSE;
 }
 
 /* How the final response's body is framed and coded, in conn.c's words. */
@@ -615,7 +638,8 @@ static const char *
 framing(struct transfer *x, long status, char *out, size_t cap)
 {
     static const char *const words[] = {"chunked", "Content-Length", "no body",
-                                        "body until the connection closes"};
+                                        "body until the connection closes",
+                                        "body until the HTTP/2 stream ends"};
     char coding[H1_MAX_CODING + 1];
     curl_off_t len;
     enum frame f = frame_of(x, status, &len);
@@ -1145,6 +1169,32 @@ connect_failed(struct transport *t, struct transfer *x, const char *err)
     t->ev->on_unanswered(t->ev->owner, x->job, 0, err);
 }
 
+/* How many connections libcurl may have open and keep: at most one per
+   handle, or (--http2) -c for the template's host and one for each other
+   origin, each carrying many streams. */
+static void
+set_connection_limits(struct transport *t, unsigned conns)
+{
+    const struct fetch_config *cfg = t->cfg;
+
+    if (cfg->http2) {
+        if (conns > cfg->connections + TRANSPORT_MAX_ORIGINS - 1)
+            conns = cfg->connections + TRANSPORT_MAX_ORIGINS - 1;
+        curl_multi_setopt(t->multi, CURLMOPT_PIPELINING,
+                          (long)CURLPIPE_MULTIPLEX);
+        curl_multi_setopt(t->multi, CURLMOPT_MAX_CONCURRENT_STREAMS,
+                          (long)H2_STREAMS);
+        curl_multi_setopt(
+            t->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+            (long)(conns < cfg->connections ? conns : cfg->connections));
+    } else {
+        curl_multi_setopt(t->multi, CURLMOPT_PIPELINING,
+                          (long)CURLPIPE_NOTHING);
+    }
+    curl_multi_setopt(t->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)conns);
+    curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, (long)conns);
+}
+
 /*
  * A socket found no file descriptor. With connections open, go on with as
  * many as are open (said once) and send the job again, free. Returns 0 if
@@ -1159,10 +1209,12 @@ out_of_fds(struct transport *t, struct transfer *x)
     if (n == 0)
         return 0;
     watch_end(x, TL_UNANSWERED, CONN_END_CONNECT, "out of file descriptors");
-    if (n < t->max_active) {
-        t->max_active = n; /* of the main pool; the rest keep theirs */
-        curl_multi_setopt(t->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)n);
-        curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, (long)n);
+    if (n < (t->cfg->http2 ? t->cfg->connections : t->max_active)) {
+        /* Of the main pool; the rest keep theirs. HTTP/2's transfers
+           share connections: only those are fewer. */
+        if (!t->cfg->http2)
+            t->max_active = n;
+        set_connection_limits(t, n);
         snprintf(msg, sizeof msg,
                  "out of file descriptors: going on with %u connections", n);
         t->ev->on_warning(t->ev->owner, msg);
@@ -1346,7 +1398,13 @@ setup_easy(struct transport *t, struct transfer *x)
         return -1;
     curl_easy_setopt(e, CURLOPT_PRIVATE, x);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    if (cfg->http2) {
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+                         (long)CURL_HTTP_VERSION_2TLS);
+        curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    } else {
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    }
     curl_easy_setopt(e, CURLOPT_USERAGENT, cfg->user_agent);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(e, CURLOPT_HTTP_CONTENT_DECODING, 0L);
@@ -1540,7 +1598,7 @@ curl_open(const struct fetch_config *cfg, const struct transport_events *ev,
     t->origins[0].o.ready = 1;
     t->n_origins = 1;
 
-    t->n_main = cfg->connections;
+    t->n_main = cfg->connections * (cfg->http2 ? H2_STREAMS : 1);
     if (t->n_main > cfg->n_ids)
         t->n_main = (unsigned)cfg->n_ids;
     t->max_active = t->n_main;
@@ -1557,11 +1615,7 @@ curl_open(const struct fetch_config *cfg, const struct transport_events *ev,
     }
     curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_multi_setopt(t->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
-    /* Connections at once and kept idle: one per handle. */
-    curl_multi_setopt(t->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-                      (long)t->n_xfers);
-    curl_multi_setopt(t->multi, CURLMOPT_MAXCONNECTS, (long)t->n_xfers);
+    set_connection_limits(t, t->n_xfers);
     /* Every handle now, the extra origins' too (they are named when a
        redirect appears): nothing is allocated in a callback. */
     for (i = 0; i < t->n_xfers; i++) {
@@ -1846,6 +1900,7 @@ curl_lacks(const char *option, char *out, size_t cap)
 static const struct transport_vt transport_curl = {
     .name = "libcurl",
     .max_pipeline = 1,
+    .http2 = 1,
     .open = curl_open,
     .prepare = curl_prepare,
     .origin = curl_origin,
