@@ -770,6 +770,10 @@ finish_args(struct cli *cl, int argc, char **argv)
     enum url_rc urc;
     int i;
 
+    if (o->http2 && (cl->serial || !o->keep_alive))
+        return usage_error("--http2 multiplexes requests on kept-alive "
+                           "connections: drop %s",
+                           cl->serial ? "--serial" : "--no-keepalive");
     if (cl->serial) {
         if ((cl->c_given && o->connections != 1) ||
             (cl->p_given && o->pipeline != 1))

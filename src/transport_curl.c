@@ -6,10 +6,10 @@
  * user sees: the trust store and name check (tlsio), the resolver (net),
  * the Content-Encoding decoder and the streaming extractor, fed from
  * libcurl's write callback, so memory still does not follow the body size.
- * libcurl does TCP, TLS and HTTP/1.1 framing (HTTP/2 with --http2). That makes a comparison of
- * the two builds a comparison of transports only, and the two builds print
- * the same thing for the same server (README: "The two builds side by
- * side" lists where they cannot).
+ * libcurl does TCP, TLS and HTTP/1.1 framing (HTTP/2 with --http2). That
+ * makes a comparison of the two builds a comparison of transports only,
+ * and the two builds print the same thing for the same server (README:
+ * "The two builds side by side" lists where they cannot).
  *
  * Mapping of pokefetch's options onto libcurl:
  *   -c N            N easy handles for the template's host, so at most N
