@@ -157,6 +157,8 @@ int conn_can_take(const struct conn *c, size_t target_len);
    since conn_open, and the address conn_open was given. */
 unsigned conn_index(const struct conn *c);
 int conn_closed(const struct conn *c);
+/* Handshake done: requests queued now leave at once. */
+int conn_established(const struct conn *c);
 unsigned conn_submitted(const struct conn *c);
 unsigned conn_responses(const struct conn *c);
 const struct sockaddr *conn_peer(const struct conn *c);

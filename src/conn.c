@@ -352,6 +352,12 @@ conn_index(const struct conn *c)
 }
 
 int
+conn_established(const struct conn *c)
+{
+    return c->state == CONN_OPEN;
+}
+
+int
 conn_closed(const struct conn *c)
 {
     return c->state == CONN_CLOSED;

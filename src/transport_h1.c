@@ -263,17 +263,33 @@ static const struct conn_ops pool_conn_ops = {on_result, on_close};
 
 static void pool_prepare(struct transport *t, size_t queued);
 
+/* Connections whose handshake is done. */
+static unsigned
+n_established(struct transport *t)
+{
+    unsigned i, n = 0;
+
+    for (i = 0; i < live_slots(t); i++)
+        if (t->slots[i].conn && conn_established(t->slots[i].conn))
+            n++;
+    return n;
+}
+
 /*
  * Run the read path of each connection whose TLS holds bytes epoll will
  * not announce, and after each, whatever became ready meanwhile: one
  * connection's answers can hold the CPU for milliseconds, and a handshake
  * finishing on another must not wait behind them (its Finished, and with
- * it the server's session ticket, would leave that much later).
+ * it the server's session ticket, would leave that much later). Stops
+ * early, the rest for the next turn, when a handshake finished: the
+ * scheduler fills that connection first, so its requests leave before
+ * the answers already here are read (a connection whose first requests
+ * went as early data has room for the others only now).
  */
 static int
 service_buffered(struct transport *t)
 {
-    unsigned i;
+    unsigned i, open = n_established(t);
 
     for (i = 0; i < live_slots(t); i++) {
         int rc;
@@ -283,6 +299,8 @@ service_buffered(struct transport *t)
         rc = loop_run_once(&t->loop, 0);
         if (rc < 0)
             return rc;
+        if (n_established(t) > open)
+            return 0;
     }
     return 0;
 }
@@ -706,7 +724,7 @@ pool_wait(struct transport *t, int64_t deadline_ms)
 {
     int64_t now;
     unsigned long ended;
-    unsigned i;
+    unsigned i, open;
     int rc;
 
     /*
@@ -721,8 +739,14 @@ pool_wait(struct transport *t, int64_t deadline_ms)
         conn_flush(t->slots[i].conn);
     if (t->n_ended != ended)
         return 0;
+    open = n_established(t);
     rc = loop_run_once(&t->loop, nearest_deadline(t, deadline_ms));
-    if (rc < 0 || (rc = service_buffered(t)) < 0)
+    if (rc < 0)
+        return rc;
+    /* A handshake just done: fill it before reading (service_buffered). */
+    if (n_established(t) > open)
+        return 0;
+    if ((rc = service_buffered(t)) < 0)
         return rc;
     now = loop_now_ms();
     for (i = 0; i < live_slots(t); i++)

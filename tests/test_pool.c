@@ -306,6 +306,12 @@ conn_closed(const struct conn *c)
     return c->state == CONN_CLOSED;
 }
 
+int
+conn_established(const struct conn *c)
+{
+    return c->state == CONN_OPEN;
+}
+
 unsigned
 conn_submitted(const struct conn *c)
 {
